@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Deploys edgechat to your Cloudflare account (run `npx wrangler login` first, and
+# `npx wrangler d1 create edgechat` once, putting its id into wrangler.toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if grep -q '00000000-0000-0000-0000-000000000000' wrangler.toml; then
+  echo "wrangler.toml still has the placeholder D1 id: run 'npx wrangler d1 create edgechat' and paste its database_id" >&2
+  exit 1
+fi
+npx wrangler d1 migrations apply DB --remote
+exec npx wrangler deploy "$@"
