@@ -1,0 +1,570 @@
+//! The frames of the WebSocket protocol and the shapes inside them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientId, MessageText, MAX_FRAME_BYTES, MAX_PAGE, MIN_PAGE};
+
+/// A user's presence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Online,
+    Away,
+    Dnd,
+}
+
+/// A connected user: one per name, however many connections it has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub status: Status,
+}
+
+/// A stored message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub seq: u64,
+    pub room: String,
+    pub name: String,
+    pub text: String,
+    pub ts: u64,
+    pub client_id: Option<String>,
+    pub reply_to: Option<u64>,
+}
+
+/// Error codes, on the socket and over HTTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadFrame,
+    TooLarge,
+    InvalidText,
+    RateLimited,
+    NotFound,
+    Internal,
+    InvalidRoom,
+    InvalidName,
+    BadRequest,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::InvalidText => "invalid_text",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Internal => "internal",
+            ErrorCode::InvalidRoom => "invalid_room",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::BadRequest => "bad_request",
+        }
+    }
+
+    /// The HTTP status this code is answered with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::NotFound => 404,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            _ => 400,
+        }
+    }
+}
+
+/// A history page request, from a `history` frame or the REST query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// The newest `limit` messages.
+    Newest { limit: u32 },
+    /// Up to `limit` messages with seq below `before`, the newest of them.
+    Before { before: u64, limit: u32 },
+    /// Up to `limit` messages with seq above `after`, the oldest of them.
+    After { after: u64, limit: u32 },
+}
+
+impl Page {
+    pub fn new(before: Option<u64>, after: Option<u64>, limit: u32) -> Result<Page, &'static str> {
+        if !(MIN_PAGE..=MAX_PAGE).contains(&limit) {
+            return Err("limit must be between 1 and 100");
+        }
+        match (before, after) {
+            (Some(_), Some(_)) => Err("give either before or after, not both"),
+            (Some(before), None) => Ok(Page::Before { before, limit }),
+            (None, Some(after)) => Ok(Page::After { after, limit }),
+            (None, None) => Ok(Page::Newest { limit }),
+        }
+    }
+
+    pub fn limit(&self) -> u32 {
+        match *self {
+            Page::Newest { limit } | Page::Before { limit, .. } | Page::After { limit, .. } => {
+                limit
+            }
+        }
+    }
+}
+
+/// A frame from a client, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientFrame {
+    Send {
+        text: MessageText,
+        client_id: ClientId,
+        reply_to: Option<u64>,
+    },
+    Typing {
+        on: bool,
+    },
+    Status {
+        status: Status,
+    },
+    History {
+        page: Page,
+    },
+}
+
+/// Why a client frame was refused, ready to become an `error` frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
+    pub client_id: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            message: message.into(),
+            client_id: None,
+        }
+    }
+
+    pub fn to_frame(&self) -> ServerFrame {
+        ServerFrame::Error {
+            code: self.code,
+            message: self.message.clone(),
+            client_id: self.client_id.clone(),
+            retry_after_ms: None,
+        }
+    }
+}
+
+/// The frames as they appear on the wire, before validation.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RawClientFrame {
+    Send {
+        text: String,
+        client_id: String,
+        #[serde(default)]
+        reply_to: Option<u64>,
+    },
+    Typing {
+        on: bool,
+    },
+    Status {
+        status: Status,
+    },
+    History {
+        #[serde(default)]
+        before: Option<u64>,
+        #[serde(default)]
+        after: Option<u64>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+/// What the server got in one socket message, decoded far enough to know its sender's
+/// `client_id` even when the frame is refused.
+#[derive(Debug)]
+pub struct Decoded {
+    pub client_id: Option<String>,
+    pub frame: Result<ClientFrame, Refusal>,
+}
+
+impl ClientFrame {
+    /// Decodes a text frame: size first, then JSON, then the typed frame, then its values.
+    pub fn decode(text: &str) -> Decoded {
+        if text.len() > MAX_FRAME_BYTES {
+            return Decoded {
+                client_id: None,
+                frame: Err(Refusal::new(
+                    ErrorCode::TooLarge,
+                    format!(
+                        "frame is {} bytes; the limit is {MAX_FRAME_BYTES}",
+                        text.len()
+                    ),
+                )),
+            };
+        }
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return Decoded {
+                    client_id: None,
+                    frame: Err(Refusal::new(
+                        ErrorCode::BadFrame,
+                        format!("frame is not valid JSON: {e}"),
+                    )),
+                }
+            }
+        };
+        let client_id = value
+            .get("client_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let frame = Self::from_value(value).map_err(|mut r| {
+            r.client_id.clone_from(&client_id);
+            r
+        });
+        Decoded { client_id, frame }
+    }
+
+    fn from_value(value: serde_json::Value) -> Result<ClientFrame, Refusal> {
+        if !value.is_object() {
+            return Err(Refusal::new(
+                ErrorCode::BadFrame,
+                "a frame must be a JSON object with a \"type\"",
+            ));
+        }
+        let raw: RawClientFrame = serde_json::from_value(value)
+            .map_err(|e| Refusal::new(ErrorCode::BadFrame, describe_serde_error(&e)))?;
+        let bad = |m: &str| Refusal::new(ErrorCode::BadFrame, m);
+        Ok(match raw {
+            RawClientFrame::Send {
+                text,
+                client_id,
+                reply_to,
+            } => {
+                let client_id = ClientId::parse(&client_id).map_err(bad)?;
+                let text = MessageText::parse(&text)
+                    .map_err(|m| Refusal::new(ErrorCode::InvalidText, m))?;
+                ClientFrame::Send {
+                    text,
+                    client_id,
+                    reply_to,
+                }
+            }
+            RawClientFrame::Typing { on } => ClientFrame::Typing { on },
+            RawClientFrame::Status { status } => ClientFrame::Status { status },
+            RawClientFrame::History {
+                before,
+                after,
+                limit,
+            } => ClientFrame::History {
+                page: Page::new(before, after, limit.unwrap_or(crate::DEFAULT_PAGE))
+                    .map_err(bad)?,
+            },
+        })
+    }
+}
+
+/// serde's messages name the field and the expectation; they never echo large input.
+fn describe_serde_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.starts_with("unknown variant") {
+        // Either an unknown frame type or an unknown status.
+        format!("unsupported value: {msg}")
+    } else {
+        msg
+    }
+}
+
+/// A frame from the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Welcome {
+        room: String,
+        you: User,
+        users: Vec<User>,
+        messages: Vec<Message>,
+        last_seq: u64,
+        has_more: bool,
+    },
+    Message {
+        message: Message,
+    },
+    Ack {
+        client_id: String,
+        seq: u64,
+    },
+    UserJoined {
+        user: User,
+    },
+    UserLeft {
+        user: User,
+    },
+    UserStatus {
+        user: User,
+    },
+    Typing {
+        names: Vec<String>,
+    },
+    History {
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+}
+
+impl ServerFrame {
+    /// The frame as JSON text. Serializing these types cannot fail (no maps with
+    /// non-string keys, no foreign `Serialize` impls), so this never returns an error
+    /// in practice; the fallback keeps a panic off the request path all the same.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"internal","message":"could not encode a frame"}"#
+                .to_owned()
+        })
+    }
+
+    pub fn decode(text: &str) -> Result<ServerFrame, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// The JSON body of every HTTP error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpError {
+    pub error: HttpErrorBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl HttpError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        HttpError {
+            error: HttpErrorBody {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// `GET /room/:id/messages` and the `history` frame's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagesPage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+/// `GET /room/:id/users`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersList {
+    pub users: Vec<User>,
+}
+
+/// One entry of `GET /api/rooms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub id: String,
+    pub message_count: u64,
+    pub last_activity: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomsList {
+    pub rooms: Vec<RoomSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refusal(text: &str) -> Refusal {
+        match ClientFrame::decode(text).frame {
+            Err(r) => r,
+            Ok(f) => panic!("{text} was accepted as {f:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_every_client_frame() {
+        let f = ClientFrame::decode(r#"{"type":"send","text":"  hi ","client_id":"c1"}"#);
+        assert_eq!(f.client_id.as_deref(), Some("c1"));
+        match f.frame.unwrap() {
+            ClientFrame::Send {
+                text,
+                client_id,
+                reply_to,
+            } => {
+                assert_eq!(text.as_str(), "hi");
+                assert_eq!(client_id.as_str(), "c1");
+                assert_eq!(reply_to, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"send","text":"x","client_id":"c","reply_to":3}"#)
+                .frame
+                .unwrap(),
+            ClientFrame::Send {
+                text: MessageText::parse("x").unwrap(),
+                client_id: ClientId::parse("c").unwrap(),
+                reply_to: Some(3)
+            }
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"typing","on":true}"#)
+                .frame
+                .unwrap(),
+            ClientFrame::Typing { on: true }
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"status","status":"dnd"}"#)
+                .frame
+                .unwrap(),
+            ClientFrame::Status {
+                status: Status::Dnd
+            }
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"history","before":10,"limit":5}"#)
+                .frame
+                .unwrap(),
+            ClientFrame::History {
+                page: Page::Before {
+                    before: 10,
+                    limit: 5
+                }
+            }
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"history","after":0}"#)
+                .frame
+                .unwrap(),
+            ClientFrame::History {
+                page: Page::After {
+                    after: 0,
+                    limit: 50
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_for_forward_compatibility() {
+        assert!(
+            ClientFrame::decode(r#"{"type":"typing","on":false,"extra":1}"#)
+                .frame
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_frames_as_bad_frame() {
+        for text in [
+            "not json",
+            "[]",
+            "5",
+            "{}",
+            r#"{"type":"nope"}"#,
+            r#"{"type":5}"#,
+            r#"{"type":"send","client_id":"c"}"#,
+            r#"{"type":"send","text":5,"client_id":"c"}"#,
+            r#"{"type":"send","text":"x","client_id":""}"#,
+            r#"{"type":"send","text":"x","client_id":7}"#,
+            r#"{"type":"send","text":"x","client_id":"c","reply_to":-1}"#,
+            r#"{"type":"send","text":"x","client_id":"c","reply_to":"1"}"#,
+            r#"{"type":"typing"}"#,
+            r#"{"type":"typing","on":"yes"}"#,
+            r#"{"type":"status","status":"busy"}"#,
+            r#"{"type":"history","limit":0}"#,
+            r#"{"type":"history","limit":101}"#,
+            r#"{"type":"history","before":1.5}"#,
+            r#"{"type":"history","before":-1}"#,
+            r#"{"type":"history","before":5,"after":1}"#,
+        ] {
+            assert_eq!(refusal(text).code, ErrorCode::BadFrame, "{text}");
+        }
+        let long_id = "a".repeat(65);
+        let r = refusal(&json!({"type":"send","text":"x","client_id":long_id}).to_string());
+        assert_eq!(r.code, ErrorCode::BadFrame);
+        assert_eq!(r.client_id.as_deref(), Some(long_id.as_str()));
+    }
+
+    #[test]
+    fn refuses_bad_text_as_invalid_text_with_the_client_id() {
+        let r = refusal(r#"{"type":"send","text":"   ","client_id":"c9"}"#);
+        assert_eq!(r.code, ErrorCode::InvalidText);
+        assert_eq!(r.client_id.as_deref(), Some("c9"));
+        let long = "a".repeat(4001);
+        let r = refusal(&json!({"type":"send","text":long,"client_id":"c"}).to_string());
+        assert_eq!(r.code, ErrorCode::InvalidText);
+    }
+
+    #[test]
+    fn size_is_checked_before_anything_else() {
+        let big = "x".repeat(MAX_FRAME_BYTES + 1);
+        assert_eq!(refusal(&big).code, ErrorCode::TooLarge);
+        let at_limit = json!({"type":"send","text":"y".repeat(3990),"client_id":"c"}).to_string();
+        assert!(at_limit.len() <= MAX_FRAME_BYTES);
+        assert!(ClientFrame::decode(&at_limit).frame.is_ok());
+        // 4000 three-byte characters are 12000 bytes: within both limits.
+        let wide = json!({"type":"send","text":"€".repeat(4000),"client_id":"c"}).to_string();
+        assert!(ClientFrame::decode(&wide).frame.is_ok());
+    }
+
+    #[test]
+    fn server_frames_have_the_contract_shape() {
+        let m = Message {
+            seq: 1,
+            room: "r".into(),
+            name: "a".into(),
+            text: "t".into(),
+            ts: 5,
+            client_id: None,
+            reply_to: None,
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&ServerFrame::Message { message: m }.encode()).unwrap();
+        assert_eq!(
+            v,
+            json!({"type":"message","message":{"seq":1,"room":"r","name":"a","text":"t","ts":5,"client_id":null,"reply_to":null}})
+        );
+        let e = ServerFrame::Error {
+            code: ErrorCode::RateLimited,
+            message: "slow down".into(),
+            client_id: Some("c".into()),
+            retry_after_ms: Some(200),
+        };
+        let v: serde_json::Value = serde_json::from_str(&e.encode()).unwrap();
+        assert_eq!(
+            v,
+            json!({"type":"error","code":"rate_limited","message":"slow down","client_id":"c","retry_after_ms":200})
+        );
+        let e = Refusal::new(ErrorCode::BadFrame, "no").to_frame().encode();
+        assert_eq!(e, r#"{"type":"error","code":"bad_frame","message":"no"}"#);
+        let t = ServerFrame::UserStatus {
+            user: User {
+                name: "A".into(),
+                status: Status::Dnd,
+            },
+        };
+        assert_eq!(
+            t.encode(),
+            r#"{"type":"user_status","user":{"name":"A","status":"dnd"}}"#
+        );
+        assert_eq!(ServerFrame::decode(&t.encode()).unwrap(), t);
+    }
+}
