@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, after, beforeEach, afterEach } from 'node:test';
+import { closeOpenClients } from './client.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TEST_CONFIG = path.join(REPO_ROOT, 'tests', 'wrangler.test.toml');
@@ -88,9 +89,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } = {}) {
   installExitHooks();
-  await access(path.resolve(REPO_ROOT, 'build', 'index.js')).catch(() => {
-    throw new Error('build/index.js is missing: build the Worker first (npm run build)');
-  });
+  if (config === TEST_CONFIG) {
+    await access(path.resolve(REPO_ROOT, 'build', 'index.js')).catch(() => {
+      throw new Error('build/index.js is missing: build the Worker first (npm run build)');
+    });
+  }
   const ownsState = !stateDir;
   if (!stateDir) stateDir = await mkdtemp(path.join(tmpdir(), 'edgechat-state-'));
   const configHome = await mkdtemp(path.join(tmpdir(), 'edgechat-xdg-'));
@@ -293,7 +296,8 @@ export function useServer(opts = {}) {
   beforeEach(() => {
     offset = holder.server ? holder.server.output.length : 0;
   });
-  afterEach((t) => {
+  afterEach(async (t) => {
+    await closeOpenClients();
     if (!holder.server) return;
     if (!t.passed && !VERBOSE) {
       const out = holder.server.outputSince(offset);

@@ -327,8 +327,7 @@ impl ServerFrame {
     /// in practice; the fallback keeps a panic off the request path all the same.
     pub fn encode(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"type":"error","code":"internal","message":"could not encode a frame"}"#
-                .to_owned()
+            r#"{"type":"error","code":"internal","message":"could not encode a frame"}"#.to_owned()
         })
     }
 

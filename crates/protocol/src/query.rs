@@ -18,7 +18,12 @@ pub fn parse_seq(param: &str, value: &str) -> Result<u64, HttpError> {
 
 /// The `limit` parameter: an integer from 1 to 100.
 pub fn parse_limit(value: &str) -> Result<u32, HttpError> {
-    let bad = || HttpError::new(ErrorCode::BadRequest, "limit must be an integer from 1 to 100");
+    let bad = || {
+        HttpError::new(
+            ErrorCode::BadRequest,
+            "limit must be an integer from 1 to 100",
+        )
+    };
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
@@ -64,9 +69,8 @@ pub fn parse_connect_query<'a>(
             _ => {}
         }
     }
-    let name = name.ok_or_else(|| {
-        HttpError::new(ErrorCode::InvalidName, "a name is required (?name=...)")
-    })?;
+    let name = name
+        .ok_or_else(|| HttpError::new(ErrorCode::InvalidName, "a name is required (?name=...)"))?;
     let name = Name::parse(name).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
     Ok(ConnectQuery { name, since })
 }
@@ -132,7 +136,10 @@ mod tests {
         };
         assert_eq!(err(&[]), ErrorCode::InvalidName);
         assert_eq!(err(&[("name", "  ")]), ErrorCode::InvalidName);
-        assert_eq!(err(&[("name", "a"), ("since", "-3")]), ErrorCode::BadRequest);
+        assert_eq!(
+            err(&[("name", "a"), ("since", "-3")]),
+            ErrorCode::BadRequest
+        );
         assert_eq!(err(&[("name", "a"), ("since", "z")]), ErrorCode::BadRequest);
         let huge = parse_connect_query([("name", "a"), ("since", "99999999999999999999999")]);
         assert_eq!(huge.unwrap().since, Some(u64::MAX));

@@ -181,7 +181,10 @@ mod tests {
         assert!(RoomId::parse("bad!id").is_err());
         assert!(RoomId::parse("sp ace").is_err());
         assert!(RoomId::parse("caf\u{e9}").is_err());
-        assert!(RoomId::parse("\u{212A}").is_err(), "Kelvin sign is not folded to k");
+        assert!(
+            RoomId::parse("\u{212A}").is_err(),
+            "Kelvin sign is not folded to k"
+        );
         assert!(RoomId::parse("a%20b").is_err());
     }
 

@@ -1,1 +1,665 @@
-pub fn x(){}
+//! The room: everything a chat room decides, with no I/O.
+//!
+//! The Durable Object hands the room events (a connection joins, a frame arrives, a
+//! connection closes, time passes, a batch became durable) and carries out the
+//! [`Effect`]s it gets back: frames to send, attachments to save. Messages go through
+//! a [`Log`] the room writes synchronously (the Durable Object's own SQLite); the room
+//! tells the shell which logged messages still need to reach D1, and only once the
+//! shell reports them durable does it broadcast them and acknowledge their senders.
+//!
+//! ```text
+//!   send ─► validate ─► rate limit ─► dedupe ─► assign seq ─► Log::append
+//!                                                              │
+//!   Room::pending() ◄── shell batches them into one D1 write ◄─┘
+//!   Room::durable(upto) ─► broadcast `message` (encoded once) ─► `ack` each sender
+//! ```
+
+mod limits;
+pub mod memory;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+use edgechat_protocol::{
+    name_key, ClientFrame, ClientId, ErrorCode, Message, MessageText, Name, Page, Refusal,
+    ServerFrame, Status, User, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
+};
+use serde::{Deserialize, Serialize};
+
+pub use limits::{Limits, TokenBucket};
+
+/// Identifies one WebSocket connection of the room.
+pub type ConnId = String;
+
+/// What the room stores on each connection, so that it survives hibernation: the
+/// connection's id, its user's name as shown and its user's status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: ConnId,
+    pub name: String,
+    pub status: Status,
+}
+
+/// Who a frame goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    One(ConnId),
+    All,
+    AllExcept(ConnId),
+    Many(Vec<ConnId>),
+}
+
+impl Target {
+    pub fn includes(&self, conn: &str) -> bool {
+        match self {
+            Target::One(c) => c == conn,
+            Target::All => true,
+            Target::AllExcept(c) => c != conn,
+            Target::Many(cs) => cs.iter().any(|c| c == conn),
+        }
+    }
+}
+
+/// What the shell must do, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Send this text frame (already encoded, shared by every receiver).
+    Send { to: Target, frame: Rc<str> },
+    /// Store this attachment on the connection.
+    Save { attachment: Attachment },
+    /// Something failed inside; for the operator's log, never for a client.
+    Log { message: String },
+}
+
+/// A failure of the room's log. Its text is for the operator's log, never a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogError(pub String);
+
+/// The room's durable log of messages: an append-only sequence plus the watermark of
+/// what has reached the history database.
+pub trait Log {
+    /// `(last_seq, durable_seq)`: the last appended seq and the last one known durable.
+    fn positions(&self) -> Result<(u64, u64), LogError>;
+    /// Appends one message; its seq is exactly one more than the last.
+    fn append(&mut self, message: &Message, name_key: &str) -> Result<(), LogError>;
+    /// The seq a name already used this `client_id` for, if any.
+    fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError>;
+    /// Records that every message up to `seq` is durable.
+    fn set_durable(&mut self, seq: u64) -> Result<(), LogError>;
+    /// A page of messages with seq at most `upto`, oldest first, and whether more
+    /// exist in the page's direction.
+    fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError>;
+}
+
+struct Conn {
+    name: Rc<str>,
+    key: Rc<str>,
+    status: Status,
+    bucket: TokenBucket,
+    typing_until: Option<u64>,
+}
+
+/// A chat room's state and decisions.
+pub struct Room<L: Log> {
+    id: String,
+    log: L,
+    limits: Limits,
+    last_seq: u64,
+    durable_seq: u64,
+    conns: BTreeMap<ConnId, Conn>,
+    /// Logged messages not yet durable, in seq order.
+    pending: VecDeque<Message>,
+    /// Acks owed once a seq is durable: (connection, client_id).
+    waiters: BTreeMap<u64, Vec<(ConnId, String)>>,
+    /// The typing names last announced (keys), to send frames only on change.
+    typing_announced: Vec<Rc<str>>,
+    /// When a failed write to the history database should be tried again.
+    retry_at: Option<u64>,
+}
+
+/// Messages a room keeps ready for a batch write at most.
+pub const MAX_BATCH: usize = 100;
+
+impl<L: Log> Room<L> {
+    /// Opens a room over its log, picking up any messages a crash left undelivered.
+    pub fn open(id: impl Into<String>, log: L, limits: Limits) -> Result<Self, LogError> {
+        let (last_seq, durable_seq) = log.positions()?;
+        let mut pending = VecDeque::new();
+        let mut after = durable_seq;
+        while after < last_seq {
+            let (batch, _) = log.page(
+                Page::After {
+                    after,
+                    limit: edgechat_protocol::MAX_PAGE,
+                },
+                last_seq,
+            )?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            pending.extend(batch);
+        }
+        Ok(Room {
+            id: id.into(),
+            log,
+            limits,
+            last_seq,
+            durable_seq,
+            conns: BTreeMap::new(),
+            pending,
+            waiters: BTreeMap::new(),
+            typing_announced: Vec::new(),
+            retry_at: None,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn durable_seq(&self) -> u64 {
+        self.durable_seq
+    }
+
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub fn has_connection(&self, conn: &str) -> bool {
+        self.conns.contains_key(conn)
+    }
+
+    /// Re-registers a connection after a wake, from its attachment, announcing nothing.
+    pub fn restore(&mut self, attachment: Attachment, now: u64) {
+        let key: Rc<str> = name_key(&attachment.name).into();
+        let conn = Conn {
+            name: attachment.name.into(),
+            key,
+            status: attachment.status,
+            bucket: TokenBucket::full(&self.limits, now),
+            typing_until: None,
+        };
+        self.conns.insert(attachment.id, conn);
+    }
+
+    /// A new connection. `since` asks for the messages after that seq.
+    pub fn join(&mut self, id: ConnId, name: &Name, since: Option<u64>, now: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let existing = self.user_of_key(name.key());
+        let first = existing.is_none();
+        let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
+        let key: Rc<str> = name.key().into();
+        self.conns.insert(
+            id.clone(),
+            Conn {
+                name: display.clone(),
+                key,
+                status,
+                bucket: TokenBucket::full(&self.limits, now),
+                typing_until: None,
+            },
+        );
+        out.push(Effect::Save {
+            attachment: Attachment {
+                id: id.clone(),
+                name: display.to_string(),
+                status,
+            },
+        });
+        let you = User {
+            name: display.to_string(),
+            status,
+        };
+        let page = match since {
+            Some(after) => Page::After {
+                after,
+                limit: RESUME_MESSAGES,
+            },
+            None => Page::Newest {
+                limit: WELCOME_MESSAGES,
+            },
+        };
+        let welcome = match self.log.page(page, self.durable_seq) {
+            Ok((messages, has_more)) => ServerFrame::Welcome {
+                room: self.id.clone(),
+                you: you.clone(),
+                users: self.users(),
+                messages,
+                last_seq: self.durable_seq,
+                has_more,
+            },
+            Err(e) => internal(&mut out, &e, None),
+        };
+        send(&mut out, Target::One(id.clone()), &welcome);
+        if first {
+            send(
+                &mut out,
+                Target::AllExcept(id.clone()),
+                &ServerFrame::UserJoined { user: you },
+            );
+        }
+        let typing = self.typing_names_for(name.key(), now);
+        if !typing.is_empty() {
+            send(
+                &mut out,
+                Target::One(id),
+                &ServerFrame::Typing { names: typing },
+            );
+        }
+        out
+    }
+
+    /// A connection closed (or failed).
+    pub fn leave(&mut self, id: &str, now: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let Some(conn) = self.conns.remove(id) else {
+            return out;
+        };
+        if self.user_of_key(&conn.key).is_none() {
+            send(
+                &mut out,
+                Target::All,
+                &ServerFrame::UserLeft {
+                    user: User {
+                        name: conn.name.to_string(),
+                        status: conn.status,
+                    },
+                },
+            );
+        }
+        if conn.typing_until.is_some() {
+            self.announce_typing(&mut out, now);
+        }
+        out
+    }
+
+    /// A binary frame: the protocol has none.
+    pub fn on_binary(&mut self, id: &str, now: u64) -> Vec<Effect> {
+        let refusal = Refusal::new(ErrorCode::BadFrame, "binary frames are not supported");
+        self.refuse_or_limit(id, refusal, now)
+    }
+
+    /// A text frame from a connection.
+    pub fn on_text(&mut self, id: &str, text: &str, now: u64) -> Vec<Effect> {
+        let decoded = ClientFrame::decode(text);
+        // Size is checked before anything else, the rate limit before the frame's meaning.
+        let frame = match decoded.frame {
+            Err(r) if r.code == ErrorCode::TooLarge => return refuse(id, &r),
+            Err(r) => return self.refuse_or_limit(id, r, now),
+            Ok(f) => f,
+        };
+        let Some(conn) = self.conns.get_mut(id) else {
+            return Vec::new();
+        };
+        if let Err(wait_ms) = conn.bucket.take(&self.limits, now) {
+            return rate_limited(id, decoded.client_id, wait_ms);
+        }
+        match frame {
+            ClientFrame::Send {
+                text,
+                client_id,
+                reply_to,
+            } => self.on_send(id, text, client_id, reply_to, now),
+            ClientFrame::Typing { on } => self.on_typing(id, on, now),
+            ClientFrame::Status { status } => self.on_status(id, status),
+            ClientFrame::History { page } => {
+                let mut out = Vec::new();
+                let frame = match self.log.page(page, self.durable_seq) {
+                    Ok((messages, has_more)) => ServerFrame::History { messages, has_more },
+                    Err(e) => internal(&mut out, &e, None),
+                };
+                send(&mut out, Target::One(id.to_owned()), &frame);
+                out
+            }
+        }
+    }
+
+    fn refuse_or_limit(&mut self, id: &str, refusal: Refusal, now: u64) -> Vec<Effect> {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return Vec::new();
+        };
+        if let Err(wait_ms) = conn.bucket.take(&self.limits, now) {
+            return rate_limited(id, refusal.client_id, wait_ms);
+        }
+        refuse(id, &refusal)
+    }
+
+    fn on_send(
+        &mut self,
+        id: &str,
+        text: MessageText,
+        client_id: ClientId,
+        reply_to: Option<u64>,
+        now: u64,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let Some(conn) = self.conns.get(id) else {
+            return out;
+        };
+        let (name, key) = (conn.name.clone(), conn.key.clone());
+        match self.log.find_client_id(&key, client_id.as_str()) {
+            Err(e) => {
+                let frame = internal(&mut out, &e, Some(client_id.into_string()));
+                send(&mut out, Target::One(id.to_owned()), &frame);
+                return out;
+            }
+            Ok(Some(seq)) if seq <= self.durable_seq => {
+                let ack = ServerFrame::Ack {
+                    client_id: client_id.into_string(),
+                    seq,
+                };
+                send(&mut out, Target::One(id.to_owned()), &ack);
+                return out;
+            }
+            Ok(Some(seq)) => {
+                // Logged, on its way to the history database: ack when it lands.
+                self.waiters
+                    .entry(seq)
+                    .or_default()
+                    .push((id.to_owned(), client_id.into_string()));
+                return out;
+            }
+            Ok(None) => {}
+        }
+        if let Some(parent) = reply_to {
+            if parent == 0 || parent > self.last_seq {
+                let refusal = Refusal {
+                    code: ErrorCode::NotFound,
+                    message: format!("reply_to {parent} names no message of this room"),
+                    client_id: Some(client_id.into_string()),
+                };
+                return refuse(id, &refusal);
+            }
+        }
+        let message = Message {
+            seq: self.last_seq + 1,
+            room: self.id.clone(),
+            name: name.to_string(),
+            text: text.into_string(),
+            ts: now,
+            client_id: Some(client_id.into_string()),
+            reply_to,
+        };
+        if let Err(e) = self.log.append(&message, &key) {
+            let frame = internal(&mut out, &e, message.client_id.clone());
+            send(&mut out, Target::One(id.to_owned()), &frame);
+            return out;
+        }
+        self.last_seq = message.seq;
+        if let Some(cid) = &message.client_id {
+            self.waiters
+                .entry(message.seq)
+                .or_default()
+                .push((id.to_owned(), cid.clone()));
+        }
+        self.pending.push_back(message);
+        // Sending ends the sender's typing.
+        let mut was_typing = false;
+        for conn in self.conns.values_mut().filter(|c| c.key == key) {
+            was_typing |= conn.typing_until.take().is_some();
+        }
+        if was_typing {
+            self.announce_typing(&mut out, now);
+        }
+        out
+    }
+
+    fn on_typing(&mut self, id: &str, on: bool, now: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if let Some(conn) = self.conns.get_mut(id) {
+            conn.typing_until = on.then_some(now + TYPING_TTL_MS);
+        }
+        self.announce_typing(&mut out, now);
+        out
+    }
+
+    fn on_status(&mut self, id: &str, status: Status) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let Some(key) = self.conns.get(id).map(|c| c.key.clone()) else {
+            return out;
+        };
+        let mut name = None;
+        for (cid, conn) in self.conns.iter_mut().filter(|(_, c)| c.key == key) {
+            conn.status = status;
+            name = Some(conn.name.to_string());
+            out.push(Effect::Save {
+                attachment: Attachment {
+                    id: cid.clone(),
+                    name: conn.name.to_string(),
+                    status,
+                },
+            });
+        }
+        if let Some(name) = name {
+            send(
+                &mut out,
+                Target::AllExcept(id.to_owned()),
+                &ServerFrame::UserStatus {
+                    user: User { name, status },
+                },
+            );
+        }
+        out
+    }
+
+    /// Time passed: typing that was not renewed expires.
+    pub fn tick(&mut self, now: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let mut expired = false;
+        for conn in self.conns.values_mut() {
+            if conn.typing_until.is_some_and(|t| t <= now) {
+                conn.typing_until = None;
+                expired = true;
+            }
+        }
+        if expired {
+            self.announce_typing(&mut out, now);
+        }
+        out
+    }
+
+    /// When [`Room::tick`] or a retry of the history write is next due.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let typing = self.conns.values().filter_map(|c| c.typing_until).min();
+        match (typing, self.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether a failed history write is due for another try.
+    pub fn retry_due(&self, now: u64) -> bool {
+        self.retry_at.is_some_and(|t| t <= now) && !self.pending.is_empty()
+    }
+
+    /// The logged messages that still need to reach the history database, oldest
+    /// first, at most [`MAX_BATCH`].
+    pub fn pending(&self) -> Vec<Message> {
+        self.pending.iter().take(MAX_BATCH).cloned().collect()
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Every message up to `upto` is now durable: broadcast them, in order, and ack
+    /// their senders.
+    pub fn durable(&mut self, upto: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if upto <= self.durable_seq {
+            return out;
+        }
+        if let Err(e) = self.log.set_durable(upto) {
+            // The history database has the messages; only our watermark failed. They
+            // stay pending and will be written again (idempotently) and then delivered.
+            self.retry_at = Some(0);
+            out.push(Effect::Log {
+                message: format!(
+                    "room {}: saving the durable watermark failed: {}",
+                    self.id, e.0
+                ),
+            });
+            return out;
+        }
+        self.durable_seq = upto;
+        self.retry_at = None;
+        while self.pending.front().is_some_and(|m| m.seq <= upto) {
+            let Some(message) = self.pending.pop_front() else {
+                break;
+            };
+            let seq = message.seq;
+            send(&mut out, Target::All, &ServerFrame::Message { message });
+            for (conn, client_id) in self.waiters.remove(&seq).unwrap_or_default() {
+                if self.conns.contains_key(&conn) {
+                    send(
+                        &mut out,
+                        Target::One(conn),
+                        &ServerFrame::Ack { client_id, seq },
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The history write failed: tell the waiting senders, try again later. Their
+    /// messages keep their seq; a resend with the same client_id is acked once they land.
+    pub fn durable_failed(&mut self, now: u64, retry_in_ms: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        self.retry_at = Some(now + retry_in_ms);
+        let waiters = std::mem::take(&mut self.waiters);
+        for (conn, client_id) in waiters.into_values().flatten() {
+            let frame = ServerFrame::Error {
+                code: ErrorCode::Internal,
+                message: "the message could not be stored yet; resend it with the same client_id"
+                    .into(),
+                client_id: Some(client_id),
+                retry_after_ms: None,
+            };
+            send(&mut out, Target::One(conn), &frame);
+        }
+        out
+    }
+
+    /// The users connected now, one per name, sorted by name.
+    pub fn users(&self) -> Vec<User> {
+        let mut seen = BTreeSet::new();
+        let mut users: Vec<User> = self
+            .conns
+            .values()
+            .filter(|c| seen.insert(c.key.clone()))
+            .map(|c| User {
+                name: c.name.to_string(),
+                status: c.status,
+            })
+            .collect();
+        users.sort_by_cached_key(|u| (u.name.to_lowercase(), u.name.clone()));
+        users
+    }
+
+    fn user_of_key(&self, key: &str) -> Option<(Rc<str>, Status)> {
+        self.conns
+            .values()
+            .find(|c| &*c.key == key)
+            .map(|c| (c.name.clone(), c.status))
+    }
+
+    /// Typing names (as shown) for a receiver whose key is `exclude`.
+    fn typing_names_for(&self, exclude: &str, now: u64) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut names: Vec<String> = self
+            .conns
+            .values()
+            .filter(|c| c.typing_until.is_some_and(|t| t > now) && &*c.key != exclude)
+            .filter(|c| seen.insert(c.key.clone()))
+            .map(|c| c.name.to_string())
+            .collect();
+        names.sort_by_cached_key(|n| n.to_lowercase());
+        names
+    }
+
+    /// Sends `typing` frames if the set of typing users changed: one frame for every
+    /// receiver who is not typing, and one per typist (who is left out of their own).
+    fn announce_typing(&mut self, out: &mut Vec<Effect>, now: u64) {
+        let mut typists: Vec<Rc<str>> = self
+            .conns
+            .values()
+            .filter(|c| c.typing_until.is_some_and(|t| t > now))
+            .map(|c| c.key.clone())
+            .collect();
+        typists.sort();
+        typists.dedup();
+        if typists == self.typing_announced {
+            return;
+        }
+        let mut rest = Vec::new();
+        let mut by_typist: BTreeMap<Rc<str>, Vec<ConnId>> = BTreeMap::new();
+        for (id, conn) in &self.conns {
+            if typists.contains(&conn.key) {
+                by_typist
+                    .entry(conn.key.clone())
+                    .or_default()
+                    .push(id.clone());
+            } else {
+                rest.push(id.clone());
+            }
+        }
+        if !rest.is_empty() {
+            let names = self.typing_names_for("", now);
+            send(out, Target::Many(rest), &ServerFrame::Typing { names });
+        }
+        for (key, ids) in by_typist {
+            let names = self.typing_names_for(&key, now);
+            send(out, Target::Many(ids), &ServerFrame::Typing { names });
+        }
+        self.typing_announced = typists;
+    }
+}
+
+fn send(out: &mut Vec<Effect>, to: Target, frame: &ServerFrame) {
+    out.push(Effect::Send {
+        to,
+        frame: frame.encode().into(),
+    });
+}
+
+fn refuse(id: &str, refusal: &Refusal) -> Vec<Effect> {
+    let mut out = Vec::new();
+    send(&mut out, Target::One(id.to_owned()), &refusal.to_frame());
+    out
+}
+
+fn rate_limited(id: &str, client_id: Option<String>, wait_ms: u64) -> Vec<Effect> {
+    let mut out = Vec::new();
+    let frame = ServerFrame::Error {
+        code: ErrorCode::RateLimited,
+        message: format!("too many frames; try again in {wait_ms} ms"),
+        client_id,
+        retry_after_ms: Some(wait_ms),
+    };
+    send(&mut out, Target::One(id.to_owned()), &frame);
+    out
+}
+
+/// An internal failure becomes a sanitized `internal` error; details stay server-side.
+fn internal(out: &mut Vec<Effect>, e: &LogError, client_id: Option<String>) -> ServerFrame {
+    out.push(Effect::Log {
+        message: format!("room log failed: {}", e.0),
+    });
+    ServerFrame::Error {
+        code: ErrorCode::Internal,
+        message: "the room could not do that; try again".into(),
+        client_id,
+        retry_after_ms: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

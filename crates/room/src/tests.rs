@@ -1,0 +1,506 @@
+//! The room's behaviour, event by event, against an in-memory log.
+
+use super::*;
+use crate::memory::MemoryLog;
+use serde_json::{json, Value};
+
+/// A room whose rate limit never gets in the way (the limit has its own test).
+fn room() -> Room<MemoryLog> {
+    let limits = Limits {
+        burst: 1e9,
+        per_sec: 1e9,
+    };
+    Room::open("lobby", MemoryLog::default(), limits).unwrap()
+}
+
+fn name(n: &str) -> Name {
+    Name::parse(n).unwrap()
+}
+
+/// The frames `conn` would receive from these effects, decoded.
+fn frames_for(effects: &[Effect], conn: &str) -> Vec<Value> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to, frame } if to.includes(conn) => {
+                Some(serde_json::from_str(frame).unwrap())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn types(frames: &[Value]) -> Vec<&str> {
+    frames.iter().map(|f| f["type"].as_str().unwrap()).collect()
+}
+
+fn send_frame(text: &str, cid: &str) -> String {
+    json!({"type":"send","text":text,"client_id":cid}).to_string()
+}
+
+/// Sends and makes durable at once, as the shell does after a D1 write succeeds.
+fn send_durable(
+    r: &mut Room<MemoryLog>,
+    conn: &str,
+    text: &str,
+    cid: &str,
+    now: u64,
+) -> Vec<Effect> {
+    let mut e = r.on_text(conn, &send_frame(text, cid), now);
+    let upto = r.last_seq();
+    e.extend(r.durable(upto));
+    e
+}
+
+#[test]
+fn welcome_lists_users_and_the_newest_messages() {
+    let mut r = room();
+    r.join("a".into(), &name("Alice"), None, 0);
+    for i in 0..60 {
+        send_durable(&mut r, "a", &format!("m{i}"), &format!("c{i}"), i);
+    }
+    let e = r.join("b".into(), &name("bob"), None, 100);
+    let f = frames_for(&e, "b");
+    assert_eq!(f[0]["type"], "welcome");
+    assert_eq!(f[0]["room"], "lobby");
+    assert_eq!(f[0]["you"], json!({"name":"bob","status":"online"}));
+    assert_eq!(
+        f[0]["users"],
+        json!([{"name":"Alice","status":"online"},{"name":"bob","status":"online"}])
+    );
+    let msgs = f[0]["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 50);
+    assert_eq!(msgs[0]["seq"], 11);
+    assert_eq!(msgs[49]["seq"], 60);
+    assert_eq!(f[0]["last_seq"], 60);
+    assert_eq!(f[0]["has_more"], true);
+    // Alice hears that bob joined; bob does not hear it himself.
+    assert_eq!(types(&frames_for(&e, "a")), ["user_joined"]);
+    assert_eq!(frames_for(&e, "a")[0]["user"]["name"], "bob");
+    assert_eq!(types(&f), ["welcome"]);
+}
+
+#[test]
+fn resume_with_since_gives_exactly_the_missed_messages() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    for i in 0..10 {
+        send_durable(&mut r, "a", "x", &format!("c{i}"), i);
+    }
+    let f = frames_for(&r.join("b".into(), &name("b"), Some(7), 0), "b");
+    let seqs: Vec<u64> = f[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [8, 9, 10]);
+    assert_eq!(f[0]["has_more"], false);
+    let f = frames_for(&r.join("c".into(), &name("c"), Some(99), 0), "c");
+    assert_eq!(f[0]["messages"], json!([]));
+    assert_eq!(f[0]["last_seq"], 10);
+}
+
+#[test]
+fn resume_caps_at_500_and_says_more_follow() {
+    let mut log = MemoryLog::default();
+    for seq in 1..=600 {
+        let m = Message {
+            seq,
+            room: "lobby".into(),
+            name: "a".into(),
+            text: "t".into(),
+            ts: seq,
+            client_id: Some(format!("c{seq}")),
+            reply_to: None,
+        };
+        log.append(&m, "a").unwrap();
+    }
+    log.durable_seq = 600;
+    let mut r = Room::open("lobby", log, Limits::default()).unwrap();
+    let f = frames_for(&r.join("b".into(), &name("b"), Some(0), 0), "b");
+    let msgs = f[0]["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 500);
+    assert_eq!(msgs[0]["seq"], 1);
+    assert_eq!(f[0]["has_more"], true);
+}
+
+#[test]
+fn a_message_is_broadcast_and_acked_only_once_durable() {
+    let mut r = room();
+    r.join("a".into(), &name("Alice"), None, 0);
+    r.join("b".into(), &name("bob"), None, 0);
+    let e = r.on_text("a", &send_frame("  hello  ", "c1"), 42);
+    assert!(frames_for(&e, "a").is_empty(), "nothing before durability");
+    assert!(r.has_pending());
+    let pending = r.pending();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].seq, 1);
+    assert_eq!(pending[0].text, "hello");
+    let e = r.durable(1);
+    let to_a = frames_for(&e, "a");
+    assert_eq!(types(&to_a), ["message", "ack"]);
+    assert_eq!(
+        to_a[0]["message"],
+        json!({"seq":1,"room":"lobby","name":"Alice","text":"hello","ts":42,"client_id":"c1","reply_to":null})
+    );
+    assert_eq!(to_a[1], json!({"type":"ack","client_id":"c1","seq":1}));
+    assert_eq!(types(&frames_for(&e, "b")), ["message"]);
+    assert!(!r.has_pending());
+    // The broadcast is encoded once for everyone.
+    let broadcasts = e
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Send {
+                    to: Target::All,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(broadcasts, 1);
+}
+
+#[test]
+fn seqs_are_gapless_across_batches() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    for i in 0..5 {
+        r.on_text("a", &send_frame("x", &format!("c{i}")), 0);
+    }
+    assert_eq!(
+        r.pending().iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    let e = r.durable(3);
+    let seqs: Vec<u64> = frames_for(&e, "a")
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .map(|f| f["message"]["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(r.pending().len(), 2);
+    r.durable(5);
+    assert_eq!(r.durable_seq(), 5);
+}
+
+#[test]
+fn a_resent_client_id_is_acked_with_the_original_seq_and_not_stored() {
+    let mut r = room();
+    r.join("a".into(), &name("Alice"), None, 0);
+    r.join("a2".into(), &name("ALICE"), None, 0);
+    r.join("b".into(), &name("bob"), None, 0);
+    send_durable(&mut r, "a", "first", "same", 0);
+    // Same name in another case, another socket, another text.
+    let e = r.on_text("a2", &send_frame("different", "same"), 1);
+    assert_eq!(
+        frames_for(&e, "a2"),
+        [json!({"type":"ack","client_id":"same","seq":1})]
+    );
+    assert!(frames_for(&e, "b").is_empty());
+    assert!(!r.has_pending());
+    assert_eq!(r.last_seq(), 1);
+    // Another name may use the same client_id.
+    r.on_text("b", &send_frame("mine", "same"), 2);
+    assert_eq!(r.last_seq(), 2);
+}
+
+#[test]
+fn a_resend_while_the_original_is_in_flight_is_acked_when_it_lands() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    r.on_text("a", &send_frame("x", "c1"), 0);
+    assert!(r.on_text("a", &send_frame("x", "c1"), 1).is_empty());
+    let acks: Vec<Value> = frames_for(&r.durable(1), "a")
+        .into_iter()
+        .filter(|f| f["type"] == "ack")
+        .collect();
+    assert_eq!(acks.len(), 2);
+    assert_eq!(r.last_seq(), 1);
+}
+
+#[test]
+fn reply_to_must_name_a_message() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    send_durable(&mut r, "a", "parent", "p", 0);
+    let ok = json!({"type":"send","text":"child","client_id":"k","reply_to":1}).to_string();
+    r.on_text("a", &ok, 0);
+    assert_eq!(r.pending()[0].reply_to, Some(1));
+    for bad in [0, 3, 99] {
+        let f = json!({"type":"send","text":"x","client_id":format!("r{bad}"),"reply_to":bad});
+        let out = frames_for(&r.on_text("a", &f.to_string(), 0), "a");
+        assert_eq!(out[0]["code"], "not_found");
+        assert_eq!(out[0]["client_id"], format!("r{bad}"));
+    }
+    assert_eq!(r.last_seq(), 2);
+}
+
+#[test]
+fn bad_frames_get_errors_and_change_nothing() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    let cases = [
+        ("nonsense", "bad_frame"),
+        (r#"{"type":"fly"}"#, "bad_frame"),
+        (
+            r#"{"type":"send","text":"  ","client_id":"z"}"#,
+            "invalid_text",
+        ),
+    ];
+    for (text, code) in cases {
+        let f = frames_for(&r.on_text("a", text, 0), "a");
+        assert_eq!(f[0]["type"], "error");
+        assert_eq!(f[0]["code"], code);
+    }
+    let f = frames_for(&r.on_binary("a", 0), "a");
+    assert_eq!(f[0]["code"], "bad_frame");
+    let huge = "x".repeat(20_000);
+    assert_eq!(
+        frames_for(&r.on_text("a", &huge, 0), "a")[0]["code"],
+        "too_large"
+    );
+    assert_eq!(r.last_seq(), 0);
+}
+
+#[test]
+fn a_flood_is_rate_limited_per_connection() {
+    let limits = Limits {
+        burst: 3.0,
+        per_sec: 1.0,
+    };
+    let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    r.join("a".into(), &name("a"), None, 0);
+    r.join("b".into(), &name("b"), None, 0);
+    for i in 0..3 {
+        r.on_text("a", &send_frame("x", &format!("c{i}")), 1000);
+    }
+    let f = frames_for(&r.on_text("a", &send_frame("x", "c3"), 1000), "a");
+    assert_eq!(f[0]["code"], "rate_limited");
+    assert_eq!(f[0]["client_id"], "c3");
+    assert_eq!(f[0]["retry_after_ms"], 1000);
+    // Others are unaffected.
+    assert!(frames_for(&r.on_text("b", &send_frame("y", "d0"), 1000), "b").is_empty());
+    assert_eq!(r.last_seq(), 4);
+    // After the wait, the same client_id goes through.
+    r.on_text("a", &send_frame("x", "c3"), 2000);
+    assert_eq!(r.last_seq(), 5);
+}
+
+#[test]
+fn presence_is_per_name_not_per_connection() {
+    let mut r = room();
+    r.join("a1".into(), &name("Alice"), None, 0);
+    r.join("b".into(), &name("bob"), None, 0);
+    let e = r.join("a2".into(), &name("alice"), None, 0);
+    assert!(frames_for(&e, "b").is_empty(), "a second tab is not a join");
+    let f = frames_for(&e, "a2");
+    assert_eq!(f[0]["you"]["name"], "Alice", "shown as first spelled");
+    assert_eq!(r.users().len(), 2);
+    assert!(frames_for(&r.leave("a1", 0), "b").is_empty());
+    let f = frames_for(&r.leave("a2", 0), "b");
+    assert_eq!(
+        f,
+        [json!({"type":"user_left","user":{"name":"Alice","status":"online"}})]
+    );
+    assert_eq!(r.users().len(), 1);
+}
+
+#[test]
+fn status_changes_reach_the_others_and_every_tab_attachment() {
+    let mut r = room();
+    r.join("a1".into(), &name("Alice"), None, 0);
+    r.join("a2".into(), &name("alice"), None, 0);
+    r.join("b".into(), &name("bob"), None, 0);
+    let e = r.on_text("a1", r#"{"type":"status","status":"dnd"}"#, 0);
+    let saved: Vec<&Attachment> = e
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Save { attachment } => Some(attachment),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved.len(), 2);
+    assert!(saved
+        .iter()
+        .all(|a| a.status == Status::Dnd && a.name == "Alice"));
+    assert_eq!(
+        frames_for(&e, "b"),
+        [json!({"type":"user_status","user":{"name":"Alice","status":"dnd"}})]
+    );
+    assert!(frames_for(&e, "a1").is_empty());
+    assert_eq!(types(&frames_for(&e, "a2")), ["user_status"]);
+    let f = frames_for(&r.join("c".into(), &name("c"), None, 0), "c");
+    assert_eq!(f[0]["users"][0], json!({"name":"Alice","status":"dnd"}));
+}
+
+#[test]
+fn typing_is_announced_expires_and_ends_with_a_send() {
+    let mut r = room();
+    r.join("a".into(), &name("Alice"), None, 0);
+    r.join("b".into(), &name("bob"), None, 0);
+    let e = r.on_text("a", r#"{"type":"typing","on":true}"#, 1000);
+    assert_eq!(
+        frames_for(&e, "b"),
+        [json!({"type":"typing","names":["Alice"]})]
+    );
+    assert_eq!(frames_for(&e, "a"), [json!({"type":"typing","names":[]})]);
+    assert_eq!(r.next_deadline(), Some(6000));
+    // Renewing changes nothing visible.
+    assert!(r
+        .on_text("a", r#"{"type":"typing","on":true}"#, 2000)
+        .is_empty());
+    assert!(r.tick(6500).is_empty(), "renewed at 2000: lasts until 7000");
+    let e = r.tick(7000);
+    assert_eq!(frames_for(&e, "b"), [json!({"type":"typing","names":[]})]);
+    assert_eq!(r.next_deadline(), None);
+    // A newcomer hears who is typing right after its welcome.
+    r.on_text("b", r#"{"type":"typing","on":true}"#, 8000);
+    let f = frames_for(&r.join("c".into(), &name("carol"), None, 8000), "c");
+    assert_eq!(f[1], json!({"type":"typing","names":["bob"]}));
+    // Sending ends the typist's typing.
+    let e = r.on_text("b", &send_frame("hi", "c1"), 8500);
+    assert_eq!(frames_for(&e, "a"), [json!({"type":"typing","names":[]})]);
+}
+
+#[test]
+fn a_typist_leaving_clears_the_line() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    r.join("b".into(), &name("b"), None, 0);
+    r.on_text("a", r#"{"type":"typing","on":true}"#, 0);
+    let e = r.leave("a", 10);
+    assert_eq!(types(&frames_for(&e, "b")), ["user_left", "typing"]);
+}
+
+#[test]
+fn history_pages_only_show_durable_messages() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    for i in 0..30 {
+        send_durable(&mut r, "a", "x", &format!("c{i}"), 0);
+    }
+    r.on_text("a", &send_frame("not yet", "late"), 0);
+    let f = frames_for(
+        &r.on_text("a", r#"{"type":"history","before":11,"limit":5}"#, 0),
+        "a",
+    );
+    let seqs: Vec<u64> = f[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [6, 7, 8, 9, 10]);
+    assert_eq!(f[0]["has_more"], true);
+    let f = frames_for(
+        &r.on_text("a", r#"{"type":"history","after":25,"limit":10}"#, 0),
+        "a",
+    );
+    let seqs: Vec<u64> = f[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [26, 27, 28, 29, 30]);
+    assert_eq!(f[0]["has_more"], false);
+}
+
+#[test]
+fn a_wake_restores_identities_without_announcing_anything() {
+    let mut r = room();
+    r.join("a".into(), &name("Alice"), None, 0);
+    r.on_text("a", r#"{"type":"status","status":"away"}"#, 0);
+    send_durable(&mut r, "a", "x", "c1", 0);
+    let log = r.log().clone();
+    // The Durable Object is evicted; a new instance rebuilds from the log and attachments.
+    let mut woken = Room::open("lobby", log, Limits::default()).unwrap();
+    woken.restore(
+        Attachment {
+            id: "a".into(),
+            name: "Alice".into(),
+            status: Status::Away,
+        },
+        50_000,
+    );
+    assert_eq!(
+        woken.users(),
+        [User {
+            name: "Alice".into(),
+            status: Status::Away
+        }]
+    );
+    assert_eq!(woken.last_seq(), 1);
+    // Dedupe survives the wake too.
+    let f = frames_for(&woken.on_text("a", &send_frame("again", "c1"), 50_001), "a");
+    assert_eq!(f, [json!({"type":"ack","client_id":"c1","seq":1})]);
+    let e = woken.leave("a", 50_002);
+    assert_eq!(types(&frames_for(&e, "zzz")), ["user_left"]);
+}
+
+#[test]
+fn messages_logged_before_a_crash_are_delivered_after_it() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    send_durable(&mut r, "a", "one", "c1", 0);
+    r.on_text("a", &send_frame("two", "c2"), 0);
+    let log = r.log().clone(); // crash: seq 2 logged, never written to D1
+    let mut r = Room::open("lobby", log, Limits::default()).unwrap();
+    assert_eq!(r.pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [2]);
+    r.join("b".into(), &name("b"), None, 0);
+    let f = frames_for(&r.durable(2), "b");
+    assert_eq!(f[0]["message"]["text"], "two");
+    // The next message continues the sequence.
+    r.on_text("b", &send_frame("three", "d1"), 0);
+    assert_eq!(r.last_seq(), 3);
+}
+
+#[test]
+fn a_failed_history_write_tells_the_sender_and_retries() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    r.on_text("a", &send_frame("x", "c1"), 0);
+    let e = r.durable_failed(100, 1000);
+    let f = frames_for(&e, "a");
+    assert_eq!(f[0]["code"], "internal");
+    assert_eq!(f[0]["client_id"], "c1");
+    assert_eq!(r.next_deadline(), Some(1100));
+    assert!(!r.retry_due(500));
+    assert!(r.retry_due(1100));
+    // The sender resends with the same client_id; the ack comes when the write lands.
+    assert!(r.on_text("a", &send_frame("x", "c1"), 1200).is_empty());
+    let f = frames_for(&r.durable(1), "a");
+    assert_eq!(types(&f), ["message", "ack"]);
+    assert_eq!(r.next_deadline(), None);
+}
+
+#[test]
+fn a_log_failure_is_an_internal_error_and_loses_nothing() {
+    let mut r = room();
+    r.join("a".into(), &name("a"), None, 0);
+    send_durable(&mut r, "a", "x", "c1", 0);
+    let mut log = r.log().clone();
+    log.fail_writes = true;
+    let mut r = Room::open("lobby", log, Limits::default()).unwrap();
+    r.restore(
+        Attachment {
+            id: "a".into(),
+            name: "a".into(),
+            status: Status::Online,
+        },
+        0,
+    );
+    let e = r.on_text("a", &send_frame("y", "c2"), 0);
+    let f = frames_for(&e, "a");
+    assert_eq!(f[0]["code"], "internal");
+    assert_eq!(f[0]["client_id"], "c2");
+    assert!(e.iter().any(|e| matches!(e, Effect::Log { .. })));
+    assert_eq!(r.last_seq(), 1);
+    assert!(
+        !f[0]["message"].as_str().unwrap().contains("refused"),
+        "details stay server-side"
+    );
+}

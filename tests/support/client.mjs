@@ -1,0 +1,317 @@
+// A small WebSocket test client for edgechat's protocol. Every frame the server sends is
+// buffered (JSON-parsed; the text `pong` kept as the string), and tests take frames out
+// of the buffer in order with `next(...)`, so no frame can slip past between two awaits.
+import WebSocket from 'ws';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** A fresh client_id. */
+export const cid = (prefix = 'c') => `${prefix}-${randomUUID()}`;
+/** A fresh room id (valid: [a-z0-9_-], at most 64 chars). */
+export const roomId = (prefix = 'room') => `${prefix}-${randomUUID().slice(0, 8)}`.toLowerCase();
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function describe(frame) {
+  if (typeof frame === 'string') return JSON.stringify(frame);
+  if (Buffer.isBuffer(frame)) return `<binary ${frame.length} bytes>`;
+  const s = JSON.stringify(frame);
+  return s.length > 300 ? `${s.slice(0, 300)}...` : s;
+}
+
+function toMatcher(what) {
+  if (typeof what === 'function') return what;
+  if (what === 'pong') return (f) => f === 'pong';
+  return (f) => f !== null && typeof f === 'object' && !Buffer.isBuffer(f) && f.type === what;
+}
+
+function wsUrlFor(server, room, name, { since, query } = {}) {
+  let q;
+  if (query !== undefined) {
+    q = query;
+  } else {
+    const params = [];
+    if (name !== undefined && name !== null) params.push(`name=${encodeURIComponent(name)}`);
+    if (since !== undefined && since !== null) params.push(`since=${encodeURIComponent(since)}`);
+    q = params.join('&');
+  }
+  return `${server.wsUrl}/room/${encodeURIComponent(room)}${q ? `?${q}` : ''}`;
+}
+
+/**
+ * Opens a socket without waiting for anything beyond the upgrade. Resolves with the
+ * open `ws`, or rejects with an Error carrying `status` and `body` (parsed JSON when it
+ * is JSON) when the server refuses the upgrade.
+ */
+export function openSocket(server, room, name, opts = {}) {
+  const url = wsUrlFor(server, room, name, opts);
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: opts.timeout ?? 10_000 });
+    const early = [];
+    ws.on('message', (data, isBinary) => early.push({ data, isBinary }));
+    ws.once('open', () => resolve({ ws, early }));
+    ws.once('unexpected-response', (req, res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body;
+        try { body = JSON.parse(text); } catch { body = text; }
+        const err = new Error(`upgrade refused for ${url}: HTTP ${res.statusCode} ${text}`);
+        err.status = res.statusCode;
+        err.headers = res.headers;
+        err.body = body;
+        err.text = text;
+        reject(err);
+        req.destroy();
+      });
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/**
+ * Tries to connect and expects the upgrade to be refused; returns { status, headers, body }.
+ */
+export async function expectRefused(server, room, name, opts = {}) {
+  let sock;
+  try {
+    sock = await openSocket(server, room, name, opts);
+  } catch (err) {
+    if (err.status === undefined) throw err;
+    return { status: err.status, headers: err.headers, body: err.body, text: err.text };
+  }
+  sock.ws.terminate();
+  assert.fail(`expected the upgrade of room ${JSON.stringify(room)} name ${JSON.stringify(name)} to be refused, but a socket opened`);
+}
+
+/**
+ * Connects to a room as `name` and resolves once the `welcome` frame arrived.
+ * @returns {Promise<Client>}
+ */
+export async function connect(server, room, name, opts = {}) {
+  const { ws, early } = await openSocket(server, room, name, opts);
+  const client = new Client(ws, { room, name });
+  for (const { data, isBinary } of early) client._push(data, isBinary);
+  ws.removeAllListeners('message');
+  ws.on('message', (data, isBinary) => client._push(data, isBinary));
+  try {
+    client.welcome = await client.next('welcome', { timeout: opts.timeout ?? 10_000 });
+  } catch (err) {
+    client.terminate();
+    throw err;
+  }
+  return client;
+}
+
+/** Every client still open, so that a failed test leaves no socket behind. */
+const openClients = new Set();
+
+/** Closes every client that is still open (used after each test). */
+export async function closeOpenClients() {
+  const all = [...openClients];
+  openClients.clear();
+  await Promise.all(all.map((c) => c.close().catch(() => {})));
+}
+
+export class Client {
+  constructor(ws, { room, name }) {
+    openClients.add(this);
+    this.ws = ws;
+    this.room = room;
+    this.name = name;
+    /** Every frame received, in order. */
+    this.frames = [];
+    this.welcome = null;
+    this.closed = null; // { code, reason } once closed
+    this._consumed = [];
+    this._low = 0; // every index below is consumed
+    this._waiters = new Set();
+    this._closePromise = new Promise((resolve) => {
+      ws.once('close', (code, reason) => {
+        this.closed = { code, reason: reason.toString() };
+        openClients.delete(this);
+        for (const w of this._waiters) w.onClose();
+        resolve(this.closed);
+      });
+    });
+    ws.on('error', () => { /* surfaced through close */ });
+  }
+
+  _push(data, isBinary) {
+    let frame;
+    if (isBinary) {
+      frame = Buffer.from(data);
+    } else {
+      const text = data.toString('utf8');
+      if (text === 'pong') frame = 'pong';
+      else {
+        try { frame = JSON.parse(text); } catch { frame = text; }
+      }
+    }
+    this.frames.push(frame);
+    this._consumed.push(false);
+    for (const w of [...this._waiters]) w.check();
+  }
+
+  _take(match) {
+    for (let i = this._low; i < this.frames.length; i++) {
+      if (!this._consumed[i] && match(this.frames[i])) {
+        this._consumed[i] = true;
+        while (this._low < this.frames.length && this._consumed[this._low]) this._low++;
+        return { found: true, frame: this.frames[i] };
+      }
+    }
+    return { found: false };
+  }
+
+  /** Frames received and not taken by next/waitFor/discard yet. */
+  pending() {
+    return this.frames.filter((_, i) => !this._consumed[i]);
+  }
+
+  /**
+   * Resolves with the oldest buffered frame not taken yet that matches `what` (a frame
+   * type, 'pong', or a predicate), waiting for it up to `timeout` ms.
+   */
+  next(what, { timeout = DEFAULT_TIMEOUT_MS } = {}) {
+    const match = toMatcher(what);
+    const got = this._take(match);
+    if (got.found) return Promise.resolve(got.frame);
+    const label = typeof what === 'function' ? (what.label || 'a frame matching the predicate') : `a ${JSON.stringify(what)} frame`;
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        check: () => {
+          const r = this._take(match);
+          if (r.found) { done(); resolve(r.frame); }
+        },
+        onClose: () => {
+          done();
+          reject(new Error(`${this.name}: socket closed (${JSON.stringify(this.closed)}) while waiting for ${label}; ` +
+            `frames not taken: ${this.pending().map(describe).join(', ') || 'none'}`));
+        },
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.name}: no ${label} within ${timeout} ms; frames not taken: ` +
+          `${this.pending().map(describe).join(', ') || 'none'}`));
+      }, timeout);
+      const done = () => { clearTimeout(timer); this._waiters.delete(waiter); };
+      if (this.closed) { waiter.onClose(); return; }
+      this._waiters.add(waiter);
+    });
+  }
+
+  /** Same as next(predicate). */
+  waitFor(predicate, opts) {
+    return this.next(predicate, opts);
+  }
+
+  /** The next `message` frame carrying the given client_id. */
+  nextMessage(clientId, opts) {
+    const p = (f) => f?.type === 'message' && f.message?.client_id === clientId;
+    p.label = `a message frame with client_id ${clientId}`;
+    return this.next(p, opts);
+  }
+
+  /** The next `ack` for the given client_id. */
+  nextAck(clientId, opts) {
+    const p = (f) => f?.type === 'ack' && f.client_id === clientId;
+    p.label = `an ack for ${clientId}`;
+    return this.next(p, opts);
+  }
+
+  /** The next `error` frame (optionally for a client_id). */
+  nextError(clientId, opts) {
+    const p = clientId === undefined
+      ? (f) => f?.type === 'error'
+      : (f) => f?.type === 'error' && f.client_id === clientId;
+    p.label = clientId === undefined ? 'an error frame' : `an error frame for ${clientId}`;
+    return this.next(p, opts);
+  }
+
+  /** Takes (and returns) every buffered frame matching `what`. */
+  discard(what = () => true) {
+    const match = toMatcher(what);
+    const out = [];
+    for (;;) {
+      const r = this._take(match);
+      if (!r.found) return out;
+      out.push(r.frame);
+    }
+  }
+
+  /**
+   * Waits `ms` and asserts no frame matching `what` is buffered and not taken (this
+   * includes frames that arrived before the call).
+   */
+  async expectNoFrame(what, ms = 1000) {
+    await sleep(ms);
+    const match = toMatcher(what);
+    const bad = this.frames.filter((f, i) => !this._consumed[i] && match(f));
+    assert.equal(bad.length, 0,
+      `${this.name}: expected no ${typeof what === 'string' ? JSON.stringify(what) : 'matching'} frame, got ${bad.map(describe).join(', ')}`);
+  }
+
+  send(obj) {
+    this.ws.send(JSON.stringify(obj));
+  }
+
+  sendRaw(data) {
+    this.ws.send(data, { binary: Buffer.isBuffer(data) });
+  }
+
+  /**
+   * Sends a message and waits for both its ack and its own broadcast.
+   * @returns {Promise<{ack, message, client_id}>} message is the Message object.
+   */
+  async say(text, { client_id = cid(), reply_to, timeout } = {}) {
+    const frame = { type: 'send', text, client_id };
+    if (reply_to !== undefined) frame.reply_to = reply_to;
+    this.send(frame);
+    const [ack, msg] = await Promise.all([
+      this.nextAck(client_id, { timeout }),
+      this.nextMessage(client_id, { timeout }),
+    ]);
+    return { ack, message: msg.message, client_id };
+  }
+
+  /** Sends many messages, `batch` at a time, waiting for every ack; returns the acks in order. */
+  async sayMany(texts, { batch = 50, prefix = 'bulk', timeout = 30_000 } = {}) {
+    const acks = [];
+    for (let i = 0; i < texts.length; i += batch) {
+      const chunk = texts.slice(i, i + batch).map((text) => ({ text, client_id: cid(prefix) }));
+      for (const m of chunk) this.send({ type: 'send', text: m.text, client_id: m.client_id });
+      for (const m of chunk) {
+        const ack = await this.nextAck(m.client_id, { timeout });
+        acks.push(ack);
+      }
+      // The sender's own broadcasts are not needed here.
+      const ids = new Set(chunk.map((m) => m.client_id));
+      for (const id of ids) await this.nextMessage(id, { timeout });
+    }
+    return acks;
+  }
+
+  isOpen() {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Closes the socket and resolves once it is closed. */
+  close(code = 1000, reason = '') {
+    if (this.closed) return Promise.resolve(this.closed);
+    try { this.ws.close(code, reason); } catch { this.ws.terminate(); }
+    const timer = setTimeout(() => this.ws.terminate(), 3000);
+    return this._closePromise.finally(() => clearTimeout(timer));
+  }
+
+  terminate() {
+    this.ws.terminate();
+  }
+}
+
+/** Closes every given client (ignoring errors). */
+export async function closeAll(...clients) {
+  await Promise.all(clients.flat().filter(Boolean).map((c) => c.close().catch(() => {})));
+}
