@@ -1,1 +1,112 @@
+//! edgechat's Worker: routes HTTP requests, hands each room's sockets to its
+//! `ChatRoom` Durable Object and reads history from D1.
+//!
+//! | route                        | served by                              |
+//! |------------------------------|----------------------------------------|
+//! | `GET /room/:id` (WebSocket)  | the room's Durable Object              |
+//! | `GET /room/:id/users`        | the room's Durable Object              |
+//! | `GET /room/:id/messages`     | D1                                     |
+//! | `GET /api/rooms`             | D1                                     |
+//! | everything else              | static assets (`public/`)              |
 
+mod chat_room;
+mod db;
+mod http;
+mod sql_log;
+
+pub use chat_room::ChatRoom;
+
+use edgechat_protocol::{
+    parse_connect_query, parse_page_query, ErrorCode, MessagesPage, RoomId, RoomsList,
+};
+use worker::{event, Context, Env, Method, Request, Response, Result};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    match route(req, &env).await {
+        Ok(response) => Ok(response),
+        Err(e) => http::internal("request failed", &e),
+    }
+}
+
+async fn route(req: Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    let path = url.path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["api", "rooms"] => {
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            let rooms = db::rooms(&env.d1("DB")?).await?;
+            http::json(&RoomsList { rooms }, 200)
+        }
+        ["room", id, rest @ ..] => {
+            let room = match RoomId::parse(id) {
+                Ok(room) => room,
+                Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
+            };
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            match rest {
+                [] => connect(req, env, &room).await,
+                ["messages"] => messages(&url, env, &room).await,
+                ["users"] => to_room(req, env, &room).await,
+                _ => not_found(),
+            }
+        }
+        ["api", ..] | ["room"] => not_found(),
+        _ => env.assets("ASSETS")?.fetch_request(req).await,
+    }
+}
+
+/// Validates everything a connection asks for before any socket exists, then hands
+/// the upgrade to the room.
+async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+    let url = req.url()?;
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if let Err(e) = parse_connect_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        return http::error(&e);
+    }
+    if !http::is_upgrade(&req) {
+        return http::error_with(
+            ErrorCode::BadRequest,
+            "this address is a WebSocket: connect with Upgrade: websocket",
+            426,
+        );
+    }
+    to_room(req, env, room).await
+}
+
+/// Forwards a request to the room's Durable Object, named by the folded room id.
+async fn to_room(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+    let stub = env
+        .durable_object("ROOMS")?
+        .id_from_name(room.as_str())?
+        .get_stub()?;
+    stub.fetch_with_request(req).await
+}
+
+async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Response> {
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let page = match parse_page_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(page) => page,
+        Err(e) => return http::error(&e),
+    };
+    let (messages, has_more) = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    http::json(&MessagesPage { messages, has_more }, 200)
+}
+
+fn not_found() -> Result<Response> {
+    http::error_with(ErrorCode::NotFound, "no such route", 404)
+}
+
+fn method_not_allowed() -> Result<Response> {
+    http::error_with(ErrorCode::BadRequest, "only GET is supported here", 405)
+}

@@ -485,6 +485,12 @@ impl<L: Log> Room<L> {
         self.pending.iter().take(MAX_BATCH).cloned().collect()
     }
 
+    /// Whether the shell should write pending messages now: some wait, and no failed
+    /// write asked to wait before trying again.
+    pub fn should_flush(&self, now: u64) -> bool {
+        !self.pending.is_empty() && self.retry_at.is_none_or(|t| t <= now)
+    }
+
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }

@@ -1,0 +1,317 @@
+//! The `ChatRoom` Durable Object: the I/O shell around [`edgechat_room::Room`].
+//!
+//! It accepts hibernatable WebSockets, decodes nothing itself, hands every event to the
+//! room core and carries out the effects it returns. What must outlive a hibernation
+//! lives in each socket's attachment (identity, status) and in the object's SQLite log
+//! (messages, seq, client ids); everything else is rebuilt on the first event after a wake.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use edgechat_protocol::{parse_connect_query, ErrorCode, RoomId, UsersList};
+use edgechat_room::{Attachment, Effect, Limits, Room, Target};
+use worker::{
+    console_error, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+};
+
+use crate::sql_log::SqlLog;
+use crate::{db, http};
+
+/// How long to wait before writing to D1 again after a failure.
+const RETRY_MS: u64 = 1_000;
+
+#[durable_object]
+pub struct ChatRoom {
+    state: State,
+    env: Env,
+    /// The room core, built on the first event after (re)construction.
+    room: RefCell<Option<Room<SqlLog>>>,
+    /// This object's sockets by connection id.
+    sockets: RefCell<HashMap<String, WebSocket>>,
+    /// Whether a D1 write loop is running (only one at a time keeps seq order).
+    flushing: Cell<bool>,
+    /// The alarm time last set, to avoid setting it again for nothing.
+    alarm_at: Cell<Option<u64>>,
+}
+
+fn now() -> u64 {
+    Date::now().as_millis()
+}
+
+impl DurableObject for ChatRoom {
+    fn new(state: State, env: Env) -> Self {
+        // Pings are answered by the runtime itself, without waking the room.
+        if let Ok(pair) =
+            WebSocketRequestResponsePair::new(edgechat_protocol::PING, edgechat_protocol::PONG)
+        {
+            state.set_websocket_auto_response(&pair);
+        }
+        ChatRoom {
+            state,
+            env,
+            room: RefCell::new(None),
+            sockets: RefCell::new(HashMap::new()),
+            flushing: Cell::new(false),
+            alarm_at: Cell::new(None),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+        let Some(raw_id) = segments.get(1) else {
+            return http::error_with(ErrorCode::NotFound, "no such route", 404);
+        };
+        let room_id = match RoomId::parse(raw_id) {
+            Ok(id) => id,
+            Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
+        };
+        if let Err(e) = self.load(Some(room_id.as_str())) {
+            return http::internal("opening the room", &e);
+        }
+        match segments.get(2) {
+            None if http::is_upgrade(&req) => self.accept(&url).await,
+            Some(&"users") => {
+                let users = self.with_room(|r| r.users()).unwrap_or_default();
+                http::json(&UsersList { users }, 200)
+            }
+            _ => http::error_with(ErrorCode::NotFound, "no such route", 404),
+        }
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        if let Err(e) = self.load(None) {
+            console_error!("loading the room: {e}");
+            return Ok(());
+        }
+        let Some(id) = conn_id(&ws) else {
+            return Ok(());
+        };
+        let t = now();
+        let effects = self.with_room(|room| match &message {
+            WebSocketIncomingMessage::String(text) => room.on_text(&id, text, t),
+            WebSocketIncomingMessage::Binary(_) => room.on_binary(&id, t),
+        });
+        self.apply(effects.unwrap_or_default());
+        self.after_event().await;
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> Result<()> {
+        self.disconnect(&ws).await;
+        // Complete the closing handshake; harmless if the runtime already did.
+        let _ = ws.close(Some(1000), Some("closed"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> Result<()> {
+        console_error!("websocket error: {error}");
+        self.disconnect(&ws).await;
+        Ok(())
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.alarm_at.set(None);
+        if let Err(e) = self.load(None) {
+            console_error!("loading the room for its alarm: {e}");
+            return Response::ok("");
+        }
+        let t = now();
+        let effects = self.with_room(|room| room.tick(t));
+        self.apply(effects.unwrap_or_default());
+        self.after_event().await;
+        Response::ok("")
+    }
+}
+
+impl ChatRoom {
+    /// Builds the room core if this instance has none yet: reads the log's positions and
+    /// re-registers every socket from its attachment.
+    fn load(&self, room_id: Option<&str>) -> Result<()> {
+        if self.room.borrow().is_some() {
+            return Ok(());
+        }
+        let to_err = |e: edgechat_room::LogError| worker::Error::RustError(e.0);
+        let mut log = SqlLog::open(self.state.storage().sql()).map_err(to_err)?;
+        let id = match room_id {
+            Some(id) => id.to_owned(),
+            None => log.room_id().map_err(to_err)?.unwrap_or_default(),
+        };
+        log.set_room_id(&id).map_err(to_err)?;
+        let limits = Limits::from_settings(
+            self.env
+                .var("RATE_LIMIT_BURST")
+                .ok()
+                .map(|v| v.to_string())
+                .as_deref(),
+            self.env
+                .var("RATE_LIMIT_PER_SEC")
+                .ok()
+                .map(|v| v.to_string())
+                .as_deref(),
+        );
+        let mut room = Room::open(id, log, limits).map_err(to_err)?;
+        let t = now();
+        let mut sockets = self.sockets.borrow_mut();
+        for ws in self.state.get_websockets() {
+            if let Ok(Some(attachment)) = ws.deserialize_attachment::<Attachment>() {
+                sockets.insert(attachment.id.clone(), ws);
+                room.restore(attachment, t);
+            }
+        }
+        *self.room.borrow_mut() = Some(room);
+        Ok(())
+    }
+
+    fn with_room<T>(&self, f: impl FnOnce(&mut Room<SqlLog>) -> T) -> Option<T> {
+        self.room.borrow_mut().as_mut().map(f)
+    }
+
+    async fn accept(&self, url: &worker::Url) -> Result<Response> {
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let query = match parse_connect_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Ok(q) => q,
+            Err(e) => return http::error(&e),
+        };
+        let pair = WebSocketPair::new()?;
+        let server = pair.server;
+        self.state.accept_web_socket(&server);
+        let id = new_conn_id()?;
+        self.sockets.borrow_mut().insert(id.clone(), server);
+        let t = now();
+        let effects = self.with_room(|room| room.join(id, &query.name, query.since, t));
+        self.apply(effects.unwrap_or_default());
+        self.after_event().await;
+        Response::from_websocket(pair.client)
+    }
+
+    async fn disconnect(&self, ws: &WebSocket) {
+        if let Err(e) = self.load(None) {
+            console_error!("loading the room: {e}");
+            return;
+        }
+        let Some(id) = conn_id(ws) else { return };
+        let t = now();
+        let effects = self.with_room(|room| room.leave(&id, t));
+        self.sockets.borrow_mut().remove(&id);
+        self.apply(effects.unwrap_or_default());
+        self.after_event().await;
+    }
+
+    /// Carries out the room's decisions.
+    fn apply(&self, effects: Vec<Effect>) {
+        let sockets = self.sockets.borrow();
+        for effect in effects {
+            match effect {
+                Effect::Send { to, frame } => match &to {
+                    Target::One(id) => {
+                        if let Some(ws) = sockets.get(id) {
+                            let _ = ws.send_with_str(&*frame);
+                        }
+                    }
+                    _ => {
+                        for (id, ws) in sockets.iter() {
+                            if to.includes(id) {
+                                // A socket that is closing refuses; the close event follows.
+                                let _ = ws.send_with_str(&*frame);
+                            }
+                        }
+                    }
+                },
+                Effect::Save { attachment } => {
+                    if let Some(ws) = sockets.get(&attachment.id) {
+                        if let Err(e) = ws.serialize_attachment(&attachment) {
+                            console_error!("saving an attachment: {e}");
+                        }
+                    }
+                }
+                Effect::Log { message } => console_error!("{message}"),
+            }
+        }
+    }
+
+    /// After every event: write logged messages to D1 if any wait, and keep the alarm
+    /// set for the next deadline (typing expiry, a retry).
+    async fn after_event(&self) {
+        let t = now();
+        if self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
+            self.flush().await;
+        }
+        self.schedule_alarm().await;
+    }
+
+    /// Writes pending messages to D1 in batches until none are left. Messages that
+    /// arrive during a write queue up and go in the next batch. Only one loop runs at
+    /// a time, so batches land in seq order.
+    async fn flush(&self) {
+        if self.flushing.replace(true) {
+            return;
+        }
+        let db = match self.env.d1("DB") {
+            Ok(db) => db,
+            Err(e) => {
+                console_error!("no D1 binding: {e}");
+                self.flushing.set(false);
+                return;
+            }
+        };
+        loop {
+            let batch = self.with_room(|r| r.pending()).unwrap_or_default();
+            let Some(upto) = batch.last().map(|m| m.seq) else {
+                break;
+            };
+            match db::store_batch(&db, &batch).await {
+                Ok(()) => {
+                    let effects = self.with_room(|r| r.durable(upto));
+                    self.apply(effects.unwrap_or_default());
+                }
+                Err(e) => {
+                    console_error!("writing {} message(s) to D1: {e}", batch.len());
+                    let t = now();
+                    let effects = self.with_room(|r| r.durable_failed(t, RETRY_MS));
+                    self.apply(effects.unwrap_or_default());
+                    break;
+                }
+            }
+        }
+        self.flushing.set(false);
+    }
+
+    async fn schedule_alarm(&self) {
+        let Some(due) = self.with_room(|r| r.next_deadline()).flatten() else {
+            return;
+        };
+        if self.alarm_at.get().is_some_and(|at| at <= due) {
+            return;
+        }
+        let offset = due.saturating_sub(now()) as i64;
+        match self.state.storage().set_alarm(offset).await {
+            Ok(()) => self.alarm_at.set(Some(due)),
+            Err(e) => console_error!("setting the alarm: {e}"),
+        }
+    }
+}
+
+fn conn_id(ws: &WebSocket) -> Option<String> {
+    match ws.deserialize_attachment::<Attachment>() {
+        Ok(Some(a)) => Some(a.id),
+        _ => None,
+    }
+}
+
+fn new_conn_id() -> Result<String> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

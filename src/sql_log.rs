@@ -1,0 +1,222 @@
+//! The room's log in the Durable Object's own SQLite storage.
+//!
+//! Every message is appended here first (synchronously, in the object's transaction),
+//! which fixes its seq and its client_id for deduplication; the room then writes it to
+//! D1 and moves the `durable` watermark. Welcome pages, resumes and `history` frames
+//! are answered from here without a round trip to D1.
+
+use edgechat_protocol::{Message, Page};
+use edgechat_room::{Log, LogError};
+use serde::Deserialize;
+use worker::{SqlStorage, SqlStorageValue};
+
+pub struct SqlLog {
+    sql: SqlStorage,
+    room: String,
+}
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS log (
+        seq INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        client_id TEXT,
+        reply_to INTEGER
+    )",
+    "CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)",
+];
+
+fn err(e: worker::Error) -> LogError {
+    LogError(e.to_string())
+}
+
+fn int(n: u64) -> SqlStorageValue {
+    SqlStorageValue::Integer(n.min((1 << 53) - 1) as i64)
+}
+
+#[derive(Deserialize)]
+struct Row {
+    seq: f64,
+    name: String,
+    text: String,
+    ts: f64,
+    client_id: Option<String>,
+    reply_to: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Value {
+    value: Option<serde_json::Value>,
+}
+
+impl SqlLog {
+    /// Opens (creating if needed) the log's tables.
+    pub fn open(sql: SqlStorage) -> Result<Self, LogError> {
+        for statement in SCHEMA {
+            sql.exec(statement, None).map_err(err)?;
+        }
+        Ok(SqlLog {
+            sql,
+            room: String::new(),
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<serde_json::Value>, LogError> {
+        let rows: Vec<Value> = self
+            .sql
+            .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows.into_iter().next().and_then(|r| r.value))
+    }
+
+    fn set_meta(&self, key: &str, value: SqlStorageValue) -> Result<(), LogError> {
+        self.sql
+            .exec(
+                "INSERT INTO meta (key, value) VALUES (?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vec![key.into(), value],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// The room id this object serves, once a request has told it.
+    pub fn room_id(&self) -> Result<Option<String>, LogError> {
+        Ok(self
+            .meta("room")?
+            .and_then(|v| v.as_str().map(str::to_owned)))
+    }
+
+    pub fn set_room_id(&mut self, room: &str) -> Result<(), LogError> {
+        if self.room_id()?.as_deref() != Some(room) {
+            self.set_meta("room", room.into())?;
+        }
+        self.room = room.to_owned();
+        Ok(())
+    }
+
+    fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<Message>, LogError> {
+        let rows: Vec<Row> = self
+            .sql
+            .exec(query, bindings)
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Message {
+                seq: r.seq as u64,
+                room: self.room.clone(),
+                name: r.name,
+                text: r.text,
+                ts: r.ts as u64,
+                client_id: r.client_id,
+                reply_to: r.reply_to.map(|s| s as u64),
+            })
+            .collect())
+    }
+}
+
+impl Log for SqlLog {
+    fn positions(&self) -> Result<(u64, u64), LogError> {
+        #[derive(Deserialize)]
+        struct Last {
+            last: Option<f64>,
+        }
+        let last: Vec<Last> = self
+            .sql
+            .exec("SELECT MAX(seq) AS last FROM log", None)
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        let last = last.first().and_then(|l| l.last).unwrap_or(0.0) as u64;
+        let durable = self
+            .meta("durable")?
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u64;
+        Ok((last, durable.min(last)))
+    }
+
+    fn append(&mut self, m: &Message, name_key: &str) -> Result<(), LogError> {
+        self.sql
+            .exec(
+                "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    int(m.seq),
+                    m.name.as_str().into(),
+                    name_key.into(),
+                    m.text.as_str().into(),
+                    int(m.ts),
+                    m.client_id.clone().into(),
+                    m.reply_to.map(int).unwrap_or(SqlStorageValue::Null),
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError> {
+        #[derive(Deserialize)]
+        struct Seq {
+            seq: f64,
+        }
+        let rows: Vec<Seq> = self
+            .sql
+            .exec(
+                "SELECT seq FROM log WHERE name_key = ? AND client_id = ?",
+                vec![name_key.into(), client_id.into()],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows.first().map(|r| r.seq as u64))
+    }
+
+    fn set_durable(&mut self, seq: u64) -> Result<(), LogError> {
+        self.set_meta("durable", int(seq))
+    }
+
+    fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
+        const COLS: &str = "seq, name, text, ts, client_id, reply_to";
+        let limit = page.limit() as u64;
+        let (mut rows, newest_first) = match page {
+            Page::Newest { .. } => (
+                self.rows(
+                    &format!("SELECT {COLS} FROM log WHERE seq <= ? ORDER BY seq DESC LIMIT ?"),
+                    vec![int(upto), int(limit + 1)],
+                )?,
+                true,
+            ),
+            Page::Before { before, .. } => (
+                self.rows(
+                    &format!(
+                        "SELECT {COLS} FROM log WHERE seq < ? AND seq <= ? ORDER BY seq DESC LIMIT ?"
+                    ),
+                    vec![int(before), int(upto), int(limit + 1)],
+                )?,
+                true,
+            ),
+            Page::After { after, .. } => (
+                self.rows(
+                    &format!(
+                        "SELECT {COLS} FROM log WHERE seq > ? AND seq <= ? ORDER BY seq ASC LIMIT ?"
+                    ),
+                    vec![int(after), int(upto), int(limit + 1)],
+                )?,
+                false,
+            ),
+        };
+        let has_more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        if newest_first {
+            rows.reverse();
+        }
+        Ok((rows, has_more))
+    }
+}
