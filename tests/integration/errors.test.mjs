@@ -151,9 +151,19 @@ test('a frame over 16 KiB is too_large, checked before anything else', async () 
     // A well-formed send whose frame is over 16 KiB: too_large, not invalid_text.
     const big = JSON.stringify({ type: 'send', text: 'a'.repeat(17000), client_id: cid() });
     await expectRefused(offender, big, 'too_large', { what: 'send of 17000 chars' });
-    await expectRefused(offender, Buffer.alloc(20000, 0x61), 'too_large', { what: '20000-byte binary frame' });
     await other.expectNoFrame('message', 300);
     assert.deepEqual((await http(srv(), `/room/${room}/messages`)).json.messages, []);
+    await roomStillWorks(offender, other);
+  } finally {
+    await closeAll(offender, other);
+  }
+});
+
+test('a binary frame over 16 KiB is too_large too (the size is checked first)', async () => {
+  const { offender, other } = await pair('too-large-bin');
+  try {
+    await expectRefused(offender, Buffer.alloc(16385, 0x61), 'too_large', { what: '16385-byte binary frame' });
+    await expectRefused(offender, Buffer.alloc(16384, 0x61), 'bad_frame', { what: '16384-byte binary frame' });
     await roomStillWorks(offender, other);
   } finally {
     await closeAll(offender, other);

@@ -86,6 +86,7 @@ test('reply_to an existing message is kept; a reply_to naming no message gets no
   const a = await connect(srv(), room, 'Asker');
   const b = await connect(srv(), room, 'Answerer');
   const q = await a.say('question?');
+  await b.nextMessage(q.client_id);
   const ans = await b.say('answer', { reply_to: q.message.seq });
   expectMessage(ans.message, { reply_to: q.message.seq, seq: q.message.seq + 1 });
   assert.equal((await a.nextMessage(ans.client_id)).message.reply_to, q.message.seq);
@@ -207,11 +208,13 @@ test('a client_id is unique per sender: another name may use the same client_id'
   const b = await connect(srv(), room, 'Beta');
   const id = 'shared-client-id-1';
   const ra = await a.say('from alpha', { client_id: id });
+  await b.nextMessage(id); // Alpha's message, as Beta sees it
   const rb = await b.say('from beta', { client_id: id });
   assert.equal(ra.ack.seq, 1);
   assert.equal(rb.ack.seq, 2, 'Beta\'s message is stored, not taken for Alpha\'s');
   assert.equal(rb.message.name, 'Beta');
   assert.equal(rb.message.text, 'from beta');
+  assert.equal((await a.nextMessage(id)).message.name, 'Beta', 'Alpha sees Beta\'s message too');
   await closeAll(a, b);
 });
 
