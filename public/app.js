@@ -1,19 +1,18 @@
 // edgechat web client.
 //
-// Two views: the landing page (pick a name and a room) and the chat view, which talks
-// to the room's Durable Object over one WebSocket. The wire contract lives in
-// PROTOCOL.md; the frames handled here are welcome, message, ack, user_joined,
-// user_left, user_status, typing, history and error.
+// Two views: the landing page (pick a name and a room) and the chat view, which talks to
+// the room's Durable Object over one WebSocket. PROTOCOL.md is the wire contract; the
+// frames handled here are welcome, message, ack, user_joined, user_left, user_status,
+// typing, history and error.
 //
-// Rule of the house: user text only ever reaches the DOM through textContent or text
-// nodes (see `h`), never through innerHTML.
+// Rule of the house: user text only reaches the DOM through textContent or text nodes
+// (see `h`), never through innerHTML.
 
-// ---------------------------------------------------------------------------
-// Constants
+// --- Constants -------------------------------------------------------------------------
 
 const MAX_TEXT = 4000;              // code points, after trimming
-const COUNTER_FROM = 3500;          // show the counter once the text gets this long
-const MAX_FRAME_BYTES = 16 * 1024;  // server refuses bigger frames with too_large
+const COUNTER_FROM = 3500;          // the character counter shows from this length on
+const MAX_FRAME_BYTES = 16 * 1024;  // bigger frames are refused with too_large
 const PAGE_SIZE = 50;               // older history, per request
 const CATCHUP_PAGE = 100;           // missed messages after a reconnect, per request
 const TYPING_THROTTLE_MS = 2500;
@@ -21,10 +20,8 @@ const PING_EVERY_MS = 30_000;
 const DEAD_AFTER_MS = 75_000;       // no frame at all for this long: the socket is dead
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
-const GAP_CHECK_MS = 1000;          // grace period before fetching a seq gap
-const GROUP_WINDOW_MS = 5 * 60_000; // same author within 5 min: one group
-const AUTO_AWAY_MS = 5 * 60_000;    // tab hidden this long: status becomes away
-const LOAD_OLDER_PX = 120;          // distance from the top that triggers older history
+const GROUP_WINDOW_MS = 5 * 60_000; // one author within 5 minutes: one group
+const LOAD_OLDER_PX = 120;          // this close to the top, older history loads
 const NEAR_BOTTOM_PX = 80;
 const NAME_KEY = 'edgechat.name';
 
@@ -45,23 +42,21 @@ const ERROR_MEANINGS = {
   internal: 'The server hit an error. Please try again.',
 };
 
-// ---------------------------------------------------------------------------
-// State (one room at a time). Exposed as window.edgechat.state for debugging.
+// --- State: one room at a time (window.edgechat.state, for debugging) ------------------
 
 const state = {
   name: loadName(),
   status: 'online',      // chosen presence, kept across rooms and reconnects
-  autoAway: false,       // status was set to away by the idle timer
   view: null,            // 'landing' | 'chat'
   room: null,
-  me: null,              // User from the welcome
+  me: null,              // our User, from the welcome
   socket: null,
-  welcomed: false,       // the current socket has received its welcome
-  everConnected: false,  // this room has had at least one welcome (so reconnects use since=)
+  welcomed: false,       // the current socket has had its welcome
+  everConnected: false,  // this room has had a welcome, so reconnects use since=
   usedSince: false,      // the current socket was opened with since=
   attempt: 0,            // reconnect attempts since the last welcome
   reconnectAt: 0,
-  timers: { reconnect: 0, countdown: 0, ping: 0, gap: 0, away: 0 },
+  timers: { reconnect: 0, countdown: 0, ping: 0, hold: 0 },
   lastFrameAt: 0,
   messages: new Map(),   // seq -> { message, el }
   minSeq: Infinity,      // oldest seq on screen
@@ -69,62 +64,51 @@ const state = {
   contiguousSeq: 0,      // every seq from minSeq up to this one is on screen
   knownLastSeq: 0,       // highest seq the room is known to have
   hasMoreOlder: false,
-  history: null,         // the one history request in flight: { dir, cursor, limit, retry }
-  pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, retry }
+  history: null,         // the one history request in flight: { dir, cursor }
+  pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, waiting }
+  holdUntil: 0,          // rate limited: no sends before this time
   users: new Map(),      // lowercased name -> User
   typingNames: [],
   typingOn: false,
   lastTypingSent: 0,
-  statusSentAt: 0,
-  unread: 0,
+  unread: 0,             // messages that arrived while the tab was hidden
 };
 
 window.edgechat = { state };
 
-// ---------------------------------------------------------------------------
-// DOM
+// --- DOM -------------------------------------------------------------------------------
 
-const $ = (id) => document.getElementById(id);
-const el = {
-  landing: $('landing'), joinForm: $('join-form'), nameInput: $('name-input'),
-  roomInput: $('room-input'), formError: $('form-error'), roomsList: $('rooms-list'),
-  roomsStatus: $('rooms-status'), roomsRefresh: $('rooms-refresh'),
-  chat: $('chat'), roomTitle: $('room-title'), leaveButton: $('leave-button'),
-  statusPicker: $('status-picker'), statusSelect: $('status-select'),
-  usersToggle: $('users-toggle'), usersCount: $('users-count'), usersPanel: $('users-panel'),
-  usersClose: $('users-close'), users: $('users'),
-  connBanner: $('conn-banner'), connText: $('conn-text'), reconnectNow: $('reconnect-now'),
-  scroller: $('scroller'), historyStatus: $('history-status'), messages: $('messages'),
-  jumpButton: $('jump-button'), typing: $('typing'),
-  composer: $('composer'), messageInput: $('message-input'), charCounter: $('char-counter'),
-  sendButton: $('send-button'), announcer: $('announcer'), toasts: $('toasts'),
-};
+// Every element with one of these ids, as el.camelCase (e.g. el.nameInput).
+const el = Object.fromEntries([
+  'landing', 'join-form', 'name-input', 'room-input', 'form-error', 'rooms-list', 'rooms-status',
+  'rooms-refresh', 'chat', 'room-title', 'leave-button', 'status-picker', 'status-select',
+  'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
+  'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
+  'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
+].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
 
-/**
- * Creates an element. `attrs` may hold `class`, `text` (textContent), `on<event>`
- * handlers and plain attributes (null/false are skipped). Children may be nodes or
- * strings; strings become text nodes, so user text is never parsed as HTML.
- */
+/** Creates an element: attrs are `class`, `text`, `on<event>` or attributes (null/false skipped);
+ *  string children become text nodes, so user text is never parsed as HTML. */
 function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
+  for (const [name, value] of Object.entries(attrs)) {
     if (value == null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? '' : String(value));
+    if (name === 'class') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) if (child != null) node.append(child);
   return node;
 }
 
-// ---------------------------------------------------------------------------
-// Small helpers
+// --- Small helpers ---------------------------------------------------------------------
 
 const key = (name) => String(name).toLowerCase();
 const codePoints = (text) => [...text].length;
 const myName = () => state.me?.name || state.name;
 const isMine = (message) => key(message.name) === key(myName());
+const normalizeRoom = (raw) => String(raw).trim().replace(/^#/, '').toLowerCase();
 
 function loadName() {
   try { return localStorage.getItem(NAME_KEY) || ''; } catch { return ''; }
@@ -133,10 +117,6 @@ function loadName() {
 function saveName(name) {
   state.name = name;
   try { localStorage.setItem(NAME_KEY, name); } catch { /* private mode: keep it in memory */ }
-}
-
-function normalizeRoom(raw) {
-  return String(raw).trim().replace(/^#/, '').toLowerCase();
 }
 
 function roomError(room) {
@@ -156,24 +136,20 @@ function nameError(name) {
 
 function newClientId() {
   if (crypto.randomUUID) return crypto.randomUUID();
-  // randomUUID needs a secure context; fall back to 128 random bits in hex.
-  return [...crypto.getRandomValues(new Uint8Array(16))]
-    .map((b) => b.toString(16).padStart(2, '0')).join('');
+  // randomUUID needs a secure context; elsewhere use 128 random bits in hex.
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** A stable hue (0-359) for a name, so each person keeps their colour. */
+/** A stable hue (0-359) per name (FNV-1a), so everyone keeps their colour. */
 function nameHue(name) {
-  let hash = 2166136261; // FNV-1a
-  for (const ch of key(name)) {
-    hash ^= ch.codePointAt(0);
-    hash = Math.imul(hash, 16777619);
-  }
+  let hash = 2166136261;
+  for (const ch of key(name)) hash = Math.imul(hash ^ ch.codePointAt(0), 16777619);
   return (hash >>> 0) % 360;
 }
 
 function initials(name) {
   const words = name.trim().split(/[\s._-]+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0], words[1]].map((w) => [...w][0]) : [...(words[0] || '?')].slice(0, 1);
+  const letters = words.length > 1 ? [[...words[0]][0], [...words[1]][0]] : [[...(words[0] || '?')][0]];
   return letters.join('').toUpperCase();
 }
 
@@ -183,8 +159,7 @@ function avatar(name, size = '') {
   return node;
 }
 
-// ---------------------------------------------------------------------------
-// Dates
+// --- Dates -----------------------------------------------------------------------------
 
 const pad2 = (n) => String(n).padStart(2, '0');
 const hhmm = (ts) => { const d = new Date(ts); return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`; };
@@ -192,13 +167,10 @@ const fullDate = (ts) => new Date(ts).toLocaleString(undefined, { dateStyle: 'fu
 const dayKey = (ts) => new Date(ts).toDateString();
 
 function dayLabel(ts) {
-  const today = new Date();
-  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
-  if (dayKey(ts) === today.toDateString()) return 'Today';
-  if (dayKey(ts) === yesterday.toDateString()) return 'Yesterday';
-  const sameYear = new Date(ts).getFullYear() === today.getFullYear();
-  return new Date(ts).toLocaleDateString(undefined,
-    { weekday: 'long', month: 'long', day: 'numeric', year: sameYear ? undefined : 'numeric' });
+  const now = new Date();
+  if (dayKey(ts) === now.toDateString()) return 'Today';
+  if (dayKey(ts) === new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1).toDateString()) return 'Yesterday';
+  return new Date(ts).toLocaleDateString(undefined, { dateStyle: 'full' });
 }
 
 function relativeTime(ts) {
@@ -209,14 +181,11 @@ function relativeTime(ts) {
   return new Date(ts).toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
 }
 
-function timeEl(ts) {
-  return h('time', {
-    class: 'message-time', datetime: new Date(ts).toISOString(), title: fullDate(ts), text: hhmm(ts),
-  });
+function timeEl(ts, className = 'message-time') {
+  return h('time', { class: className, datetime: new Date(ts).toISOString(), title: fullDate(ts), text: hhmm(ts) });
 }
 
-// ---------------------------------------------------------------------------
-// Routing: `/#room` opens a room, an empty hash shows the landing page.
+// --- Routing: `/#room` opens a room, no hash shows the landing page --------------------
 
 function hashRoom() {
   try { return normalizeRoom(decodeURIComponent(location.hash.slice(1))); } catch { return ''; }
@@ -227,24 +196,23 @@ function route() {
   if (!room) return state.view === 'landing' ? undefined : showLanding();
   const problem = roomError(room);
   if (problem) return showLanding({ room, error: problem });
-  if (nameError(state.name)) return showLanding({ room });
-  if (state.view === 'chat' && state.room === room) return; // already there
-  openRoom(room);
+  if (nameError(state.name)) return showLanding({ room }); // no name yet: ask for one
+  if (state.view !== 'chat' || state.room !== room) openRoom(room);
 }
 
-/** Goes to a room (or to the landing page with an empty room) and routes. */
+/** Goes to a room, or to the landing page for an empty room. */
 function navigate(room) {
-  if (room) {
-    if (hashRoom() === room && location.hash === `#${room}`) route();
-    else location.hash = room; // hashchange routes
-  } else {
+  if (!room) {
     history.pushState(null, '', location.pathname + location.search);
     route();
+  } else if (location.hash === `#${room}`) {
+    route();
+  } else {
+    location.hash = room; // hashchange routes
   }
 }
 
-// ---------------------------------------------------------------------------
-// Landing view
+// --- Landing view ----------------------------------------------------------------------
 
 function showLanding({ room = '', error = null } = {}) {
   leaveRoom();
@@ -254,7 +222,7 @@ function showLanding({ room = '', error = null } = {}) {
   document.title = 'edgechat';
   if (!el.nameInput.value) el.nameInput.value = state.name;
   if (room) el.roomInput.value = room;
-  showFormError(error);
+  showFormError(error, error ? el.roomInput : null);
   (nameError(el.nameInput.value.trim()) ? el.nameInput : el.roomInput).focus();
   loadRooms();
 }
@@ -262,9 +230,8 @@ function showLanding({ room = '', error = null } = {}) {
 function showFormError(message, field = null) {
   el.formError.hidden = !message;
   el.formError.textContent = message || '';
-  for (const input of [el.nameInput, el.roomInput]) {
-    input.toggleAttribute('aria-invalid', Boolean(message) && input === field);
-  }
+  el.nameInput.toggleAttribute('aria-invalid', field === el.nameInput);
+  el.roomInput.toggleAttribute('aria-invalid', field === el.roomInput);
 }
 
 /** Validates the form and joins; used by the form and by the room list. */
@@ -276,8 +243,7 @@ function tryJoin() {
   if (problem) {
     const field = nameProblem ? el.nameInput : el.roomInput;
     showFormError(problem, field);
-    field.focus();
-    return;
+    return field.focus();
   }
   saveName(name);
   el.nameInput.value = name;
@@ -292,44 +258,36 @@ async function loadRooms() {
     const response = await fetch('/api/rooms', { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const { rooms = [] } = await response.json();
-    renderRooms(rooms);
+    el.roomsList.replaceChildren(...rooms.map(roomItem));
+    el.roomsStatus.textContent = rooms.length ? '' : 'No rooms yet. Type a name above to start one.';
   } catch {
     el.roomsStatus.textContent = 'Could not load the room list. You can still type a room name above.';
   }
-}
-
-function renderRooms(rooms) {
-  el.roomsList.replaceChildren(...rooms.map(roomItem));
-  el.roomsStatus.textContent = rooms.length ? '' : 'No rooms yet. Type a name above to start one.';
 }
 
 function roomItem(room) {
   const count = Number(room.message_count) || 0;
   const meta = [`${count} message${count === 1 ? '' : 's'}`];
   if (room.last_activity) meta.push(relativeTime(room.last_activity));
-  const button = h('button', {
-    type: 'button', class: 'room-button',
-    title: room.last_activity ? `Last message ${fullDate(room.last_activity)}` : null,
-    onclick: () => { el.roomInput.value = room.id; tryJoin(); },
-  }, avatar(room.id, 'small'), h('span', { class: 'room-name', text: room.id }),
-  h('span', { class: 'room-meta', text: meta.join(' · ') }));
-  return h('li', { 'data-room': room.id }, button);
+  const join = () => { el.roomInput.value = room.id; tryJoin(); };
+  return h('li', { 'data-room': room.id },
+    h('button', { type: 'button', class: 'room-button', onclick: join },
+      avatar(room.id, 'small'),
+      h('span', { class: 'room-name', text: room.id }),
+      h('span', { class: 'room-meta', text: meta.join(' · ') })));
 }
 
-// ---------------------------------------------------------------------------
-// Chat view: entering and leaving a room
+// --- Chat view: entering and leaving a room --------------------------------------------
 
 function openRoom(room) {
   leaveRoom();
-  state.view = 'chat';
-  state.room = room;
+  Object.assign(state, { view: 'chat', room });
   el.landing.hidden = true;
   el.chat.hidden = false;
   el.roomTitle.textContent = room;
   el.messageInput.placeholder = `Message #${room}`;
   el.messageInput.setAttribute('aria-label', `Message #${room}`);
-  el.statusSelect.value = state.status;
-  el.statusPicker.dataset.status = state.status;
+  showMyStatus();
   updateTitle();
   updateHistoryStatus();
   connect();
@@ -341,35 +299,33 @@ function leaveRoom() {
   if (!state.room) return;
   closeSocket();
   clearReconnect();
-  clearTimeout(state.timers.gap);
-  for (const pending of state.pending.values()) clearTimeout(pending.retry);
+  clearTimeout(state.timers.hold);
   Object.assign(state, {
-    room: null, me: null, everConnected: false, attempt: 0, unread: 0,
-    pending: new Map(), users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0,
+    holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
+    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0,
   });
   clearMessages();
   renderUsers();
   renderTyping();
   toggleUsers(false);
-  hideBanner();
+  setBanner(null);
 }
 
+/** Forgets the history on screen; pending messages stay (they are re-sent after a welcome). */
 function clearMessages() {
-  state.messages = new Map();
-  Object.assign(state, { minSeq: Infinity, maxSeq: 0, contiguousSeq: 0, knownLastSeq: 0, hasMoreOlder: false });
-  clearHistoryRequest();
-  // Pending messages stay: they are re-sent after the welcome.
+  Object.assign(state, {
+    messages: new Map(), minSeq: Infinity, maxSeq: 0, contiguousSeq: 0, knownLastSeq: 0, hasMoreOlder: false,
+  });
+  state.history = null;
   el.messages.replaceChildren(...[...state.pending.values()].map((p) => p.el));
   el.jumpButton.hidden = true;
 }
 
 function updateTitle() {
-  if (state.view !== 'chat') return;
-  document.title = `${state.unread ? `(${state.unread}) ` : ''}#${state.room} — edgechat`;
+  if (state.view === 'chat') document.title = `${state.unread ? `(${state.unread}) ` : ''}#${state.room} — edgechat`;
 }
 
-// ---------------------------------------------------------------------------
-// Connection: connect, keep alive, reconnect with backoff
+// --- Connection: connect, keep alive, reconnect with backoff ---------------------------
 
 function connect() {
   closeSocket();
@@ -379,52 +335,49 @@ function connect() {
   if (state.usedSince) params.set('since', String(state.contiguousSeq));
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const socket = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(state.room)}?${params}`);
-  state.socket = socket;
-  state.welcomed = false;
-  showBanner(state.everConnected ? 'Reconnecting…' : 'Connecting…');
-  // Events of a socket we have since replaced or closed are ignored.
+  Object.assign(state, { socket, welcomed: false });
+  setBanner(state.everConnected ? 'Reconnecting…' : 'Connecting…');
+  // Events of a socket that has since been replaced or closed are ignored.
   socket.addEventListener('message', (event) => { if (state.socket === socket) onFrame(event.data); });
   socket.addEventListener('close', () => { if (state.socket === socket) onSocketLost(); });
 }
 
-/** Closes the socket on purpose (leaving the room): no reconnect. */
+/** Closes the socket on purpose: no reconnect follows. */
 function closeSocket() {
   const socket = state.socket;
-  state.socket = null;
-  state.welcomed = false;
-  stopKeepAlive();
+  Object.assign(state, { socket: null, welcomed: false });
+  clearInterval(state.timers.ping);
   if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, 'bye');
 }
 
 function onSocketLost() {
-  const room = state.room;
   const firstFailure = !state.everConnected && state.attempt === 0;
   closeSocket();
-  clearHistoryRequest();
+  state.history = null;
   state.typingOn = false;
   setTypingNames([]);
-  if (firstFailure) checkRoomRefused(room);
+  if (firstFailure) checkRoomRefused(state.room);
   scheduleReconnect();
 }
 
-/**
- * A refused WebSocket (HTTP 400) looks like any network failure to the browser, so
- * ask the room's users route, which answers 400 with a readable error for a bad room.
- */
+/** A refused WebSocket (HTTP 400) looks like a network failure to the browser: the users
+ *  route answers a bad room with a readable 400 error. */
 async function checkRoomRefused(room) {
   try {
     const response = await fetch(`/room/${encodeURIComponent(room)}/users`);
     if (response.status !== 400) return;
     const body = await response.json().catch(() => null);
-    if (state.room !== room || state.everConnected) return;
-    showLanding({ room, error: body?.error?.message || 'The server refused this room.' });
+    if (state.room === room && !state.everConnected) {
+      showLanding({ room, error: body?.error?.message || 'The server refused this room.' });
+    }
   } catch { /* network trouble: keep retrying */ }
 }
 
+/** Exponential backoff (0.5 s doubling up to 15 s) with ±25 % jitter. */
 function scheduleReconnect() {
   clearReconnect();
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** state.attempt);
-  const jittered = base * (0.75 + Math.random() * 0.5); // ±25 %
+  const jittered = base * (0.75 + Math.random() * 0.5);
   const delay = Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, jittered)));
   state.attempt += 1;
   state.reconnectAt = Date.now() + delay;
@@ -436,43 +389,35 @@ function scheduleReconnect() {
 function updateCountdown() {
   const seconds = Math.max(0, Math.ceil((state.reconnectAt - Date.now()) / 1000));
   const lead = state.everConnected ? 'Connection lost' : `Cannot reach #${state.room}`;
-  showBanner(`${lead} — reconnecting in ${seconds}s…`, true);
+  setBanner(`${lead} — reconnecting in ${seconds}s…`, true, `${lead}. Reconnecting soon.`);
 }
 
 function clearReconnect() {
   clearTimeout(state.timers.reconnect);
   clearInterval(state.timers.countdown);
-  state.timers.reconnect = state.timers.countdown = 0;
 }
 
-/** Reconnects at once if we are waiting to (back online, tab visible, button). */
+/** Reconnects at once if a reconnect is pending (back online, tab visible again). */
 function reconnectSoon() {
   if (state.view === 'chat' && !state.socket) connect();
 }
 
-function showBanner(text, canRetryNow = false) {
-  el.connBanner.hidden = false;
-  el.connText.textContent = text;
+/** Shows the connection banner with `text`, or hides it for null. Screen readers get
+ *  `spoken` instead, so that a ticking countdown is not read out every second. */
+function setBanner(text, canRetryNow = false, spoken = text) {
+  el.connBanner.hidden = !text;
+  el.connText.textContent = text || '';
+  if (el.connSpoken.textContent !== (spoken || '')) el.connSpoken.textContent = spoken || '';
   el.reconnectNow.hidden = !canRetryNow;
 }
 
-function hideBanner() {
-  el.connBanner.hidden = true;
-  el.connText.textContent = '';
-}
-
 function startKeepAlive() {
-  stopKeepAlive();
+  clearInterval(state.timers.ping);
   state.lastFrameAt = Date.now();
   state.timers.ping = setInterval(() => {
     if (Date.now() - state.lastFrameAt > DEAD_AFTER_MS) return onSocketLost();
     if (state.socket?.readyState === WebSocket.OPEN) state.socket.send('ping');
   }, PING_EVERY_MS);
-}
-
-function stopKeepAlive() {
-  clearInterval(state.timers.ping);
-  state.timers.ping = 0;
 }
 
 /** Sends one JSON frame if the socket is open; returns whether it was sent. */
@@ -482,8 +427,7 @@ function sendFrame(frame) {
   return true;
 }
 
-// ---------------------------------------------------------------------------
-// Incoming frames
+// --- Incoming frames -------------------------------------------------------------------
 
 const FRAME_HANDLERS = {
   welcome: onWelcome,
@@ -499,7 +443,7 @@ const FRAME_HANDLERS = {
 
 function onFrame(data) {
   state.lastFrameAt = Date.now();
-  if (typeof data !== 'string' || data === 'pong') return; // keep-alive answer, not JSON
+  if (typeof data !== 'string' || data === 'pong') return; // the keep-alive answer is not JSON
   let frame;
   try { frame = JSON.parse(data); } catch { return console.warn('edgechat: ignoring a non-JSON frame', data); }
   const handler = FRAME_HANDLERS[frame?.type];
@@ -513,7 +457,7 @@ function onWelcome(frame) {
   // Without since= (or if the room went backwards, e.g. a wiped dev server) start over.
   const fresh = !state.usedSince || lastSeq < state.contiguousSeq;
   Object.assign(state, { welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me });
-  hideBanner();
+  setBanner(null);
   startKeepAlive();
   setUsers(frame.users);
   const stick = isNearBottom();
@@ -524,58 +468,46 @@ function onWelcome(frame) {
   }
   state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
   for (const message of messages) addMessage(message);
-  if (state.usedSince && frame.has_more) {
-    state.knownLastSeq = Math.max(state.knownLastSeq, state.contiguousSeq + 1);
-  }
+  // With since=, has_more means more missed messages follow: fillGap fetches them.
+  if (state.usedSince && frame.has_more) state.knownLastSeq = Math.max(state.knownLastSeq, state.contiguousSeq + 1);
   resendPending();
-  if (state.status !== 'online') setMyStatus(state.status, state.autoAway);
+  if (state.status !== 'online') setMyStatus(state.status);
   if (fresh || stick) scrollToBottom();
-  fillGap();          // missed messages beyond the welcome, if any
-  maybeLoadOlder();   // a short history does not fill the screen
+  fillGap();
+  maybeLoadOlder(); // a short history does not fill the screen
   updateHistoryStatus();
 }
 
-/**
- * Adds one message, deduplicated and ordered by seq. A message carrying the
- * client_id of one of our pending messages takes that pending entry's place.
- */
+/** Adds one message, deduplicated and ordered by seq. A message with the client_id of one
+ *  of our pending messages takes that pending entry's place. */
 function addMessage(message, { live = false } = {}) {
   if (!Number.isInteger(message?.seq)) return;
   const seq = message.seq;
   state.knownLastSeq = Math.max(state.knownLastSeq, seq);
   const existing = state.messages.get(seq);
-  if (existing) { // seen already (e.g. placed from its ack): refresh, never duplicate
+  if (existing) { // already shown (e.g. placed from its ack): refresh, never duplicate
     existing.message = message;
-    updateMessageEl(existing.el, message);
-    return;
+    return updateMessageEl(existing.el, message);
   }
   const stick = live && isNearBottom();
   const pending = ownPending(message);
-  const node = pending ? confirmPending(pending, message) : renderMessage(message);
+  const node = pending ? confirmPending(pending, message) : buildMessageEl(message);
   placeBySeq(node, seq);
   state.messages.set(seq, { message, el: node });
   state.minSeq = Math.min(state.minSeq, seq);
   state.maxSeq = Math.max(state.maxSeq, seq);
-  advanceContiguous();
-  if (state.contiguousSeq < state.knownLastSeq) scheduleGapCheck();
+  while (state.messages.has(state.contiguousSeq + 1)) state.contiguousSeq += 1;
   if (!live) return;
   if (stick || pending) scrollToBottom();
   else el.jumpButton.hidden = false;
   if (!pending && !isMine(message)) notifyIncoming(message);
 }
 
-function advanceContiguous() {
-  while (state.messages.has(state.contiguousSeq + 1)) state.contiguousSeq += 1;
-}
-
 function onAck(frame) {
   const pending = state.pending.get(frame.client_id);
   if (!pending || !Number.isInteger(frame.seq)) return; // already confirmed by its broadcast
-  if (state.messages.has(frame.seq)) { // a duplicate send: the original is already on screen
-    dropPending(pending);
-    return;
-  }
-  // The ack came before the broadcast: confirm now, the broadcast will just refresh it.
+  if (state.messages.has(frame.seq)) return dropPending(pending); // a repeat: the original is shown
+  // The ack came before the broadcast: confirm now; the broadcast will only refresh it.
   addMessage({
     seq: frame.seq, room: state.room, name: myName(), text: pending.text,
     ts: Date.now(), client_id: pending.clientId, reply_to: null,
@@ -584,11 +516,12 @@ function onAck(frame) {
 
 function onPresence(user, change) {
   if (!user?.name) return;
-  if (change === 'joined') upsertUser(user);
-  else {
+  if (change === 'joined') {
+    upsertUser(user);
+  } else {
     state.users.delete(key(user.name));
     renderUsers();
-    setTypingNames(state.typingNames.filter((n) => key(n) !== key(user.name)));
+    setTypingNames(state.typingNames.filter((name) => key(name) !== key(user.name)));
   }
   addSystemLine(`${user.name} ${change}`);
 }
@@ -596,66 +529,45 @@ function onPresence(user, change) {
 function onErrorFrame(frame) {
   const pending = frame.client_id ? state.pending.get(frame.client_id) : null;
   if (pending) return onPendingError(pending, frame);
-  if (frame.code === 'rate_limited') return onRateLimited(Number(frame.retry_after_ms) || 1000);
-  if (state.history) clearHistoryRequest(); // it may have been the refused frame
-  toast(ERROR_MEANINGS[frame.code] || frame.message || 'Something went wrong.', 'error');
+  // Without client_id it was a typing, status or history frame. Typing is harmless to lose;
+  // a history request in flight is abandoned and asked again (after the delay if limited).
+  state.history = null;
+  if (frame.code !== 'rate_limited') return toast(ERROR_MEANINGS[frame.code] || frame.message || 'Something went wrong.');
+  setTimeout(() => { fillGap(); maybeLoadOlder(); }, Number(frame.retry_after_ms) || 1000);
 }
 
-/**
- * A rate-limited frame without client_id was a typing, status or history frame.
- * Typing is harmless to lose; repeat a recent status change and the history request.
- */
-function onRateLimited(delay) {
-  const history = state.history;
-  if (history) {
-    clearTimeout(history.retry);
-    history.retry = setTimeout(() => {
-      if (state.history === history) { state.history = null; requestHistory(history.dir, history.cursor, history.limit); }
-    }, delay);
-  }
-  if (Date.now() - state.statusSentAt < 2000) setTimeout(() => sendStatus(state.status), delay);
-}
-
-// ---------------------------------------------------------------------------
-// History: older pages on scroll, missed pages after a reconnect
+// --- History: older pages on scroll, missed pages after a reconnect --------------------
 
 function requestHistory(dir, cursor, limit) {
-  if (state.history || !state.welcomed) return false;
-  state.history = { dir, cursor, limit, retry: 0 };
+  if (state.history || !state.welcomed) return;
+  state.history = { dir, cursor };
   sendFrame({ type: 'history', [dir]: cursor, limit });
   updateHistoryStatus();
-  return true;
 }
 
-function clearHistoryRequest() {
-  if (state.history) clearTimeout(state.history.retry);
-  state.history = null;
-}
-
-/** Fetches missed messages after the last contiguous seq, one page at a time. */
+/** Fetches missed messages after the last contiguous seq, a page at a time. */
 function fillGap() {
   if (state.contiguousSeq < state.knownLastSeq) requestHistory('after', state.contiguousSeq, CATCHUP_PAGE);
 }
 
-function scheduleGapCheck() {
-  if (state.timers.gap) return;
-  state.timers.gap = setTimeout(() => { state.timers.gap = 0; fillGap(); }, GAP_CHECK_MS);
-}
-
 /** Asks for an older page when the top of the history is (nearly) in view. */
 function maybeLoadOlder() {
-  if (!state.hasMoreOlder || state.history || !state.welcomed) return;
-  if (el.scroller.scrollTop > LOAD_OLDER_PX) return;
+  if (!state.hasMoreOlder || state.history || !state.welcomed || el.scroller.scrollTop > LOAD_OLDER_PX) return;
   const before = Number.isFinite(state.minSeq) ? state.minSeq : state.knownLastSeq + 1;
-  if (before <= 1) { state.hasMoreOlder = false; updateHistoryStatus(); return; }
-  requestHistory('before', before, PAGE_SIZE);
+  if (before > 1) return requestHistory('before', before, PAGE_SIZE);
+  state.hasMoreOlder = false;
+  updateHistoryStatus();
 }
 
 function onHistory(frame) {
   const request = state.history;
-  if (!request) return; // an answer to a request abandoned on reconnect
-  clearHistoryRequest();
   const messages = Array.isArray(frame.messages) ? frame.messages : [];
+  // Answers carry no request id: one that does not fit the request in flight is a late
+  // answer to an abandoned one. Its messages are still good; keep waiting for ours.
+  const fits = request && (!messages.length || (request.dir === 'before'
+    ? messages[messages.length - 1].seq < request.cursor : messages[0].seq > request.cursor));
+  if (!fits) return messages.forEach((message) => addMessage(message));
+  state.history = null;
   if (request.dir === 'before') {
     const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop;
     for (const message of messages) addMessage(message);
@@ -663,9 +575,9 @@ function onHistory(frame) {
     el.scroller.scrollTop = el.scroller.scrollHeight - fromBottom; // keep the view still
   } else {
     const stick = isNearBottom();
-    const before = state.contiguousSeq;
+    const reached = state.contiguousSeq;
     for (const message of messages) addMessage(message);
-    if (state.contiguousSeq === before) state.knownLastSeq = state.contiguousSeq; // no progress: stop
+    if (state.contiguousSeq === reached) state.knownLastSeq = reached; // no progress: stop
     else if (frame.has_more) state.knownLastSeq = Math.max(state.knownLastSeq, state.contiguousSeq + 1);
     if (stick) scrollToBottom();
   }
@@ -681,10 +593,9 @@ function updateHistoryStatus() {
   el.historyStatus.textContent = text;
 }
 
-// ---------------------------------------------------------------------------
-// Message list rendering
+// --- Message list ----------------------------------------------------------------------
 
-/** Where a list item sorts: confirmed messages by seq, system lines after the seq they followed, pending last. */
+/** Sort order in the list: messages by seq, a system line after the seq it followed, pending last. */
 function sortKey(node) {
   if (node.dataset.seq) return Number(node.dataset.seq);
   if (node.classList.contains('system-line')) return Number(node.dataset.after) + 0.5;
@@ -693,7 +604,7 @@ function sortKey(node) {
 
 function placeBySeq(node, seq) {
   const list = el.messages;
-  if (seq < state.minSeq) { // older than anything shown: walk from the top
+  if (seq < state.minSeq) { // older than everything shown: walk from the top
     let next = list.firstElementChild;
     while (next && sortKey(next) < seq) next = next.nextElementSibling;
     list.insertBefore(node, next);
@@ -705,10 +616,10 @@ function placeBySeq(node, seq) {
   refreshAround(node);
 }
 
-function buildMessageEl({ seq = null, name, text, ts, clientId = null }) {
+/** Builds a message element from a Message (seq may be absent for a pending one). */
+function buildMessageEl({ seq, name, text, ts, client_id: clientId }) {
   const node = h('li', {
-    class: 'message', 'data-seq': seq, 'data-client-id': clientId ?? '',
-    'data-author': key(name), 'data-ts': ts,
+    class: 'message', 'data-seq': seq, 'data-client-id': clientId ?? '', 'data-author': key(name), 'data-ts': ts,
   },
   avatar(name),
   h('div', { class: 'message-body' },
@@ -716,26 +627,24 @@ function buildMessageEl({ seq = null, name, text, ts, clientId = null }) {
     textEl(text)));
   node.style.setProperty('--hue', String(nameHue(name)));
   if (key(name) === key(myName())) node.classList.add('own');
-  else if (mentionsMe(text)) node.classList.add('mention');
+  else if (key(text).includes(`@${key(myName())}`)) node.classList.add('mention');
   return node;
 }
 
-function renderMessage(message) {
-  return buildMessageEl({
-    seq: message.seq, name: message.name, text: message.text, ts: message.ts, clientId: message.client_id,
-  });
-}
-
-/** Refreshes time (and text) of a message element from the server's copy. */
+/** Refreshes a message element from the server's copy (time, and text if it differs). */
 function updateMessageEl(node, message) {
-  node.dataset.ts = String(message.ts);
-  node.querySelector('.message-time').replaceWith(timeEl(message.ts));
+  setMessageTime(node, message.ts);
   const text = node.querySelector('.message-text');
   if (text.textContent !== message.text) text.replaceWith(textEl(message.text));
   refreshAround(node);
 }
 
-/** Message text with http(s) links made clickable; everything else stays text. */
+function setMessageTime(node, ts) {
+  node.dataset.ts = String(ts);
+  node.querySelector('.message-time').replaceWith(timeEl(ts));
+}
+
+/** Message text with http(s) links made clickable; everything else stays plain text. */
 function textEl(text) {
   const node = h('div', { class: 'message-text' });
   let last = 0;
@@ -749,24 +658,26 @@ function textEl(text) {
   return node;
 }
 
-function mentionsMe(text) {
-  const me = myName();
-  return Boolean(me) && key(text).includes(`@${key(me)}`);
-}
-
 function refreshAround(node) {
   refreshGrouping(node);
   if (node.nextElementSibling) refreshGrouping(node.nextElementSibling);
+}
+
+/** Removes a list item, regrouping the one that followed it. */
+function detach(node) {
+  const next = node.nextElementSibling;
+  node.remove();
+  if (next) refreshGrouping(next);
 }
 
 /** Groups consecutive messages of one author and marks the first message of each day. */
 function refreshGrouping(node) {
   if (!node.classList.contains('message')) return;
   const ts = Number(node.dataset.ts);
-  let prevMessage = node.previousElementSibling;
+  const prev = node.previousElementSibling;
+  let prevMessage = prev;
   while (prevMessage && !prevMessage.classList.contains('message')) prevMessage = prevMessage.previousElementSibling;
   const newDay = !prevMessage || dayKey(Number(prevMessage.dataset.ts)) !== dayKey(ts);
-  const prev = node.previousElementSibling;
   const grouped = !newDay && prev === prevMessage && !prev.classList.contains('failed')
     && prev.dataset.author === node.dataset.author && ts - Number(prev.dataset.ts) < GROUP_WINDOW_MS;
   node.classList.toggle('grouped', grouped);
@@ -775,17 +686,14 @@ function refreshGrouping(node) {
 }
 
 function addSystemLine(text) {
-  const stick = isNearBottom();
-  const now = Date.now();
   const line = h('li', { class: 'system-line', 'data-after': state.maxSeq },
-    h('span', { text }), ' ', h('time', { datetime: new Date(now).toISOString(), title: fullDate(now), text: hhmm(now) }));
-  placeBySeq(line, state.maxSeq + 0.5);
-  if (stick) scrollToBottom();
+    h('span', { text }), ' ', timeEl(Date.now(), 'system-time'));
+  keepBottom(() => placeBySeq(line, state.maxSeq + 0.5));
 }
 
 function isNearBottom() {
-  const s = el.scroller;
-  return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+  const { scrollHeight, scrollTop, clientHeight } = el.scroller;
+  return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
 }
 
 function scrollToBottom() {
@@ -793,11 +701,19 @@ function scrollToBottom() {
   el.jumpButton.hidden = true;
 }
 
+/** Runs a layout change; if the history was scrolled to the bottom, it stays there. */
+function keepBottom(change) {
+  const stick = isNearBottom();
+  change();
+  if (stick) scrollToBottom();
+}
+
 function onScroll() {
   if (isNearBottom()) el.jumpButton.hidden = true;
   maybeLoadOlder();
 }
 
+/** Announces a new message to screen readers and counts it while the tab is hidden. */
 function notifyIncoming(message) {
   const text = message.text.length > 200 ? `${message.text.slice(0, 200)}…` : message.text;
   el.announcer.textContent = `${message.name}: ${text}`;
@@ -807,13 +723,12 @@ function notifyIncoming(message) {
   }
 }
 
-// ---------------------------------------------------------------------------
-// Sending, pending messages and their errors
+// --- Sending, pending messages and their errors ----------------------------------------
 
 function textProblem(text) {
   const length = codePoints(text);
   if (length > MAX_TEXT) return `Messages are limited to ${MAX_TEXT} characters (this one has ${length}).`;
-  const frame = JSON.stringify({ type: 'send', text, client_id: '00000000-0000-0000-0000-000000000000' });
+  const frame = JSON.stringify({ type: 'send', text, client_id: newClientId() });
   if (new TextEncoder().encode(frame).length > MAX_FRAME_BYTES) return ERROR_MEANINGS.too_large;
   return null;
 }
@@ -822,33 +737,41 @@ function sendMessage() {
   const text = el.messageInput.value.trim();
   if (!text) return;
   const problem = textProblem(text);
-  if (problem) return toast(problem, 'error');
-  const pending = { clientId: newClientId(), text, status: 'pending', el: null, retry: 0 };
-  pending.el = buildMessageEl({ name: myName(), text, ts: Date.now(), clientId: pending.clientId });
-  pending.el.classList.add('pending');
-  pending.el.querySelector('.message-body').append(
-    h('span', { class: 'message-state', role: 'img', 'aria-label': 'Sending', title: 'Sending…' }));
+  if (problem) return toast(problem);
+  const pending = { clientId: newClientId(), text, status: 'pending', el: null, waiting: false };
+  pending.el = buildMessageEl({ name: myName(), text, ts: Date.now(), client_id: pending.clientId });
+  pending.el.querySelector('.message-body').append(h('span', { class: 'message-state', role: 'img' }));
+  setPendingStatus(pending, 'pending');
   state.pending.set(pending.clientId, pending);
   el.messages.append(pending.el);
   refreshAround(pending.el);
   transmit(pending);
   el.messageInput.value = '';
-  onComposerInput(); // resets height, counter, and sends typing off
+  onComposerInput(); // resets height and counter, and sends typing off
   scrollToBottom();
 }
 
-/** Sends a pending message; while disconnected it waits for the next welcome. */
+/** Sends a pending message, unless disconnected (the next welcome sends it) or held back
+ *  after a rate_limited error (flushWaiting sends it then, keeping messages in order). */
 function transmit(pending) {
-  if (state.welcomed) sendFrame({ type: 'send', text: pending.text, client_id: pending.clientId });
+  pending.waiting = !state.welcomed || Date.now() < state.holdUntil;
+  if (!pending.waiting) sendFrame({ type: 'send', text: pending.text, client_id: pending.clientId });
 }
 
-function resendPending() {
+/** Sends the waiting pending messages, oldest first (a Map keeps insertion order). */
+function flushWaiting() {
+  state.holdUntil = 0;
   for (const pending of state.pending.values()) {
-    if (pending.status !== 'pending') continue;
-    clearTimeout(pending.retry);
+    if (pending.status !== 'pending' || !pending.waiting) continue;
     setPendingNote(pending, null);
     transmit(pending);
   }
+}
+
+/** After a welcome: everything not yet acked goes again, with the same client_id. */
+function resendPending() {
+  for (const pending of state.pending.values()) pending.waiting = true;
+  flushWaiting();
 }
 
 function ownPending(message) {
@@ -856,73 +779,72 @@ function ownPending(message) {
   return pending && isMine(message) ? pending : null;
 }
 
-/** Turns a pending element into the confirmed message; returns it detached. */
+/** Turns a pending element into the confirmed message; returns it detached from the list. */
 function confirmPending(pending, message) {
-  state.pending.delete(pending.clientId);
-  clearTimeout(pending.retry);
   const node = pending.el;
-  const next = node.nextElementSibling;
-  node.remove();
-  if (next) refreshGrouping(next);
+  dropPending(pending);
   node.classList.remove('pending', 'failed');
   node.dataset.seq = String(message.seq);
-  node.querySelector('.message-state')?.remove();
-  node.querySelector('.message-error')?.remove();
-  node.dataset.ts = String(message.ts);
-  node.querySelector('.message-time').replaceWith(timeEl(message.ts));
+  for (const extra of node.querySelectorAll('.message-state, .message-error, .message-note')) extra.remove();
+  setMessageTime(node, message.ts);
   return node;
 }
 
 function dropPending(pending) {
   state.pending.delete(pending.clientId);
-  clearTimeout(pending.retry);
-  const next = pending.el.nextElementSibling;
-  pending.el.remove();
-  if (next) refreshGrouping(next);
+  detach(pending.el);
+}
+
+/** 'pending' (greyed, clock) or 'failed' (red, with actions). */
+function setPendingStatus(pending, status) {
+  pending.status = status;
+  pending.el.classList.toggle('pending', status === 'pending');
+  pending.el.classList.toggle('failed', status === 'failed');
+  const label = status === 'pending' ? 'Sending…' : 'Not sent';
+  pending.el.querySelector('.message-state').setAttribute('aria-label', label);
+  pending.el.querySelector('.message-state').title = label;
+  pending.el.querySelector('.message-error')?.remove();
 }
 
 function onPendingError(pending, frame) {
-  if (frame.code === 'rate_limited') {
-    const delay = Math.max(100, Number(frame.retry_after_ms) || 1000);
-    setPendingNote(pending, `Sending too fast — retrying in ${Math.ceil(delay / 1000)}s…`);
-    clearTimeout(pending.retry);
-    pending.retry = setTimeout(() => { setPendingNote(pending, null); transmit(pending); }, delay);
-    return;
-  }
-  markFailed(pending, frame.code, frame.message);
+  if (frame.code !== 'rate_limited') return markFailed(pending, frame.code, frame.message);
+  // Rate limited: hold all sending, then send this client_id again (and those held back).
+  const delay = Math.max(100, Number(frame.retry_after_ms) || 1000);
+  pending.waiting = true;
+  setPendingNote(pending, `Sending too fast — retrying in ${Math.ceil(delay / 1000)}s…`);
+  state.holdUntil = Math.max(state.holdUntil, Date.now() + delay);
+  clearTimeout(state.timers.hold);
+  state.timers.hold = setTimeout(flushWaiting, state.holdUntil - Date.now());
 }
 
-/** A small note under a pending message (e.g. rate limiting), or none. */
+/** A small note under a pending message (e.g. about rate limiting), or none for null. */
 function setPendingNote(pending, text) {
-  pending.el.querySelector('.message-note')?.remove();
-  if (text) pending.el.querySelector('.message-body').append(h('div', { class: 'message-note', text }));
+  keepBottom(() => {
+    pending.el.querySelector('.message-note')?.remove();
+    if (text) pending.el.querySelector('.message-body').append(h('div', { class: 'message-note', text }));
+  });
 }
 
 function markFailed(pending, code, serverMessage) {
-  pending.status = 'failed';
-  clearTimeout(pending.retry);
   setPendingNote(pending, null);
-  const node = pending.el;
-  node.classList.replace('pending', 'failed');
-  node.querySelector('.message-state')?.setAttribute('aria-label', 'Not sent');
-  node.querySelector('.message-error')?.remove();
-  const editable = code === 'invalid_text' || code === 'too_large';
-  const actions = editable
-    ? [h('button', { type: 'button', class: 'link', text: 'Edit', onclick: () => editFailed(pending) })]
-    : [h('button', { type: 'button', class: 'link', text: 'Retry', onclick: () => retryFailed(pending) })];
-  actions.push(h('button', {
+  setPendingStatus(pending, 'failed');
+  // Refused text can only be fixed, not retried as is; other failures may be retried.
+  const fixable = code === 'invalid_text' || code === 'too_large';
+  const action = fixable
+    ? h('button', { type: 'button', class: 'link', text: 'Edit', onclick: () => editFailed(pending) })
+    : h('button', { type: 'button', class: 'link', text: 'Retry', onclick: () => retryFailed(pending) });
+  const dismiss = h('button', {
     type: 'button', class: 'link', text: 'Dismiss', onclick: () => { dropPending(pending); el.messageInput.focus(); },
-  }));
-  node.querySelector('.message-body').append(h('div', { class: 'message-error', role: 'alert', title: serverMessage || null },
-    h('span', { text: `Not sent: ${ERROR_MEANINGS[code] || serverMessage || 'unknown error.'}` }), ...actions));
-  refreshAround(node);
+  });
+  const reason = `Not sent: ${ERROR_MEANINGS[code] || serverMessage || 'unknown error.'}`;
+  const error = h('div', { class: 'message-error', role: 'alert', title: serverMessage || null },
+    h('span', { text: reason }), action, dismiss);
+  keepBottom(() => pending.el.querySelector('.message-body').append(error));
+  refreshAround(pending.el);
 }
 
 function retryFailed(pending) {
-  pending.status = 'pending';
-  pending.el.classList.replace('failed', 'pending');
-  pending.el.querySelector('.message-error')?.remove();
-  pending.el.querySelector('.message-state')?.setAttribute('aria-label', 'Sending');
+  setPendingStatus(pending, 'pending');
   transmit(pending);
   el.messageInput.focus();
 }
@@ -935,8 +857,7 @@ function editFailed(pending) {
   onComposerInput();
 }
 
-// ---------------------------------------------------------------------------
-// Composer: Enter sends, Shift+Enter breaks the line, typing notifications
+// --- Composer: Enter sends, Shift+Enter breaks the line, typing notifications ---------
 
 function onComposerKeydown(event) {
   if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
@@ -949,24 +870,24 @@ function onComposerInput() {
   updateCounter();
   if (!el.messageInput.value.trim()) return stopTyping();
   const now = Date.now();
-  if (now - state.lastTypingSent < TYPING_THROTTLE_MS) return;
-  if (sendFrame({ type: 'typing', on: true })) {
-    state.lastTypingSent = now;
-    state.typingOn = true;
+  if (now - state.lastTypingSent >= TYPING_THROTTLE_MS && sendFrame({ type: 'typing', on: true })) {
+    Object.assign(state, { lastTypingSent: now, typingOn: true });
   }
 }
 
 function stopTyping() {
   if (!state.typingOn) return;
-  state.typingOn = false;
-  state.lastTypingSent = 0;
+  Object.assign(state, { typingOn: false, lastTypingSent: 0 });
   sendFrame({ type: 'typing', on: false });
 }
 
+/** Fits the textarea to its text (CSS caps it), keeping the history pinned to the bottom. */
 function autoGrow() {
   const input = el.messageInput;
-  input.style.height = 'auto';
-  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  keepBottom(() => {
+    input.style.height = 'auto';
+    input.style.height = `${input.scrollHeight + 2}px`;
+  });
 }
 
 function updateCounter() {
@@ -978,32 +899,27 @@ function updateCounter() {
   el.sendButton.disabled = length === 0 || length > MAX_TEXT;
 }
 
-// ---------------------------------------------------------------------------
-// Typing indicator
-
 function setTypingNames(names) {
   const me = key(myName());
   state.typingNames = (Array.isArray(names) ? names : []).filter((n) => typeof n === 'string' && key(n) !== me);
   renderTyping();
 }
 
-function typingText(names) {
-  if (names.length === 0) return '';
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  return 'several people are typing…';
-}
-
 function renderTyping() {
-  el.typing.textContent = typingText(state.typingNames);
-  el.typing.classList.toggle('several', state.typingNames.length > 2);
+  const names = state.typingNames;
+  let text = '';
+  if (names.length === 1) text = `${names[0]} is typing…`;
+  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+  else if (names.length > 2) text = 'several people are typing…';
+  el.typing.textContent = text;
+  el.typing.classList.toggle('several', names.length > 2); // capitalised by CSS
 }
 
-// ---------------------------------------------------------------------------
-// Users and presence
+// --- Users and presence ----------------------------------------------------------------
 
 function setUsers(users) {
-  state.users = new Map((Array.isArray(users) ? users : []).filter((u) => u?.name).map((u) => [key(u.name), u]));
+  const list = (Array.isArray(users) ? users : []).filter((user) => user?.name);
+  state.users = new Map(list.map((user) => [key(user.name), user]));
   renderUsers();
 }
 
@@ -1013,6 +929,7 @@ function upsertUser(user) {
   renderUsers();
 }
 
+/** The users list: ourselves first, then by name. */
 function renderUsers() {
   const me = key(myName());
   const isMe = (user) => key(user.name) === me;
@@ -1033,35 +950,18 @@ function userItem(user, isMe) {
       h('span', { class: 'status-label', text: STATUS_LABELS[status] })));
 }
 
-function sendStatus(status) {
-  state.statusSentAt = Date.now();
-  sendFrame({ type: 'status', status });
-}
-
-/** Changes our presence; `auto` marks a change made by the idle timer. */
-function setMyStatus(status, auto = false) {
+/** Changes our presence: tells the room, and shows it (the server only tells the others). */
+function setMyStatus(status) {
   if (!STATUS_LABELS[status]) return;
   state.status = status;
-  state.autoAway = auto;
-  el.statusSelect.value = status;
-  el.statusPicker.dataset.status = status;
-  sendStatus(status);
+  showMyStatus();
+  sendFrame({ type: 'status', status });
   if (state.me) upsertUser({ ...state.me, status });
 }
 
-/** Auto-away: after a while in a hidden tab, online becomes away (and back). */
-function onVisibilityChange() {
-  clearTimeout(state.timers.away);
-  if (document.hidden) {
-    state.timers.away = setTimeout(() => {
-      if (state.status === 'online' && state.view === 'chat') setMyStatus('away', true);
-    }, AUTO_AWAY_MS);
-    return;
-  }
-  state.unread = 0;
-  updateTitle();
-  if (state.autoAway) setMyStatus('online');
-  reconnectSoon();
+function showMyStatus() {
+  el.statusSelect.value = state.status;
+  el.statusPicker.dataset.status = state.status;
 }
 
 function toggleUsers(open = !el.usersPanel.classList.contains('open')) {
@@ -1070,20 +970,30 @@ function toggleUsers(open = !el.usersPanel.classList.contains('open')) {
   if (open) el.usersPanel.focus();
 }
 
-// ---------------------------------------------------------------------------
-// Toasts
+function closeUsers() {
+  toggleUsers(false);
+  el.usersToggle.focus();
+}
 
-function toast(text, kind = 'info') {
+// --- Toasts ----------------------------------------------------------------------------
+
+function toast(text) {
   if ([...el.toasts.children].some((t) => t.dataset.text === text)) return; // no repeats
-  const node = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-text': text },
+  const node = h('div', { class: 'toast error', role: 'alert', 'data-text': text },
     h('span', { text }),
     h('button', { type: 'button', class: 'ghost icon', 'aria-label': 'Dismiss', text: '×', onclick: () => node.remove() }));
   el.toasts.append(node);
   setTimeout(() => node.remove(), 6000);
 }
 
-// ---------------------------------------------------------------------------
-// Wiring
+// --- Wiring ----------------------------------------------------------------------------
+
+function onVisibilityChange() {
+  if (document.hidden) return;
+  state.unread = 0;
+  updateTitle();
+  reconnectSoon();
+}
 
 function init() {
   el.joinForm.addEventListener('submit', (event) => { event.preventDefault(); tryJoin(); });
@@ -1092,9 +1002,11 @@ function init() {
   el.reconnectNow.addEventListener('click', () => { state.attempt = 0; connect(); });
   el.statusSelect.addEventListener('change', () => setMyStatus(el.statusSelect.value));
   el.usersToggle.addEventListener('click', () => toggleUsers());
-  el.usersClose.addEventListener('click', () => { toggleUsers(false); el.usersToggle.focus(); });
-  el.usersPanel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') { toggleUsers(false); el.usersToggle.focus(); }
+  el.usersClose.addEventListener('click', closeUsers);
+  el.usersPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeUsers(); });
+  document.addEventListener('click', (event) => { // a click outside closes the phone drawer
+    if (el.usersPanel.classList.contains('open') && !el.usersPanel.contains(event.target)
+      && !el.usersToggle.contains(event.target)) toggleUsers(false);
   });
   el.scroller.addEventListener('scroll', onScroll, { passive: true });
   el.jumpButton.addEventListener('click', () => { scrollToBottom(); el.messageInput.focus(); });

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-npx wrangler d1 migrations apply DB --local
+CI=true npx wrangler d1 migrations apply DB --local
 exec npx wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" "$@"

@@ -95,7 +95,7 @@ impl DurableObject for ChatRoom {
         let t = now();
         let effects = self.with_room(|room| match &message {
             WebSocketIncomingMessage::String(text) => room.on_text(&id, text, t),
-            WebSocketIncomingMessage::Binary(_) => room.on_binary(&id, t),
+            WebSocketIncomingMessage::Binary(bytes) => room.on_binary(&id, bytes.len(), t),
         });
         self.apply(effects.unwrap_or_default());
         self.after_event().await;

@@ -85,6 +85,33 @@ test('acked messages survive a restart; D1 holds them; the next seq follows with
   await closeAll(c, resumed, o2);
 });
 
+test('an ack means the row is in D1 already, and survives a crash (SIGKILL) of the runtime', { timeout: 120_000 }, async () => {
+  const room = roomId('durable-crash');
+  const a = await connect(srv(), room, 'Crasher');
+  const ids = range(1, 20).map(() => cid('crash'));
+  ids.forEach((id, i) => a.send({ type: 'send', text: `crash ${i + 1}`, client_id: id }));
+  const acks = [];
+  for (const id of ids) acks.push(await a.nextAck(id, { timeout: 20_000 }));
+  assert.deepEqual(acks.map((x) => x.seq), range(1, 20));
+  // Kill everything at once, without a chance to flush anything.
+  await srv().restart({ signal: 'SIGKILL' });
+  const rows = await srv().d1(`SELECT seq, text, client_id FROM messages WHERE room = '${room}' ORDER BY seq`);
+  assert.deepEqual(rows, ids.map((id, i) => ({ seq: i + 1, text: `crash ${i + 1}`, client_id: id })));
+  const b = await connect(srv(), room, 'Crasher', { since: 0 });
+  assert.deepEqual(seqs(b.welcome.messages), range(1, 20));
+  assert.equal((await b.say('after the crash')).ack.seq, 21);
+  await closeAll(a, b);
+});
+
+test('D1 has the row by the time the ack arrives', { timeout: 60_000 }, async () => {
+  const room = roomId('durable-d1');
+  const a = await connect(srv(), room, 'Prompt');
+  const r = await a.say('check me in D1');
+  const rows = await srv().d1(`SELECT ${COLUMNS.join(', ')} FROM messages WHERE room = '${room}'`);
+  assert.deepEqual(rows, [pick(r.message)]);
+  await closeAll(a);
+});
+
 test('a second restart keeps everything and still never reuses a seq', { timeout: 120_000 }, async () => {
   const room = roomId('durable-twice');
   let a = await connect(srv(), room, 'Twice');

@@ -162,9 +162,9 @@ test('idempotency: a resend of a client_id by the same name gets the original se
   const obs = await connect(srv(), room, 'Observer');
   a.discard('user_joined');
   aTab.discard('user_joined');
-  await a.say('zero'); // seq 1
-  aTab.discard('message');
-  obs.discard('message');
+  const zero = await a.say('zero'); // seq 1
+  await aTab.nextMessage(zero.client_id);
+  await obs.nextMessage(zero.client_id);
 
   const id = cid('dup');
   const first = await a.say('original text', { client_id: id });

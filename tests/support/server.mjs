@@ -216,11 +216,11 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
     }
   }
 
-  async function killGroup(child) {
+  async function killGroup(child, signal = 'SIGTERM') {
     if (!child) return;
     const pid = child.pid;
     if (groupAlive(pid)) {
-      try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
+      try { process.kill(-pid, signal); } catch { /* gone */ }
     }
     const deadline = Date.now() + STOP_GRACE_MS;
     // Wait for wrangler itself and for every other member of its group (workerd).
@@ -247,9 +247,12 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
     }
   }
 
-  /** Stops and starts again on the same state directory; url/wsUrl/port may change. */
-  async function restart() {
-    await killGroup(server.child);
+  /**
+   * Stops and starts again on the same state directory; url/wsUrl/port may change.
+   * `signal: 'SIGKILL'` simulates a crash instead of a clean stop.
+   */
+  async function restart({ signal = 'SIGTERM' } = {}) {
+    await killGroup(server.child, signal);
     await launch();
     return server;
   }
@@ -301,6 +304,10 @@ export function useServer(opts = {}) {
     if (!holder.server) return;
     if (!t.passed && !VERBOSE) {
       const out = holder.server.outputSince(offset);
+      if (/Reloading local server/.test(out)) {
+        process.stderr.write('\nNOTE: wrangler reloaded the Worker during this test (build/ changed under it), ' +
+          'which drops every socket: rerun once nobody is rebuilding.\n');
+      }
       const lines = out.split('\n');
       const tail = lines.slice(-200).join('\n');
       process.stderr.write(

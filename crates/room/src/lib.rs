@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use edgechat_protocol::{
     name_key, ClientFrame, ClientId, ErrorCode, Message, MessageText, Name, Page, Refusal,
-    ServerFrame, Status, User, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
+    ServerFrame, Status, User, MAX_FRAME_BYTES, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -280,8 +280,16 @@ impl<L: Log> Room<L> {
         out
     }
 
-    /// A binary frame: the protocol has none.
-    pub fn on_binary(&mut self, id: &str, now: u64) -> Vec<Effect> {
+    /// A binary frame of `len` bytes: the protocol has none. Its size is checked
+    /// first, as for text.
+    pub fn on_binary(&mut self, id: &str, len: usize, now: u64) -> Vec<Effect> {
+        if len > MAX_FRAME_BYTES {
+            let refusal = Refusal::new(
+                ErrorCode::TooLarge,
+                format!("frame is {len} bytes; the limit is {MAX_FRAME_BYTES}"),
+            );
+            return refuse(id, &refusal);
+        }
         let refusal = Refusal::new(ErrorCode::BadFrame, "binary frames are not supported");
         self.refuse_or_limit(id, refusal, now)
     }

@@ -255,8 +255,10 @@ fn bad_frames_get_errors_and_change_nothing() {
         assert_eq!(f[0]["type"], "error");
         assert_eq!(f[0]["code"], code);
     }
-    let f = frames_for(&r.on_binary("a", 0), "a");
+    let f = frames_for(&r.on_binary("a", 10, 0), "a");
     assert_eq!(f[0]["code"], "bad_frame");
+    let f = frames_for(&r.on_binary("a", 16 * 1024 + 1, 0), "a");
+    assert_eq!(f[0]["code"], "too_large");
     let huge = "x".repeat(20_000);
     assert_eq!(
         frames_for(&r.on_text("a", &huge, 0), "a")[0]["code"],
