@@ -26,8 +26,8 @@ const NEAR_BOTTOM_PX = 80;
 const NAME_KEY = 'edgechat.name';
 
 const ROOM_RE = /^[a-z0-9_-]{1,64}$/;
-// Control characters (C0, C1) and invisible format characters (zero-width, bidi).
-const BAD_NAME_RE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/u;
+// Control (Cc) and format (Cf) characters, line separators, variation selectors, fillers.
+const BAD_NAME_RE = /[\p{Cc}\p{Cf}\u2028\u2029\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u115f\u1160\u3164\uffa0]/u;
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
 const STATUS_LABELS = { online: 'Online', away: 'Away', dnd: 'Do not disturb' };
@@ -65,7 +65,7 @@ const state = {
   knownLastSeq: 0,       // highest seq the room is known to have
   hasMoreOlder: false,
   history: null,         // the one history request in flight: { dir, cursor }
-  pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, waiting }
+  pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, waiting, limited }
   holdUntil: 0,          // rate limited: no sends before this time
   users: new Map(),      // lowercased name -> User
   typingNames: [],
@@ -214,7 +214,7 @@ function navigate(room) {
 
 // --- Landing view ----------------------------------------------------------------------
 
-function showLanding({ room = '', error = null } = {}) {
+function showLanding({ room = '', error = null, field = el.roomInput } = {}) {
   leaveRoom();
   state.view = 'landing';
   el.chat.hidden = true;
@@ -222,8 +222,8 @@ function showLanding({ room = '', error = null } = {}) {
   document.title = 'edgechat';
   if (!el.nameInput.value) el.nameInput.value = state.name;
   if (room) el.roomInput.value = room;
-  showFormError(error, error ? el.roomInput : null);
-  (nameError(el.nameInput.value.trim()) ? el.nameInput : el.roomInput).focus();
+  showFormError(error, error ? field : null);
+  (error ? field : nameError(el.nameInput.value.trim()) ? el.nameInput : el.roomInput).focus();
   loadRooms();
 }
 
@@ -356,20 +356,20 @@ function onSocketLost() {
   state.history = null;
   state.typingOn = false;
   setTypingNames([]);
-  if (firstFailure) checkRoomRefused(state.room);
+  if (firstFailure) checkRefused(state.room, state.name);
   scheduleReconnect();
 }
 
-/** A refused WebSocket (HTTP 400) looks like a network failure to the browser: the users
- *  route answers a bad room with a readable 400 error. */
-async function checkRoomRefused(room) {
+/** A refused WebSocket (HTTP 400) looks like a network failure to the browser, so ask the
+ *  same URL over plain HTTP: a bad room or name gets its 400 JSON error there too. */
+async function checkRefused(room, name) {
   try {
-    const response = await fetch(`/room/${encodeURIComponent(room)}/users`);
+    const response = await fetch(`/room/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`);
     if (response.status !== 400) return;
-    const body = await response.json().catch(() => null);
-    if (state.room === room && !state.everConnected) {
-      showLanding({ room, error: body?.error?.message || 'The server refused this room.' });
-    }
+    const { error } = await response.json().catch(() => ({}));
+    if (state.room !== room || state.everConnected) return;
+    const field = error?.code === 'invalid_name' ? el.nameInput : el.roomInput;
+    showLanding({ room, error: error?.message || 'The server refused this room or name.', field });
   } catch { /* network trouble: keep retrying */ }
 }
 
@@ -435,7 +435,7 @@ const FRAME_HANDLERS = {
   ack: onAck,
   user_joined: (frame) => onPresence(frame.user, 'joined'),
   user_left: (frame) => onPresence(frame.user, 'left'),
-  user_status: (frame) => upsertUser(frame.user),
+  user_status: onUserStatus,
   typing: (frame) => setTypingNames(frame.names),
   history: onHistory,
   error: onErrorFrame,
@@ -471,7 +471,8 @@ function onWelcome(frame) {
   // With since=, has_more means more missed messages follow: fillGap fetches them.
   if (state.usedSince && frame.has_more) state.knownLastSeq = Math.max(state.knownLastSeq, state.contiguousSeq + 1);
   resendPending();
-  if (state.status !== 'online') setMyStatus(state.status);
+  if (state.status !== 'online') setMyStatus(state.status); // presence restarts online
+  else if (STATUS_LABELS[state.me?.status]) { state.status = state.me.status; showMyStatus(); } // set in another tab
   if (fresh || stick) scrollToBottom();
   fillGap();
   maybeLoadOlder(); // a short history does not fill the screen
@@ -524,6 +525,15 @@ function onPresence(user, change) {
     setTypingNames(state.typingNames.filter((name) => key(name) !== key(user.name)));
   }
   addSystemLine(`${user.name} ${change}`);
+}
+
+/** Someone's status changed; for our own name it was one of our other tabs. */
+function onUserStatus({ user }) {
+  upsertUser(user);
+  if (user?.name && key(user.name) === key(myName()) && STATUS_LABELS[user.status]) {
+    state.status = user.status;
+    showMyStatus();
+  }
 }
 
 function onErrorFrame(frame) {
@@ -738,7 +748,7 @@ function sendMessage() {
   if (!text) return;
   const problem = textProblem(text);
   if (problem) return toast(problem);
-  const pending = { clientId: newClientId(), text, status: 'pending', el: null, waiting: false };
+  const pending = { clientId: newClientId(), text, status: 'pending', el: null, waiting: false, limited: false };
   pending.el = buildMessageEl({ name: myName(), text, ts: Date.now(), client_id: pending.clientId });
   pending.el.querySelector('.message-body').append(h('span', { class: 'message-state', role: 'img' }));
   setPendingStatus(pending, 'pending');
@@ -751,16 +761,24 @@ function sendMessage() {
   scrollToBottom();
 }
 
-/** Sends a pending message, unless disconnected (the next welcome sends it) or held back
- *  after a rate_limited error (flushWaiting sends it then, keeping messages in order). */
+/** Sends a pending message unless disconnected (the next welcome sends it) or held back
+ *  by rate limiting (flushWaiting sends it later, so that messages keep their order). */
 function transmit(pending) {
-  pending.waiting = !state.welcomed || Date.now() < state.holdUntil;
+  pending.waiting = !state.welcomed || Date.now() < state.holdUntil || olderIsRetrying(pending);
   if (!pending.waiting) sendFrame({ type: 'send', text: pending.text, client_id: pending.clientId });
+}
+
+/** Whether an older pending message, refused as rate limited, is still unconfirmed. */
+function olderIsRetrying(pending) {
+  for (const other of state.pending.values()) {
+    if (other === pending) return false;
+    if (other.limited && other.status === 'pending') return true;
+  }
+  return false;
 }
 
 /** Sends the waiting pending messages, oldest first (a Map keeps insertion order). */
 function flushWaiting() {
-  state.holdUntil = 0;
   for (const pending of state.pending.values()) {
     if (pending.status !== 'pending' || !pending.waiting) continue;
     setPendingNote(pending, null);
@@ -793,6 +811,7 @@ function confirmPending(pending, message) {
 function dropPending(pending) {
   state.pending.delete(pending.clientId);
   detach(pending.el);
+  if (pending.limited) flushWaiting(); // it may have held others back
 }
 
 /** 'pending' (greyed, clock) or 'failed' (red, with actions). */
@@ -810,11 +829,11 @@ function onPendingError(pending, frame) {
   if (frame.code !== 'rate_limited') return markFailed(pending, frame.code, frame.message);
   // Rate limited: hold all sending, then send this client_id again (and those held back).
   const delay = Math.max(100, Number(frame.retry_after_ms) || 1000);
-  pending.waiting = true;
+  Object.assign(pending, { waiting: true, limited: true });
   setPendingNote(pending, `Sending too fast — retrying in ${Math.ceil(delay / 1000)}s…`);
   state.holdUntil = Math.max(state.holdUntil, Date.now() + delay);
   clearTimeout(state.timers.hold);
-  state.timers.hold = setTimeout(flushWaiting, state.holdUntil - Date.now());
+  state.timers.hold = setTimeout(flushWaiting, state.holdUntil - Date.now() + 10);
 }
 
 /** A small note under a pending message (e.g. about rate limiting), or none for null. */
@@ -841,6 +860,7 @@ function markFailed(pending, code, serverMessage) {
     h('span', { text: reason }), action, dismiss);
   keepBottom(() => pending.el.querySelector('.message-body').append(error));
   refreshAround(pending.el);
+  if (pending.limited) flushWaiting(); // it no longer holds the others back
 }
 
 function retryFailed(pending) {

@@ -7,8 +7,13 @@
 //   node tests/run.mjs tests/integration/http.test.mjs ...   these files
 //
 // Equivalent to: node --test --test-concurrency=1 tests/integration tests/browser
-// Files run one at a time (each starts its own `wrangler dev`). Set
-// EDGECHAT_TEST_VERBOSE=1 to stream the servers' output.
+// Files run one at a time (each starts its own `wrangler dev`). Environment:
+//   EDGECHAT_TEST_VERBOSE=1   stream the servers' output (otherwise it is printed for failed tests)
+//   EDGECHAT_TEST_SNAPSHOT=1  run servers from a copy of build/ and public/, so that a rebuild
+//                             during the run (which makes wrangler reload) cannot disturb it
+//   EDGECHAT_KEEP_STATE=1     keep the servers' state directories (D1, Durable Objects)
+//   EDGECHAT_SKIP_BROWSER=1   skip the browser tests when Chromium is missing
+//   CHROMIUM_PATH             another Chromium than /usr/bin/chromium
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -31,7 +36,12 @@ let targets = args.filter((a) => !a.startsWith('--')).map((a) => {
 if (targets.length === 0) targets = [path.join('tests', 'integration'), path.join('tests', 'browser')];
 
 if (targets.some((t) => t.includes('browser')) && !existsSync(chromium)) {
-  console.error(`${chromium} is missing: the browser tests need Chromium (scripts/setup.sh --browser). Skipping them.`);
+  console.error(`${chromium} is missing: the browser tests need Chromium (scripts/setup.sh --browser).`);
+  if (process.env.EDGECHAT_SKIP_BROWSER !== '1') {
+    console.error('Set EDGECHAT_SKIP_BROWSER=1 to run the other tests without them.');
+    process.exit(2);
+  }
+  console.error('EDGECHAT_SKIP_BROWSER=1: skipping the browser tests.');
   targets = targets.filter((t) => !t.includes('browser'));
   if (targets.length === 0) process.exit(2);
 }

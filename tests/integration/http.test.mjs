@@ -286,3 +286,26 @@ test('room ids are case-folded: /room/General is room general', async () => {
     await closeAll(a, b);
   }
 });
+
+test('GET /api/rooms lists at most 100 rooms, the most recently active', { timeout: 120_000 }, async () => {
+  const prefix = roomId('many');
+  const ids = range(0, 100).map((i) => `${prefix}-${i}`); // 101 rooms
+  const speak = async (id) => {
+    const c = await connect(srv(), id, 'Many');
+    const r = await c.say(`hello ${id}`);
+    await c.close();
+    return r.message.ts;
+  };
+  const firstTs = await speak(ids[0]);
+  await sleep(20);
+  for (let i = 1; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map(speak));
+  const res = await http(srv(), '/api/rooms');
+  assert.equal(res.status, 200, res.text.slice(0, 300));
+  const rooms = res.json.rooms;
+  assert.equal(rooms.length, 100, `at most 100 rooms: got ${rooms.length}`);
+  for (let i = 1; i < rooms.length; i++) assert.ok(rooms[i - 1].last_activity >= rooms[i].last_activity, 'sorted');
+  const listed = new Set(rooms.map((r) => r.id));
+  assert.ok(!listed.has(ids[0]), `the least recently active of the 101 is left out (ts ${firstTs})`);
+  for (const id of ids.slice(1)) assert.ok(listed.has(id), `${id} listed`);
+  for (const r of rooms) assert.equal(r.message_count, 1);
+});

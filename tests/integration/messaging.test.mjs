@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
-import { connect, cid, roomId, closeAll } from '../support/client.mjs';
+import { connect, cid, roomId, sleep, closeAll } from '../support/client.mjs';
 import { expectMessage, expectUser, expectErrorFrame, seqs, range } from '../support/expect.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
@@ -316,4 +316,31 @@ test('reconnecting with since=LAST_SEEN delivers exactly the missed messages, no
   const live = await a.say('live again');
   assert.equal((await b.nextMessage(live.client_id)).message.seq, 6);
   await closeAll(a, b);
+});
+
+test('reconnecting with since again and again while someone keeps sending: nothing lost, nothing doubled', { timeout: 60_000 }, async () => {
+  const room = roomId('resume-live');
+  const N = 150;
+  const w = await connect(srv(), room, 'Streamer');
+  let r = await connect(srv(), room, 'Hopper');
+  const seen = [];
+  const writing = (async () => {
+    for (let i = 1; i <= N; i++) {
+      w.send({ type: 'send', text: `live ${i}`, client_id: `live-${i}` });
+      await sleep(8);
+    }
+  })();
+  for (let round = 0; round < 5; round++) {
+    for (let k = 0; k < 15; k++) seen.push((await r.next('message', { timeout: 10_000 })).message.seq);
+    await r.close();
+    await sleep(20 + round * 10);
+    r = await connect(srv(), room, 'Hopper', { since: seen.at(-1) });
+    seen.push(...r.welcome.messages.map((m) => m.seq));
+  }
+  await writing;
+  while (seen.at(-1) < N) seen.push((await r.next('message', { timeout: 10_000 })).message.seq);
+  await r.expectNoFrame('message', 300);
+  assert.deepEqual(seen, range(1, N), 'every seq exactly once, in order, across 5 reconnections');
+  for (let i = 1; i <= N; i++) assert.equal((await w.nextAck(`live-${i}`)).seq, i);
+  await closeAll(w, r);
 });

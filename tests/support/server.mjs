@@ -3,7 +3,8 @@
 // (local D1 + Durable Object storage), its own wrangler config home, and runs in its own
 // process group so that stopping it also stops workerd.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, access } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm, access, cp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,10 @@ const VERBOSE = process.env.EDGECHAT_TEST_VERBOSE === '1';
 /** Rate limits generous enough that only the rate-limit tests ever meet them. */
 export const GENEROUS_LIMITS = Object.freeze({ RATE_LIMIT_BURST: '1000', RATE_LIMIT_PER_SEC: '1000' });
 
-// Every process group started here, so that none survives this test process.
+// Every process group started here, so that none survives this test process, and the
+// temp directories to remove if the process ends before a server's stop().
 const liveGroups = new Set();
+const tempDirs = new Set();
 let exitHooksInstalled = false;
 
 function installExitHooks() {
@@ -32,6 +35,11 @@ function installExitHooks() {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     liveGroups.clear();
+    if (!process.env.EDGECHAT_KEEP_STATE) {
+      for (const dir of tempDirs) {
+        try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
+      }
+    }
   };
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -84,6 +92,30 @@ function groupAlive(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * With EDGECHAT_TEST_SNAPSHOT=1, servers run from a copy of build/ and public/ taken once
+ * per test process, through a copy of tests/wrangler.test.toml pointing at it, so that a
+ * rebuild while the tests run (which makes `wrangler dev` reload and drop every socket)
+ * cannot disturb them. Off by default: the tests then use tests/wrangler.test.toml as is.
+ */
+let snapshotPromise = null;
+function snapshotConfig() {
+  snapshotPromise ??= (async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'edgechat-snapshot-'));
+    await cp(path.join(REPO_ROOT, 'build'), path.join(dir, 'build'), { recursive: true });
+    await cp(path.join(REPO_ROOT, 'public'), path.join(dir, 'public'), { recursive: true });
+    let toml = await readFile(TEST_CONFIG, 'utf8');
+    toml = toml.replace(/"\.\.\/(build|public)(\/[^"]*)?"/g, (_, top, rest = '') => JSON.stringify(path.join(dir, top) + rest));
+    toml = toml.replace(/"\.\.\/([^"]*)"/g, (_, rel) => JSON.stringify(path.join(REPO_ROOT, rel)));
+    const config = path.join(dir, 'wrangler.test.toml');
+    await writeFile(config, toml);
+    tempDirs.add(dir);
+    process.on('exit', () => { try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ } });
+    return config;
+  })();
+  return snapshotPromise;
+}
+
+/**
  * Starts `wrangler dev` on a free port.
  * @param {{vars?: Record<string,string|number>, stateDir?: string, config?: string}} [opts]
  */
@@ -93,10 +125,13 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
     await access(path.resolve(REPO_ROOT, 'build', 'index.js')).catch(() => {
       throw new Error('build/index.js is missing: build the Worker first (npm run build)');
     });
+    if (process.env.EDGECHAT_TEST_SNAPSHOT === '1') config = await snapshotConfig();
   }
   const ownsState = !stateDir;
   if (!stateDir) stateDir = await mkdtemp(path.join(tmpdir(), 'edgechat-state-'));
   const configHome = await mkdtemp(path.join(tmpdir(), 'edgechat-xdg-'));
+  tempDirs.add(configHome);
+  if (ownsState) tempDirs.add(stateDir);
   const env = wranglerEnv(configHome);
 
   const server = {
@@ -241,8 +276,10 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
     await killGroup(server.child);
     if (!keepState) {
       await rm(configHome, { recursive: true, force: true }).catch(() => {});
+      tempDirs.delete(configHome);
       if (ownsState && !process.env.EDGECHAT_KEEP_STATE) {
         await rm(stateDir, { recursive: true, force: true }).catch(() => {});
+        tempDirs.delete(stateDir);
       }
     }
   }
