@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use edgechat_protocol::{parse_connect_query, ErrorCode, RoomId, UsersList};
 use edgechat_room::{Attachment, Effect, Limits, Room, Target};
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response,
+    Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    WebSocketRequestResponsePair,
 };
 
 use crate::sql_log::SqlLog;
@@ -169,6 +170,15 @@ impl ChatRoom {
                 sockets.insert(attachment.id.clone(), ws);
                 room.restore(attachment, t);
             }
+        }
+        if !sockets.is_empty() {
+            // Only a woken room finds sockets it did not accept itself.
+            console_log!(
+                "room {}: woke with {} connection(s), last seq {}",
+                room.id(),
+                sockets.len(),
+                room.last_seq()
+            );
         }
         *self.room.borrow_mut() = Some(room);
         Ok(())
