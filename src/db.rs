@@ -58,8 +58,11 @@ pub async fn store_batch(db: &D1Database, batch: &[Message]) -> Result<()> {
     Ok(())
 }
 
+/// A message row as SQLite returns it (numbers arrive as JavaScript doubles). The
+/// room's own log has no `room` column: its rows take the room they belong to.
 #[derive(Deserialize)]
-struct MessageRow {
+pub struct MessageRow {
+    #[serde(default)]
     room: String,
     seq: f64,
     name: String,
@@ -69,16 +72,16 @@ struct MessageRow {
     reply_to: Option<f64>,
 }
 
-impl From<MessageRow> for Message {
-    fn from(r: MessageRow) -> Self {
+impl MessageRow {
+    pub fn into_message(self, room: Option<&str>) -> Message {
         Message {
-            seq: r.seq as u64,
-            room: r.room,
-            name: r.name,
-            text: r.text,
-            ts: r.ts as u64,
-            client_id: r.client_id,
-            reply_to: r.reply_to.map(|s| s as u64),
+            seq: self.seq as u64,
+            room: room.map_or(self.room, str::to_owned),
+            name: self.name,
+            text: self.text,
+            ts: self.ts as u64,
+            client_id: self.client_id,
+            reply_to: self.reply_to.map(|s| s as u64),
         }
     }
 }
@@ -115,7 +118,11 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
     };
     let rows: Vec<MessageRow> = statement.all().await?.results()?;
     let has_more = rows.len() > limit;
-    let mut messages: Vec<Message> = rows.into_iter().take(limit).map(Message::from).collect();
+    let mut messages: Vec<Message> = rows
+        .into_iter()
+        .take(limit)
+        .map(|r| r.into_message(None))
+        .collect();
     if newest_first {
         messages.reverse();
     }

@@ -10,6 +10,8 @@ use edgechat_room::{Log, LogError};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
+use crate::db::MessageRow;
+
 pub struct SqlLog {
     sql: SqlStorage,
     room: String,
@@ -35,16 +37,6 @@ fn err(e: worker::Error) -> LogError {
 
 fn int(n: u64) -> SqlStorageValue {
     SqlStorageValue::Integer(n.min((1 << 53) - 1) as i64)
-}
-
-#[derive(Deserialize)]
-struct Row {
-    seq: f64,
-    name: String,
-    text: String,
-    ts: f64,
-    client_id: Option<String>,
-    reply_to: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -101,7 +93,7 @@ impl SqlLog {
     }
 
     fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<Message>, LogError> {
-        let rows: Vec<Row> = self
+        let rows: Vec<MessageRow> = self
             .sql
             .exec(query, bindings)
             .map_err(err)?
@@ -109,15 +101,7 @@ impl SqlLog {
             .map_err(err)?;
         Ok(rows
             .into_iter()
-            .map(|r| Message {
-                seq: r.seq as u64,
-                room: self.room.clone(),
-                name: r.name,
-                text: r.text,
-                ts: r.ts as u64,
-                client_id: r.client_id,
-                reply_to: r.reply_to.map(|s| s as u64),
-            })
+            .map(|r| r.into_message(Some(&self.room)))
             .collect())
     }
 }

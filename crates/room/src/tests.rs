@@ -34,6 +34,16 @@ fn types(frames: &[Value]) -> Vec<&str> {
     frames.iter().map(|f| f["type"].as_str().unwrap()).collect()
 }
 
+/// The seqs of a JSON array of messages.
+fn seqs_of(messages: &Value) -> Vec<u64> {
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect()
+}
+
 fn send_frame(text: &str, cid: &str) -> String {
     json!({"type":"send","text":text,"client_id":cid}).to_string()
 }
@@ -88,12 +98,7 @@ fn resume_with_since_gives_exactly_the_missed_messages() {
         send_durable(&mut r, "a", "x", &format!("c{i}"), i);
     }
     let f = frames_for(&r.join("b".into(), &name("b"), Some(7), 0), "b");
-    let seqs: Vec<u64> = f[0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_u64().unwrap())
-        .collect();
+    let seqs = seqs_of(&f[0]["messages"]);
     assert_eq!(seqs, [8, 9, 10]);
     assert_eq!(f[0]["has_more"], false);
     let f = frames_for(&r.join("c".into(), &name("c"), Some(99), 0), "c");
@@ -389,24 +394,14 @@ fn history_pages_only_show_durable_messages() {
         &r.on_text("a", r#"{"type":"history","before":11,"limit":5}"#, 0),
         "a",
     );
-    let seqs: Vec<u64> = f[0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_u64().unwrap())
-        .collect();
+    let seqs = seqs_of(&f[0]["messages"]);
     assert_eq!(seqs, [6, 7, 8, 9, 10]);
     assert_eq!(f[0]["has_more"], true);
     let f = frames_for(
         &r.on_text("a", r#"{"type":"history","after":25,"limit":10}"#, 0),
         "a",
     );
-    let seqs: Vec<u64> = f[0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_u64().unwrap())
-        .collect();
+    let seqs = seqs_of(&f[0]["messages"]);
     assert_eq!(seqs, [26, 27, 28, 29, 30]);
     assert_eq!(f[0]["has_more"], false);
 }
