@@ -75,6 +75,7 @@ impl DurableObject for ChatRoom {
             None if http::is_upgrade(&req) => self.accept(&url).await,
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
+                self.after_request().await;
                 http::json(&UsersList { users }, 200)
             }
             _ => http::error_with(ErrorCode::NotFound, "no such route", 404),
@@ -202,7 +203,7 @@ impl ChatRoom {
         let t = now();
         let effects = self.with_room(|room| room.join(id, &query.name, query.since, t));
         self.apply(effects.unwrap_or_default());
-        self.after_event().await;
+        self.after_request().await;
         Response::from_websocket(pair.client)
     }
 
@@ -257,6 +258,20 @@ impl ChatRoom {
         let t = now();
         if self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
             self.flush().await;
+        }
+        self.schedule_alarm().await;
+    }
+
+    /// After an HTTP request (a connect, a users read): the answer must not wait for a
+    /// D1 write loop, so messages left waiting (by a crash; a running loop already owns
+    /// the others) are written by an alarm set for now.
+    async fn after_request(&self) {
+        let t = now();
+        if !self.flushing.get() && self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
+            match self.state.storage().set_alarm(0).await {
+                Ok(()) => self.alarm_at.set(Some(t)),
+                Err(e) => console_error!("setting the alarm: {e}"),
+            }
         }
         self.schedule_alarm().await;
     }
