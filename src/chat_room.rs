@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use edgechat_protocol::{parse_connect_query, ErrorCode, RoomId, UsersList};
+use edgechat_protocol::{parse_connect_query, ErrorCode, Refusal, RoomId, UsersList};
 use edgechat_room::{Attachment, Effect, Limits, Room, Target};
 use worker::{
     console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response,
@@ -89,9 +89,12 @@ impl DurableObject for ChatRoom {
     ) -> Result<()> {
         if let Err(e) = self.load(None) {
             console_error!("loading the room: {e}");
+            refuse_internal(&ws);
             return Ok(());
         }
         let Some(id) = conn_id(&ws) else {
+            console_error!("a socket without an attachment sent a frame");
+            refuse_internal(&ws);
             return Ok(());
         };
         let t = now();
@@ -326,6 +329,15 @@ impl ChatRoom {
             Err(e) => console_error!("setting the alarm: {e}"),
         }
     }
+}
+
+/// Answers a frame the room could not even look at: never silence.
+fn refuse_internal(ws: &WebSocket) {
+    let frame = Refusal::new(
+        ErrorCode::Internal,
+        "the room could not read that; try again",
+    );
+    let _ = ws.send_with_str(frame.to_frame().encode());
 }
 
 fn conn_id(ws: &WebSocket) -> Option<String> {
