@@ -4,16 +4,12 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer, http, GENEROUS_LIMITS, REPO_ROOT } from '../support/server.mjs';
+import { startServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
 import { roomId, sleep } from '../support/client.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO_ROOT, 'tests', 'artifacts');
-const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
-];
+import {
+  ARTIFACTS, launchBrowser, newPerson, eventually, shownMessages, confirmedMessage, banner,
+  join as joinRoom, typeAndSend,
+} from '../support/browser.mjs';
 
 let server;
 let browser;
@@ -24,16 +20,8 @@ let serverOffset = 0;
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   server = await startServer({ vars: GENEROUS_LIMITS });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  for (const name of ['Alice', 'Bob']) {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    const page = await context.newPage();
-    const person = { context, page, dialogs: [], logs: [] };
-    page.on('dialog', async (d) => { person.dialogs.push(`${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });
-    page.on('console', (m) => person.logs.push(`[console.${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => person.logs.push(`[pageerror] ${e.message}`));
-    people[name] = person;
-  }
+  browser = await launchBrowser();
+  for (const name of ['Alice', 'Bob']) people[name] = await newPerson(browser);
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -57,60 +45,16 @@ afterEach(async (t) => {
   serverOffset = server?.output.length ?? 0;
 });
 
-/** Retries `fn` until it stops throwing (or the time runs out, rethrowing its last error). */
-async function eventually(fn, { timeout = 10_000, interval = 100 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(interval);
-    }
-  }
-}
-
-/** What the page shows in #messages. */
-function shownMessages(page) {
-  return page.$$eval('#messages .message', (els) => els.map((el) => ({
-    seq: el.getAttribute('data-seq'),
-    clientId: el.getAttribute('data-client-id'),
-    pending: el.classList.contains('pending'),
-    name: el.querySelector('.message-name')?.textContent?.trim() ?? null,
-    time: el.querySelector('.message-time')?.textContent?.trim() ?? null,
-    text: el.querySelector('.message-text')?.textContent ?? null,
-  })));
-}
-
 const shownUsers = (page) => page.$$eval('#users li[data-name]', (els) => els.map((el) => ({
   name: el.getAttribute('data-name'),
   status: el.getAttribute('data-status'),
 })));
 
-/** Waits until the page shows a confirmed (not pending, with data-seq) message with exactly this text. */
-async function confirmedMessage(page, text, timeout = 10_000) {
-  return eventually(async () => {
-    const found = (await shownMessages(page)).filter((m) => m.text?.trim() === text);
-    assert.equal(found.length, 1, `exactly one message ${JSON.stringify(text)} shown: ${JSON.stringify(found)}`);
-    assert.equal(found[0].pending, false, 'not pending any more');
-    assert.match(found[0].seq ?? '', /^\d+$/, 'has a data-seq');
-    return found[0];
-  }, { timeout });
-}
-
 async function isConnected(page) {
-  return page.$eval('#conn-banner', (el) => el.hidden || getComputedStyle(el).display === 'none');
+  return !(await banner(page)).shown;
 }
 
-async function join(page, name) {
-  await page.goto(`${server.url}/`);
-  await page.waitForSelector('#name-input', { state: 'visible' });
-  await page.fill('#name-input', name);
-  await page.fill('#room-input', room);
-  await page.click('#join-button');
-  await page.waitForSelector('#chat', { state: 'visible', timeout: 10_000 });
-  await eventually(async () => assert.equal(await isConnected(page), true, 'the connection banner is hidden once connected'));
-}
+const join = (page, name) => joinRoom(page, server, room, name);
 
 /** Records, in the page, whether each .message was first shown with the class pending. */
 async function watchPending(page) {
@@ -134,12 +78,6 @@ async function watchPending(page) {
     });
     obs.observe(root, { childList: true, subtree: true });
   });
-}
-
-async function typeAndSend(page, text) {
-  await page.click('#message-input');
-  await page.fill('#message-input', text);
-  await page.press('#message-input', 'Enter');
 }
 
 test('both join the same room through the landing page and see each other', async () => {

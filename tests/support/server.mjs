@@ -91,6 +91,9 @@ function groupAlive(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** What `wrangler dev` (or workerd) says when the port it was given is taken. */
+const PORT_BUSY = /EADDRINUSE|address already in use|port \d+ is (already )?in use/i;
+
 /**
  * With EDGECHAT_TEST_SNAPSHOT=1, servers run from a copy of build/ and public/ taken once
  * per test process, through a copy of tests/wrangler.test.toml pointing at it, so that a
@@ -166,10 +169,11 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
     log(`$ wrangler d1 migrations apply\n${stdout}${stderr}`);
   }
 
-  async function launch() {
+  /** Starts `wrangler dev` on `port` (0: a free one). */
+  async function launch({ port: wantedPort = 0 } = {}) {
     const args = [
       'dev', '-c', config,
-      '--ip', '127.0.0.1', '--port', '0', '--inspector-port', '0',
+      '--ip', '127.0.0.1', '--port', String(wantedPort), '--inspector-port', '0',
       '--persist-to', stateDir,
       '--show-interactive-dev-session=false',
     ];
@@ -231,6 +235,12 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
       await killGroup(child);
       throw new Error(`wrangler dev reported port 0\n--- output ---\n${server.output}`);
     }
+    if (wantedPort && port !== wantedPort) {
+      await killGroup(child);
+      const err = new Error(`wrangler dev was asked for port ${wantedPort} but is ready on ${port}`);
+      err.portBusy = true;
+      throw err;
+    }
     server.port = port;
     server.url = `http://127.0.0.1:${port}`;
     server.wsUrl = `ws://127.0.0.1:${port}`;
@@ -285,13 +295,34 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
   }
 
   /**
-   * Stops and starts again on the same state directory; url/wsUrl/port may change.
-   * `signal: 'SIGKILL'` simulates a crash instead of a clean stop.
+   * Stops and starts again on the same state directory; url/wsUrl/port may change,
+   * unless `samePort` is set, which starts again on the port it had (so that clients such
+   * as a browser page, which reconnect to the address they know, find it again). The
+   * port may be busy for a moment after the stop: the start is then retried.
+   * `signal: 'SIGKILL'` simulates a crash instead of a clean stop. `whileDown`, if given,
+   * is awaited after the stop and before the start (the server is down meanwhile).
    */
-  async function restart({ signal = 'SIGTERM' } = {}) {
+  async function restart({ signal = 'SIGTERM', samePort = false, whileDown } = {}) {
+    const port = server.port;
     await killGroup(server.child, signal);
-    await launch();
-    return server;
+    if (whileDown) await whileDown();
+    if (!samePort) {
+      await launch();
+      return server;
+    }
+    const attempts = 6;
+    for (let attempt = 1; ; attempt++) {
+      const offset = server.output.length;
+      try {
+        await launch({ port });
+        return server;
+      } catch (err) {
+        const busy = err.portBusy || PORT_BUSY.test(server.outputSince(offset));
+        if (!busy || attempt >= attempts) throw err;
+        log(`[port ${port} is busy (attempt ${attempt}/${attempts}): retrying]\n`);
+        await sleep(500 * attempt);
+      }
+    }
   }
 
   /** Runs SQL against the local D1 database through `wrangler d1 execute`; returns the rows. */
