@@ -406,6 +406,9 @@ function reconnectSoon() {
  *  `spoken` instead, so that a ticking countdown is not read out every second. */
 function setBanner(text, canRetryNow = false, spoken = text) {
   el.connBanner.hidden = !text;
+  // While disconnected the users list is only what we last knew: show it as such.
+  el.users.classList.toggle('stale', Boolean(text));
+  el.users.title = text ? 'As last seen; reconnecting…' : '';
   el.connText.textContent = text || '';
   if (el.connSpoken.textContent !== (spoken || '')) el.connSpoken.textContent = spoken || '';
   el.reconnectNow.hidden = !canRetryNow;

@@ -163,6 +163,7 @@ test('after an outage the page reconnects with since=, confirms its offline mess
       });
       assert.equal(await page.inputValue('#message-input'), '', 'the input is cleared after sending');
       assert.equal((await banner(page)).shown, true, 'the banner still shows');
+      assert.equal(await page.$eval('#users', (e) => e.classList.contains('stale')), true, 'the users list is marked as last seen while down');
       await page.screenshot({ path: path.join(ARTIFACTS, 'reconnect-alice-outage.png'), fullPage: true });
 
       const left = DOWN_FOR_MS - (Date.now() - downAt);
@@ -190,6 +191,7 @@ test('after an outage the page reconnects with since=, confirms its offline mess
     assert.equal(b.hiddenAttr, true, `the banner hides again once reconnected: ${JSON.stringify(b)}`);
     assert.equal(b.shown, false, `the banner is not visible once reconnected: ${JSON.stringify(b)}`);
   }, { timeout: RECOVERY_TIMEOUT_MS, interval: 200 });
+  assert.equal(await page.$eval('#users', (e) => e.classList.contains('stale')), false, 'the users list is live again');
   const recoveredAt = Date.now();
   const mine = await eventually(async () => {
     const m = await confirmedMessage(page, offlineText, 1);
