@@ -193,8 +193,7 @@ impl ChatRoom {
     }
 
     async fn accept(&self, url: &worker::Url) -> Result<Response> {
-        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        let query = match parse_connect_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        let query = match parse_connect_query(url.query_pairs()) {
             Ok(q) => q,
             Err(e) => return http::error(&e),
         };

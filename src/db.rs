@@ -5,8 +5,9 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Error, Result};
 
-/// The largest seq a query binds: D1 takes numbers as JavaScript doubles.
-const MAX_BOUND_SEQ: u64 = (1 << 53) - 1;
+/// The largest number a query binds: D1 and Durable Object SQLite take numbers as
+/// JavaScript doubles. Larger seqs only ever come from queries that point past the end.
+pub const MAX_BOUND_SEQ: u64 = (1 << 53) - 1;
 
 fn num(n: u64) -> JsValue {
     JsValue::from_f64(n.min(MAX_BOUND_SEQ) as f64)

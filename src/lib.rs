@@ -70,8 +70,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
 /// the upgrade to the room.
 async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    if let Err(e) = parse_connect_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    if let Err(e) = parse_connect_query(url.query_pairs()) {
         return http::error(&e);
     }
     if !http::is_upgrade(&req) {
@@ -94,8 +93,7 @@ async fn to_room(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
 }
 
 async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Response> {
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let page = match parse_page_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    let page = match parse_page_query(url.query_pairs()) {
         Ok(page) => page,
         Err(e) => return http::error(&e),
     };

@@ -10,7 +10,7 @@ use edgechat_room::{Log, LogError};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::db::MessageRow;
+use crate::db::{MessageRow, MAX_BOUND_SEQ};
 
 pub struct SqlLog {
     sql: SqlStorage,
@@ -36,7 +36,7 @@ fn err(e: worker::Error) -> LogError {
 }
 
 fn int(n: u64) -> SqlStorageValue {
-    SqlStorageValue::Integer(n.min((1 << 53) - 1) as i64)
+    SqlStorageValue::Integer(n.min(MAX_BOUND_SEQ) as i64)
 }
 
 #[derive(Deserialize)]

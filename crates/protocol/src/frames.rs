@@ -188,19 +188,24 @@ pub struct Decoded {
     pub frame: Result<ClientFrame, Refusal>,
 }
 
+/// The first check of every frame, text or binary: its size in bytes.
+pub fn check_frame_size(len: usize) -> Result<(), Refusal> {
+    if len > MAX_FRAME_BYTES {
+        return Err(Refusal::new(
+            ErrorCode::TooLarge,
+            format!("frame is {len} bytes; the limit is {MAX_FRAME_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
 impl ClientFrame {
     /// Decodes a text frame: size first, then JSON, then the typed frame, then its values.
     pub fn decode(text: &str) -> Decoded {
-        if text.len() > MAX_FRAME_BYTES {
+        if let Err(refusal) = check_frame_size(text.len()) {
             return Decoded {
                 client_id: None,
-                frame: Err(Refusal::new(
-                    ErrorCode::TooLarge,
-                    format!(
-                        "frame is {} bytes; the limit is {MAX_FRAME_BYTES}",
-                        text.len()
-                    ),
-                )),
+                frame: Err(refusal),
             };
         }
         let value: serde_json::Value = match serde_json::from_str(text) {

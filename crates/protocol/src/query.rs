@@ -35,12 +35,13 @@ pub fn parse_limit(value: &str) -> Result<u32, HttpError> {
 
 /// `?before=SEQ&limit=N`, `?after=SEQ&limit=N` or neither. When a parameter is
 /// repeated, the last one counts; unknown parameters are ignored.
-pub fn parse_page_query<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+pub fn parse_page_query<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
 ) -> Result<Page, HttpError> {
     let (mut before, mut after, mut limit) = (None, None, DEFAULT_PAGE);
     for (k, v) in pairs {
-        match k {
+        let v = v.as_ref();
+        match k.as_ref() {
             "before" => before = Some(parse_seq("before", v)?),
             "after" => after = Some(parse_seq("after", v)?),
             "limit" => limit = parse_limit(v)?,
@@ -58,20 +59,20 @@ pub struct ConnectQuery {
 }
 
 /// `?name=NAME&since=SEQ`.
-pub fn parse_connect_query<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+pub fn parse_connect_query<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
 ) -> Result<ConnectQuery, HttpError> {
     let (mut name, mut since) = (None, None);
     for (k, v) in pairs {
-        match k {
+        match k.as_ref() {
             "name" => name = Some(v),
-            "since" => since = Some(parse_seq("since", v)?),
+            "since" => since = Some(parse_seq("since", v.as_ref())?),
             _ => {}
         }
     }
     let name = name
         .ok_or_else(|| HttpError::new(ErrorCode::InvalidName, "a name is required (?name=...)"))?;
-    let name = Name::parse(name).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
+    let name = Name::parse(name.as_ref()).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
     Ok(ConnectQuery { name, since })
 }
 

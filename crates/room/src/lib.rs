@@ -21,8 +21,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use edgechat_protocol::{
-    name_key, ClientFrame, ClientId, ErrorCode, Message, MessageText, Name, Page, Refusal,
-    ServerFrame, Status, User, MAX_FRAME_BYTES, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
+    check_frame_size, name_key, ClientFrame, ClientId, Decoded, ErrorCode, Message, MessageText,
+    Name, Page, Refusal, ServerFrame, Status, User, RESUME_MESSAGES, TYPING_TTL_MS,
+    WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -168,14 +169,6 @@ impl<L: Log> Room<L> {
         &self.log
     }
 
-    pub fn connection_count(&self) -> usize {
-        self.conns.len()
-    }
-
-    pub fn has_connection(&self, conn: &str) -> bool {
-        self.conns.contains_key(conn)
-    }
-
     /// Re-registers a connection after a wake, from its attachment, announcing nothing.
     pub fn restore(&mut self, attachment: Attachment, now: u64) {
         let key: Rc<str> = name_key(&attachment.name).into();
@@ -280,44 +273,50 @@ impl<L: Log> Room<L> {
         out
     }
 
-    /// A binary frame of `len` bytes: the protocol has none. Its size is checked
-    /// first, as for text.
+    /// A binary frame of `len` bytes: the protocol has none.
     pub fn on_binary(&mut self, id: &str, len: usize, now: u64) -> Vec<Effect> {
-        if len > MAX_FRAME_BYTES {
-            let refusal = Refusal::new(
-                ErrorCode::TooLarge,
-                format!("frame is {len} bytes; the limit is {MAX_FRAME_BYTES}"),
-            );
-            return refuse(id, &refusal);
-        }
-        let refusal = Refusal::new(ErrorCode::BadFrame, "binary frames are not supported");
-        self.refuse_or_limit(id, refusal, now)
+        let frame = check_frame_size(len).and_then(|()| {
+            Err(Refusal::new(
+                ErrorCode::BadFrame,
+                "binary frames are not supported",
+            ))
+        });
+        let decoded = Decoded {
+            client_id: None,
+            frame,
+        };
+        self.on_frame(id, decoded, now)
     }
 
     /// A text frame from a connection.
     pub fn on_text(&mut self, id: &str, text: &str, now: u64) -> Vec<Effect> {
-        let decoded = ClientFrame::decode(text);
-        // Size is checked before anything else, the rate limit before the frame's meaning.
-        let frame = match decoded.frame {
-            Err(r) if r.code == ErrorCode::TooLarge => return refuse(id, &r),
-            Err(r) => return self.refuse_or_limit(id, r, now),
-            Ok(f) => f,
-        };
+        self.on_frame(id, ClientFrame::decode(text), now)
+    }
+
+    /// Size is checked before anything else (a frame refused for it is not counted),
+    /// the rate limit before the frame's meaning.
+    fn on_frame(&mut self, id: &str, decoded: Decoded, now: u64) -> Vec<Effect> {
+        if let Err(r) = &decoded.frame {
+            if r.code == ErrorCode::TooLarge {
+                return refuse(id, r);
+            }
+        }
         let Some(conn) = self.conns.get_mut(id) else {
             return Vec::new();
         };
         if let Err(wait_ms) = conn.bucket.take(&self.limits, now) {
             return rate_limited(id, decoded.client_id, wait_ms);
         }
-        match frame {
-            ClientFrame::Send {
+        match decoded.frame {
+            Err(r) => refuse(id, &r),
+            Ok(ClientFrame::Send {
                 text,
                 client_id,
                 reply_to,
-            } => self.on_send(id, text, client_id, reply_to, now),
-            ClientFrame::Typing { on } => self.on_typing(id, on, now),
-            ClientFrame::Status { status } => self.on_status(id, status),
-            ClientFrame::History { page } => {
+            }) => self.on_send(id, text, client_id, reply_to, now),
+            Ok(ClientFrame::Typing { on }) => self.on_typing(id, on, now),
+            Ok(ClientFrame::Status { status }) => self.on_status(id, status),
+            Ok(ClientFrame::History { page }) => {
                 let mut out = Vec::new();
                 let frame = match self.log.page(page, self.durable_seq) {
                     Ok((messages, has_more)) => ServerFrame::History { messages, has_more },
@@ -327,16 +326,6 @@ impl<L: Log> Room<L> {
                 out
             }
         }
-    }
-
-    fn refuse_or_limit(&mut self, id: &str, refusal: Refusal, now: u64) -> Vec<Effect> {
-        let Some(conn) = self.conns.get_mut(id) else {
-            return Vec::new();
-        };
-        if let Err(wait_ms) = conn.bucket.take(&self.limits, now) {
-            return rate_limited(id, refusal.client_id, wait_ms);
-        }
-        refuse(id, &refusal)
     }
 
     fn on_send(
@@ -480,11 +469,6 @@ impl<L: Log> Room<L> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
-    }
-
-    /// Whether a failed history write is due for another try.
-    pub fn retry_due(&self, now: u64) -> bool {
-        self.retry_at.is_some_and(|t| t <= now) && !self.pending.is_empty()
     }
 
     /// The logged messages that still need to reach the history database, oldest

@@ -465,8 +465,8 @@ fn a_failed_history_write_tells_the_sender_and_retries() {
     assert_eq!(f[0]["code"], "internal");
     assert_eq!(f[0]["client_id"], "c1");
     assert_eq!(r.next_deadline(), Some(1100));
-    assert!(!r.retry_due(500));
-    assert!(r.retry_due(1100));
+    assert!(!r.should_flush(500), "no retry before its time");
+    assert!(r.should_flush(1100));
     // The sender resends with the same client_id; the ack comes when the write lands.
     assert!(r.on_text("a", &send_frame("x", "c1"), 1200).is_empty());
     let f = frames_for(&r.durable(1), "a");
