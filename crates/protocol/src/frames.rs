@@ -270,6 +270,44 @@ impl ClientFrame {
     }
 }
 
+impl ClientFrame {
+    /// The frame as JSON text, as a client sends it. `ClientFrame::decode` reads it back
+    /// unchanged, so a client built on this crate cannot send what the server misreads.
+    pub fn encode(&self) -> String {
+        let value = match self {
+            ClientFrame::Send {
+                text,
+                client_id,
+                reply_to,
+            } => {
+                let mut v = serde_json::json!({
+                    "type": "send",
+                    "text": text.as_str(),
+                    "client_id": client_id.as_str(),
+                });
+                if let Some(seq) = reply_to {
+                    v["reply_to"] = (*seq).into();
+                }
+                v
+            }
+            ClientFrame::Typing { on } => serde_json::json!({"type": "typing", "on": on}),
+            ClientFrame::Status { status } => {
+                serde_json::json!({"type": "status", "status": status})
+            }
+            ClientFrame::History { page } => match *page {
+                Page::Newest { limit } => serde_json::json!({"type": "history", "limit": limit}),
+                Page::Before { before, limit } => {
+                    serde_json::json!({"type": "history", "before": before, "limit": limit})
+                }
+                Page::After { after, limit } => {
+                    serde_json::json!({"type": "history", "after": after, "limit": limit})
+                }
+            },
+        };
+        value.to_string()
+    }
+}
+
 /// serde's messages name the field and the expectation; they never echo large input.
 fn describe_serde_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
@@ -399,6 +437,46 @@ mod tests {
         match ClientFrame::decode(text).frame {
             Err(r) => r,
             Ok(f) => panic!("{text} was accepted as {f:?}"),
+        }
+    }
+
+    #[test]
+    fn encoded_client_frames_decode_to_themselves() {
+        let frames = [
+            ClientFrame::Send {
+                text: MessageText::parse("hi \"there\"").unwrap(),
+                client_id: ClientId::parse("c-1").unwrap(),
+                reply_to: Some(3),
+            },
+            ClientFrame::Send {
+                text: MessageText::parse("plain").unwrap(),
+                client_id: ClientId::parse("c-2").unwrap(),
+                reply_to: None,
+            },
+            ClientFrame::Typing { on: true },
+            ClientFrame::Status {
+                status: Status::Dnd,
+            },
+            ClientFrame::History {
+                page: Page::Newest { limit: 7 },
+            },
+            ClientFrame::History {
+                page: Page::Before {
+                    before: 9,
+                    limit: 100,
+                },
+            },
+            ClientFrame::History {
+                page: Page::After { after: 0, limit: 1 },
+            },
+        ];
+        for frame in frames {
+            let text = frame.encode();
+            assert_eq!(
+                ClientFrame::decode(&text).frame.as_ref(),
+                Ok(&frame),
+                "{text}"
+            );
         }
     }
 

@@ -1,0 +1,587 @@
+//! `edgechat chat`: one room at a time, reconnecting by itself.
+//!
+//! The driver owns the socket and the [`Session`]; a view shows what happens. On a
+//! terminal the view is the full-screen [`crate::tui`]; otherwise (a pipe, a test) it is
+//! the line view below, which reads commands and messages from stdin, one per line.
+
+use std::future::Future;
+use std::io::{IsTerminal, Write};
+use std::pin::Pin;
+use std::time::Duration;
+
+use edgechat_protocol::{ClientFrame, RoomId, ServerFrame, Status};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::net::{self, NetError, Server, Socket};
+use crate::session::{Event, Session};
+use crate::tui::{KeyEffect, Tui};
+
+/// What the person asked for, from either view.
+#[derive(Debug)]
+pub enum Action {
+    Submit(String),
+    /// End of input: leave once every pending message is acknowledged.
+    Finish,
+    Redraw,
+    /// A key pressed in the full-screen view.
+    Key(crossterm::event::KeyEvent),
+}
+
+/// The connection's state, for the header of the view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Connected,
+    Retrying { at_secs: u64, why: String },
+    Left,
+}
+
+/// What a view must do. Every call is followed by nothing else: the view draws itself.
+pub trait View {
+    fn event(&mut self, session: &Session, event: &Event);
+    fn notice(&mut self, session: &Session, text: &str);
+    fn problem(&mut self, session: &Session, text: &str);
+    fn link(&mut self, session: &Session, link: &Link);
+    fn refresh(&mut self, session: &Session);
+    /// Applies a key to the view's input line.
+    fn key(&mut self, _key: crossterm::event::KeyEvent) -> KeyEffect {
+        KeyEffect::None
+    }
+    /// Whether the input line holds a message being written.
+    fn drafting(&self) -> bool {
+        false
+    }
+    fn scroll(&mut self, _by: isize) {}
+}
+
+pub const HELP: &str = "\
+/help              this list
+/rooms             rooms with history, most recently active first
+/join ROOM         leave this room and enter ROOM
+/leave             leave the room (then /join another, or /quit)
+/users             who is here, with their status
+/history [N]       load N older messages (default 50)
+/reply SEQ TEXT    answer message SEQ
+/online /away /dnd set your status
+/quit              leave and exit";
+
+const TYPING_RENEW: Duration = Duration::from_secs(3);
+const FINISH_TIMEOUT: Duration = Duration::from_secs(15);
+
+type Connecting = Pin<Box<dyn Future<Output = Result<Socket, NetError>> + Send>>;
+
+pub struct Options {
+    pub server: Server,
+    pub room: String,
+    pub name: String,
+    /// The line view even on a terminal.
+    pub plain: bool,
+}
+
+pub async fn run(opts: Options) -> Result<(), String> {
+    let room = RoomId::parse(&opts.room).map_err(|e| format!("bad room {:?}: {e}", opts.room))?;
+    edgechat_protocol::Name::parse(&opts.name)
+        .map_err(|e| format!("bad name {:?}: {e}", opts.name))?;
+    let interactive =
+        !opts.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let (tx, rx) = mpsc::channel(64);
+    if interactive {
+        let tui = Tui::start(tx).map_err(|e| format!("cannot use the terminal: {e}"))?;
+        let mut driver = Driver::new(opts.server, room.as_str(), &opts.name, tui, rx);
+        let result = driver.run().await;
+        driver.view.stop();
+        result
+    } else {
+        tokio::spawn(read_lines(tx));
+        let mut driver = Driver::new(opts.server, room.as_str(), &opts.name, Lines, rx);
+        driver.run().await
+    }
+}
+
+/// stdin, one action per line; end of input finishes.
+async fn read_lines(tx: mpsc::Sender<Action>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if tx.send(Action::Submit(line)).await.is_err() {
+            return;
+        }
+    }
+    let _ = tx.send(Action::Finish).await;
+}
+
+struct Driver<V: View> {
+    server: Server,
+    session: Session,
+    view: V,
+    actions: mpsc::Receiver<Action>,
+    socket: Option<Socket>,
+    connecting: Option<Connecting>,
+    /// In a room (not after `/leave`).
+    joined: bool,
+    retry_at: Option<Instant>,
+    failures: u32,
+    typing_sent: Option<Instant>,
+    finishing: Option<Instant>,
+}
+
+impl<V: View> Driver<V> {
+    fn new(
+        server: Server,
+        room: &str,
+        name: &str,
+        view: V,
+        actions: mpsc::Receiver<Action>,
+    ) -> Self {
+        Driver {
+            server,
+            session: Session::new(room, name, &net::random_id()),
+            view,
+            actions,
+            socket: None,
+            connecting: None,
+            joined: true,
+            retry_at: None,
+            failures: 0,
+            typing_sent: None,
+            finishing: None,
+        }
+    }
+
+    async fn run(&mut self) -> Result<(), String> {
+        self.start_connect();
+        loop {
+            if let Some(since) = self.finishing {
+                if self.session.pending.is_empty() || since.elapsed() > FINISH_TIMEOUT {
+                    self.close().await;
+                    return if self.session.pending.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "{} message(s) were not acknowledged in time",
+                            self.session.pending.len()
+                        ))
+                    };
+                }
+            }
+            tokio::select! {
+                done = poll_connect(&mut self.connecting) => {
+                    self.connecting = None;
+                    match done {
+                        Ok(socket) => {
+                            self.socket = Some(socket);
+                        }
+                        Err(e) if e.is_fatal() && self.session.last_seq.is_none() => {
+                            // The server refused this name or room: retrying cannot help.
+                            return Err(e.to_string());
+                        }
+                        Err(e) => self.retry_later(e.to_string()),
+                    }
+                }
+                frame = next_frame(&mut self.socket) => match frame {
+                    Some(Ok(text)) => self.on_frame(&text).await,
+                    Some(Err(e)) => self.lost(e.to_string()),
+                    None => self.lost("the server closed the connection".into()),
+                },
+                _ = sleep_until(self.retry_at) => {
+                    self.retry_at = None;
+                    self.start_connect();
+                }
+                action = self.actions.recv() => match action {
+                    None => {
+                        self.close().await;
+                        return Ok(());
+                    }
+                    Some(Action::Finish) => self.finishing = Some(Instant::now()),
+                    Some(Action::Redraw) => self.view.refresh(&self.session),
+                    Some(Action::Key(key)) => match self.view.key(key) {
+                        KeyEffect::None => {}
+                        KeyEffect::Edited => {
+                            self.view.refresh(&self.session);
+                            let drafting = self.view.drafting();
+                            self.typing(drafting).await;
+                        }
+                        KeyEffect::Scroll(by) => {
+                            self.view.scroll(by);
+                            self.view.refresh(&self.session);
+                        }
+                        KeyEffect::Submit(line) => {
+                            self.view.refresh(&self.session);
+                            if self.submit(line.trim()).await {
+                                self.close().await;
+                                return Ok(());
+                            }
+                        }
+                        KeyEffect::Quit => {
+                            self.close().await;
+                            return Ok(());
+                        }
+                    },
+                    Some(Action::Submit(line)) => {
+                        if self.submit(line.trim()).await {
+                            self.close().await;
+                            return Ok(());
+                        }
+                    }
+                },
+                _ = tokio::time::sleep(Duration::from_millis(500)), if self.finishing.is_some() => {}
+            }
+        }
+    }
+
+    fn start_connect(&mut self) {
+        if !self.joined || self.socket.is_some() || self.connecting.is_some() {
+            return;
+        }
+        self.view.link(&self.session, &Link::Connecting);
+        let server = self.server.clone();
+        let (room, name, since) = (
+            self.session.room.clone(),
+            self.session.name.clone(),
+            self.session.last_seq,
+        );
+        self.connecting = Some(Box::pin(async move {
+            server.connect(&room, &name, since).await
+        }));
+    }
+
+    fn lost(&mut self, why: String) {
+        self.socket = None;
+        self.typing_sent = None;
+        self.session.disconnected();
+        self.retry_later(why);
+    }
+
+    /// Backoff: 0.5 s, 1 s, 2 s ... up to 10 s, with jitter so that many clients do not
+    /// come back at the same instant.
+    fn retry_later(&mut self, why: String) {
+        self.failures += 1;
+        let base = 500u64 << self.failures.min(5).saturating_sub(1);
+        let jitter = u64::from(net::random_id().as_bytes()[0] % 32) * base / 128;
+        let wait = Duration::from_millis(base.min(10_000) + jitter);
+        self.retry_at = Some(Instant::now() + wait);
+        self.view.link(
+            &self.session,
+            &Link::Retrying {
+                at_secs: wait.as_secs().max(1),
+                why,
+            },
+        );
+    }
+
+    async fn on_frame(&mut self, text: &str) {
+        let frame = match ServerFrame::decode(text) {
+            Ok(f) => f,
+            Err(_) if text == edgechat_protocol::PONG => return,
+            Err(e) => {
+                self.view.problem(
+                    &self.session,
+                    &format!("unreadable frame from the server: {e}"),
+                );
+                return;
+            }
+        };
+        let welcome = matches!(frame, ServerFrame::Welcome { .. });
+        let (events, replies) = self.session.apply(frame);
+        if welcome {
+            self.failures = 0;
+            self.view.link(&self.session, &Link::Connected);
+        }
+        for event in &events {
+            self.view.event(&self.session, event);
+        }
+        for reply in replies {
+            self.send(&reply).await;
+        }
+    }
+
+    async fn send(&mut self, frame: &ClientFrame) {
+        if let Some(socket) = self.socket.as_mut() {
+            if let Err(e) = net::send(socket, frame).await {
+                self.lost(e.to_string());
+            }
+        }
+    }
+
+    async fn typing(&mut self, on: bool) {
+        let due = match (on, self.typing_sent) {
+            (true, Some(at)) => at.elapsed() >= TYPING_RENEW,
+            (true, None) => true,
+            (false, Some(_)) => true,
+            (false, None) => false,
+        };
+        if due && self.socket.is_some() {
+            self.typing_sent = on.then(Instant::now);
+            self.send(&ClientFrame::Typing { on }).await;
+        }
+    }
+
+    /// A line from the person; `true` to quit.
+    async fn submit(&mut self, line: &str) -> bool {
+        if line.is_empty() {
+            return false;
+        }
+        let Some(command) = line.strip_prefix('/') else {
+            self.say(line, None).await;
+            return false;
+        };
+        let (word, rest) = command
+            .split_once(char::is_whitespace)
+            .map(|(w, r)| (w, r.trim()))
+            .unwrap_or((command, ""));
+        match word {
+            "quit" | "exit" => return true,
+            "help" => self.view.notice(&self.session, HELP),
+            "rooms" => self.list_rooms().await,
+            "join" => self.join(rest).await,
+            "leave" => {
+                if self.joined {
+                    self.close().await;
+                    self.joined = false;
+                    self.retry_at = None;
+                    self.view.link(&self.session, &Link::Left);
+                    self.view.notice(
+                        &self.session,
+                        &format!(
+                            "you left #{}; /join ROOM to enter another",
+                            self.session.room
+                        ),
+                    );
+                }
+            }
+            "users" | "who" => {
+                let list = if self.session.users.is_empty() {
+                    "nobody is here".to_owned()
+                } else {
+                    self.session
+                        .users
+                        .iter()
+                        .map(|u| format!("{} ({})", u.name, status_word(u.status)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                self.view.notice(&self.session, &format!("here: {list}"));
+            }
+            "history" => {
+                let n = match rest {
+                    "" => Ok(edgechat_protocol::DEFAULT_PAGE),
+                    n => n.parse::<u32>().map_err(|_| ()),
+                };
+                match n {
+                    Ok(n) if (1..=100).contains(&n) => match self.session.older(n) {
+                        Some(frame) => self.send(&frame).await,
+                        None => self.view.notice(&self.session, "no older messages"),
+                    },
+                    _ => self
+                        .view
+                        .problem(&self.session, "usage: /history [N], N from 1 to 100"),
+                }
+            }
+            "reply" => {
+                let parsed = rest
+                    .split_once(char::is_whitespace)
+                    .and_then(|(seq, text)| {
+                        Some((seq.trim_start_matches('#').parse().ok()?, text))
+                    });
+                match parsed {
+                    Some((seq, text)) => self.say(text, Some(seq)).await,
+                    None => self.view.problem(&self.session, "usage: /reply SEQ TEXT"),
+                }
+            }
+            "online" | "away" | "dnd" => {
+                let status = match word {
+                    "away" => Status::Away,
+                    "dnd" => Status::Dnd,
+                    _ => Status::Online,
+                };
+                self.session.set_status(status);
+                self.send(&ClientFrame::Status { status }).await;
+                self.view
+                    .notice(&self.session, &format!("you are {}", status_word(status)));
+            }
+            other => self.view.problem(
+                &self.session,
+                &format!("unknown command /{other}; /help lists them"),
+            ),
+        }
+        false
+    }
+
+    async fn say(&mut self, text: &str, reply_to: Option<u64>) {
+        if !self.joined {
+            self.view
+                .problem(&self.session, "you are in no room: /join ROOM first");
+            return;
+        }
+        match self.session.compose(text, reply_to) {
+            Ok(frame) => {
+                self.typing_sent = None;
+                self.view.refresh(&self.session);
+                self.send(&frame).await;
+            }
+            Err(e) => self.view.problem(&self.session, e),
+        }
+    }
+
+    async fn join(&mut self, raw: &str) {
+        let room = match RoomId::parse(raw) {
+            Ok(r) => r,
+            Err(e) => {
+                self.view
+                    .problem(&self.session, &format!("usage: /join ROOM ({e})"));
+                return;
+            }
+        };
+        self.close().await;
+        let name = self.session.name.clone();
+        self.session = Session::new(room.as_str(), &name, &net::random_id());
+        self.joined = true;
+        self.failures = 0;
+        self.retry_at = None;
+        self.start_connect();
+    }
+
+    async fn list_rooms(&mut self) {
+        let server = self.server.clone();
+        let rooms = tokio::task::spawn_blocking(move || server.rooms()).await;
+        match rooms {
+            Ok(Ok(list)) if list.rooms.is_empty() => {
+                self.view.notice(&self.session, "no room has history yet")
+            }
+            Ok(Ok(list)) => {
+                let lines: Vec<String> = list
+                    .rooms
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "#{}  {} message(s), last {}",
+                            r.id,
+                            r.message_count,
+                            crate::clock::date_time(r.last_activity)
+                        )
+                    })
+                    .collect();
+                self.view.notice(&self.session, &lines.join("\n"));
+            }
+            Ok(Err(e)) => self
+                .view
+                .problem(&self.session, &format!("listing rooms: {e}")),
+            Err(e) => self
+                .view
+                .problem(&self.session, &format!("listing rooms: {e}")),
+        }
+    }
+
+    async fn close(&mut self) {
+        self.connecting = None;
+        if let Some(mut socket) = self.socket.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
+        }
+    }
+}
+
+async fn poll_connect(connecting: &mut Option<Connecting>) -> Result<Socket, NetError> {
+    match connecting.as_mut() {
+        Some(fut) => fut.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_frame(socket: &mut Option<Socket>) -> Option<Result<String, NetError>> {
+    match socket.as_mut() {
+        Some(s) => net::next_text(s).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+pub fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Online => "online",
+        Status::Away => "away",
+        Status::Dnd => "do not disturb",
+    }
+}
+
+/// The line view: one line per thing that happens, on stdout.
+struct Lines;
+
+impl Lines {
+    fn print(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+}
+
+pub fn message_line(m: &edgechat_protocol::Message) -> String {
+    let reply = m
+        .reply_to
+        .map(|seq| format!(" (re #{seq})"))
+        .unwrap_or_default();
+    format!(
+        "[{}] #{} {}{reply}: {}",
+        crate::clock::time(m.ts),
+        m.seq,
+        m.name,
+        m.text
+    )
+}
+
+impl View for Lines {
+    fn event(&mut self, session: &Session, event: &Event) {
+        match event {
+            Event::Entered { resumed: false, .. } => self.print(&format!(
+                "* you are in #{} as {} ({} here)",
+                session.room,
+                session
+                    .you
+                    .as_ref()
+                    .map_or(session.name.as_str(), |u| u.name.as_str()),
+                session.users.len()
+            )),
+            Event::Entered {
+                resumed: true,
+                missed,
+            } => self.print(&format!("* reconnected; {missed} message(s) while away")),
+            Event::Message(m) => self.print(&message_line(m)),
+            Event::Older(ms) => {
+                for m in ms {
+                    self.print(&message_line(m));
+                }
+            }
+            Event::Acked { .. } | Event::Typing(_) => {}
+            Event::Joined(u) => self.print(&format!("* {} joined", u.name)),
+            Event::Left(u) => self.print(&format!("* {} left", u.name)),
+            Event::StatusChanged(u) => {
+                self.print(&format!("* {} is {}", u.name, status_word(u.status)))
+            }
+            Event::Refused { code, message, .. } => self.print(&format!("! {code}: {message}")),
+        }
+    }
+
+    fn notice(&mut self, _: &Session, text: &str) {
+        for line in text.lines() {
+            self.print(&format!("* {line}"));
+        }
+    }
+
+    fn problem(&mut self, _: &Session, text: &str) {
+        self.print(&format!("! {text}"));
+    }
+
+    fn link(&mut self, _: &Session, link: &Link) {
+        if let Link::Retrying { at_secs, why } = link {
+            self.print(&format!("! {why}; reconnecting in {at_secs} s"));
+        }
+    }
+
+    fn refresh(&mut self, _: &Session) {}
+}

@@ -1,0 +1,471 @@
+//! What a client knows of one room, fed by server frames: the messages by seq, who is
+//! here and typing, and the sends still waiting for their `ack`. It does no I/O, so
+//! reconnecting, resuming and resending are tested here without a server.
+
+use std::collections::BTreeMap;
+
+use edgechat_protocol::{
+    ClientFrame, ClientId, Message, MessageText, Page, ServerFrame, Status, User, MAX_PAGE,
+};
+
+/// A send that has not been acknowledged yet: resent, same `client_id`, after a reconnect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub client_id: String,
+    pub text: String,
+    pub reply_to: Option<u64>,
+}
+
+impl Outgoing {
+    pub fn frame(&self) -> Option<ClientFrame> {
+        Some(ClientFrame::Send {
+            text: MessageText::parse(&self.text).ok()?,
+            client_id: ClientId::parse(&self.client_id).ok()?,
+            reply_to: self.reply_to,
+        })
+    }
+}
+
+/// Something a user interface shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The room was entered (`resumed`: after a reconnect, `missed` messages came in).
+    Entered {
+        resumed: bool,
+        missed: usize,
+    },
+    /// A message not seen before, newer than every one shown.
+    Message(Message),
+    /// Older messages, oldest first, to put above what is shown.
+    Older(Vec<Message>),
+    Acked {
+        client_id: String,
+        seq: u64,
+    },
+    Joined(User),
+    Left(User),
+    StatusChanged(User),
+    Typing(Vec<String>),
+    Refused {
+        code: String,
+        message: String,
+        client_id: Option<String>,
+    },
+}
+
+/// Which way a `history` request in flight reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Paging {
+    /// Catching up after a resume whose welcome said more follow.
+    Forward,
+    /// Older messages asked for by the user.
+    Backward,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    pub room: String,
+    pub name: String,
+    pub you: Option<User>,
+    pub users: Vec<User>,
+    pub messages: BTreeMap<u64, Message>,
+    pub typing: Vec<String>,
+    /// The newest seq seen: the `since` of the next connect.
+    pub last_seq: Option<u64>,
+    /// Whether older messages than the first one shown exist.
+    pub has_older: bool,
+    pub pending: Vec<Outgoing>,
+    paging: Option<Paging>,
+    id_prefix: String,
+    next_id: u64,
+}
+
+impl Session {
+    pub fn new(room: &str, name: &str, id_prefix: &str) -> Session {
+        Session {
+            room: room.to_owned(),
+            name: name.to_owned(),
+            you: None,
+            users: Vec::new(),
+            messages: BTreeMap::new(),
+            typing: Vec::new(),
+            last_seq: None,
+            has_older: false,
+            pending: Vec::new(),
+            paging: None,
+            id_prefix: id_prefix.to_owned(),
+            next_id: 1,
+        }
+    }
+
+    /// Queues a message; the frame to send now, or why the text cannot be sent.
+    pub fn compose(
+        &mut self,
+        text: &str,
+        reply_to: Option<u64>,
+    ) -> Result<ClientFrame, &'static str> {
+        let parsed = MessageText::parse(text)?;
+        let client_id = format!("{}-{}", self.id_prefix, self.next_id);
+        self.next_id += 1;
+        let out = Outgoing {
+            client_id,
+            text: parsed.into_string(),
+            reply_to,
+        };
+        let frame = out.frame().ok_or("the message cannot be sent")?;
+        self.pending.push(out);
+        Ok(frame)
+    }
+
+    /// The frame that asks for `limit` messages older than those shown, if any exist.
+    pub fn older(&mut self, limit: u32) -> Option<ClientFrame> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let page = match self.messages.keys().next() {
+            Some(&first) if self.has_older => Page::Before {
+                before: first,
+                limit,
+            },
+            Some(_) => return None,
+            None => Page::Newest { limit },
+        };
+        self.paging = Some(Paging::Backward);
+        Some(ClientFrame::History { page })
+    }
+
+    /// Forgets the connection-bound state before a reconnect; keeps messages and
+    /// pending sends.
+    pub fn disconnected(&mut self) {
+        self.typing.clear();
+        self.paging = None;
+    }
+
+    /// Reads one frame: what to show, and what to send back (a catch-up page request,
+    /// the pending sends after a resume).
+    pub fn apply(&mut self, frame: ServerFrame) -> (Vec<Event>, Vec<ClientFrame>) {
+        let mut events = Vec::new();
+        let mut replies = Vec::new();
+        match frame {
+            ServerFrame::Welcome {
+                you,
+                users,
+                messages,
+                has_more,
+                ..
+            } => {
+                let resumed = self.last_seq.is_some();
+                self.you = Some(you);
+                self.users = users;
+                self.sort_users();
+                self.typing.clear();
+                let mut missed = 0;
+                for m in messages {
+                    if let Some(m) = self.remember(m) {
+                        missed += 1;
+                        events.push(Event::Message(m));
+                    }
+                }
+                if resumed {
+                    if has_more {
+                        replies.push(self.catch_up());
+                    }
+                } else {
+                    self.has_older = has_more;
+                }
+                if self.last_seq.is_none() {
+                    self.last_seq = Some(0);
+                }
+                events.insert(0, Event::Entered { resumed, missed });
+                // Sends that were never acknowledged: the same client_id makes a resend
+                // harmless (the server answers with the original seq).
+                replies.extend(self.pending.iter().filter_map(Outgoing::frame));
+            }
+            ServerFrame::Message { message } => {
+                if let Some(m) = self.remember(message) {
+                    events.push(Event::Message(m));
+                }
+            }
+            ServerFrame::Ack { client_id, seq } => {
+                self.pending.retain(|p| p.client_id != client_id);
+                events.push(Event::Acked { client_id, seq });
+            }
+            ServerFrame::UserJoined { user } => {
+                self.users.retain(|u| !same_name(&u.name, &user.name));
+                self.users.push(user.clone());
+                self.sort_users();
+                events.push(Event::Joined(user));
+            }
+            ServerFrame::UserLeft { user } => {
+                self.users.retain(|u| !same_name(&u.name, &user.name));
+                events.push(Event::Left(user));
+            }
+            ServerFrame::UserStatus { user } => {
+                for u in self.users.iter_mut() {
+                    if same_name(&u.name, &user.name) {
+                        u.status = user.status;
+                    }
+                }
+                events.push(Event::StatusChanged(user));
+            }
+            ServerFrame::Typing { names } => {
+                self.typing.clone_from(&names);
+                events.push(Event::Typing(names));
+            }
+            ServerFrame::History { messages, has_more } => match self.paging.take() {
+                Some(Paging::Forward) => {
+                    for m in messages {
+                        if let Some(m) = self.remember(m) {
+                            events.push(Event::Message(m));
+                        }
+                    }
+                    if has_more {
+                        replies.push(self.catch_up());
+                    }
+                }
+                _ => {
+                    self.has_older = has_more;
+                    let older: Vec<Message> = messages
+                        .into_iter()
+                        .filter_map(|m| self.remember_older(m))
+                        .collect();
+                    events.push(Event::Older(older));
+                }
+            },
+            ServerFrame::Error {
+                code,
+                message,
+                client_id,
+                ..
+            } => {
+                if let Some(id) = &client_id {
+                    // `internal` asks for a resend; everything else is final.
+                    if code != edgechat_protocol::ErrorCode::Internal {
+                        self.pending.retain(|p| &p.client_id != id);
+                    }
+                }
+                events.push(Event::Refused {
+                    code: code.as_str().to_owned(),
+                    message,
+                    client_id,
+                });
+            }
+        }
+        (events, replies)
+    }
+
+    fn catch_up(&mut self) -> ClientFrame {
+        self.paging = Some(Paging::Forward);
+        ClientFrame::History {
+            page: Page::After {
+                after: self.last_seq.unwrap_or(0),
+                limit: MAX_PAGE,
+            },
+        }
+    }
+
+    /// Keeps a message newer than every one seen; `None` if it is not new.
+    fn remember(&mut self, m: Message) -> Option<Message> {
+        if self.last_seq.is_some_and(|last| m.seq <= last) || self.messages.contains_key(&m.seq) {
+            return None;
+        }
+        self.last_seq = Some(m.seq);
+        self.messages.insert(m.seq, m.clone());
+        Some(m)
+    }
+
+    fn remember_older(&mut self, m: Message) -> Option<Message> {
+        if self.messages.contains_key(&m.seq) {
+            return None;
+        }
+        if self.last_seq.is_none_or(|last| m.seq > last) {
+            self.last_seq = Some(m.seq);
+        }
+        self.messages.insert(m.seq, m.clone());
+        Some(m)
+    }
+
+    fn sort_users(&mut self) {
+        self.users.sort_by_key(|u| u.name.to_lowercase());
+    }
+
+    pub fn status(&self) -> Status {
+        self.you.as_ref().map(|u| u.status).unwrap_or_default()
+    }
+
+    pub fn set_status(&mut self, status: Status) {
+        if let Some(you) = self.you.as_mut() {
+            you.status = status;
+        }
+        for u in self.users.iter_mut() {
+            if same_name(&u.name, &self.name) {
+                u.status = status;
+            }
+        }
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    edgechat_protocol::name_key(a) == edgechat_protocol::name_key(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(seq: u64) -> Message {
+        Message {
+            seq,
+            room: "r".into(),
+            name: "ann".into(),
+            text: format!("m{seq}"),
+            ts: 1,
+            client_id: None,
+            reply_to: None,
+        }
+    }
+
+    fn welcome(seqs: std::ops::RangeInclusive<u64>, has_more: bool) -> ServerFrame {
+        ServerFrame::Welcome {
+            room: "r".into(),
+            you: User {
+                name: "me".into(),
+                status: Status::Online,
+            },
+            users: vec![],
+            messages: seqs.map(msg).collect(),
+            last_seq: 0,
+            has_more,
+        }
+    }
+
+    fn seqs(events: &[Event]) -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m.seq),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_resume_shows_only_what_was_missed_and_catches_up_page_by_page() {
+        let mut s = Session::new("r", "me", "x");
+        let (events, replies) = s.apply(welcome(1..=3, true));
+        assert_eq!(seqs(&events), [1, 2, 3]);
+        assert!(s.has_older && replies.is_empty());
+        s.apply(ServerFrame::Message { message: msg(4) });
+        s.disconnected();
+        // The server resends 4 (overlap) and says more follow.
+        let (events, replies) = s.apply(welcome(4..=6, true));
+        assert_eq!(seqs(&events), [5, 6]);
+        assert_eq!(
+            events[0],
+            Event::Entered {
+                resumed: true,
+                missed: 2
+            }
+        );
+        assert_eq!(
+            replies,
+            [ClientFrame::History {
+                page: Page::After {
+                    after: 6,
+                    limit: 100
+                }
+            }]
+        );
+        let (events, replies) = s.apply(ServerFrame::History {
+            messages: vec![msg(6), msg(7)],
+            has_more: false,
+        });
+        assert_eq!(seqs(&events), [7]);
+        assert!(replies.is_empty());
+        assert_eq!(s.last_seq, Some(7));
+        // A live message seen twice is shown once.
+        assert!(s
+            .apply(ServerFrame::Message { message: msg(7) })
+            .0
+            .is_empty());
+    }
+
+    #[test]
+    fn unacknowledged_sends_are_resent_with_their_client_id_after_a_resume() {
+        let mut s = Session::new("r", "me", "x");
+        s.apply(welcome(1..=1, false));
+        let first = s.compose(" hello ", None).unwrap();
+        let second = s.compose("again", Some(1)).unwrap();
+        assert!(s.compose("   ", None).is_err());
+        s.apply(ServerFrame::Ack {
+            client_id: "x-1".into(),
+            seq: 2,
+        });
+        let (_, replies) = s.apply(welcome(2..=2, false));
+        assert_eq!(replies, std::slice::from_ref(&second));
+        assert_ne!(first, second);
+        // A final refusal drops the send; `internal` keeps it for the next resume.
+        s.apply(ServerFrame::Error {
+            code: edgechat_protocol::ErrorCode::Internal,
+            message: "try again".into(),
+            client_id: Some("x-2".into()),
+            retry_after_ms: None,
+        });
+        assert_eq!(s.pending.len(), 1);
+        s.apply(ServerFrame::Error {
+            code: edgechat_protocol::ErrorCode::NotFound,
+            message: "no such message".into(),
+            client_id: Some("x-2".into()),
+            retry_after_ms: None,
+        });
+        assert!(s.pending.is_empty());
+    }
+
+    #[test]
+    fn older_pages_go_above_and_stop_when_none_are_left() {
+        let mut s = Session::new("r", "me", "x");
+        s.apply(welcome(51..=100, true));
+        let ask = s.older(30).unwrap();
+        assert_eq!(
+            ask,
+            ClientFrame::History {
+                page: Page::Before {
+                    before: 51,
+                    limit: 30
+                }
+            }
+        );
+        let (events, _) = s.apply(ServerFrame::History {
+            messages: (21..=50).map(msg).collect(),
+            has_more: false,
+        });
+        match &events[0] {
+            Event::Older(m) => assert_eq!(m.len(), 30),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.last_seq, Some(100));
+        assert!(s.older(30).is_none());
+    }
+
+    #[test]
+    fn presence_follows_joins_leaves_and_status_changes() {
+        let mut s = Session::new("r", "me", "x");
+        s.apply(welcome(1..=1, false));
+        let bob = |status| User {
+            name: "Bob".into(),
+            status,
+        };
+        s.apply(ServerFrame::UserJoined {
+            user: bob(Status::Online),
+        });
+        s.apply(ServerFrame::UserStatus {
+            user: User {
+                name: "bob".into(),
+                status: Status::Dnd,
+            },
+        });
+        assert_eq!(s.users, [bob(Status::Dnd)]);
+        s.apply(ServerFrame::UserLeft {
+            user: bob(Status::Dnd),
+        });
+        assert!(s.users.is_empty());
+    }
+}
