@@ -120,9 +120,11 @@ function snapshotConfig() {
 
 /**
  * Starts `wrangler dev` on a free port.
- * @param {{vars?: Record<string,string|number>, stateDir?: string, config?: string}} [opts]
+ * `migrations: false` skips applying the D1 migrations, for a config without D1 (such as
+ * the benchmark's ceiling, bench/ceiling/wrangler.toml).
+ * @param {{vars?: Record<string,string|number>, stateDir?: string, config?: string, migrations?: boolean}} [opts]
  */
-export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } = {}) {
+export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG, migrations = true } = {}) {
   installExitHooks();
   if (config === TEST_CONFIG) {
     await access(path.resolve(REPO_ROOT, 'build', 'index.js')).catch(() => {
@@ -341,7 +343,7 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG } 
   }
 
   try {
-    await applyMigrations();
+    if (migrations) await applyMigrations();
     await launch();
   } catch (err) {
     await stop();

@@ -111,6 +111,12 @@ fn server(at: &Where) -> Result<Server, String> {
     Server::parse(&at.url)
 }
 
+fn valid_name(raw: &str) -> Result<String, String> {
+    edgechat_protocol::Name::parse(raw)
+        .map(|n| n.display().to_owned())
+        .map_err(|e| format!("bad name {raw:?}: {e}"))
+}
+
 fn room(at: &Where) -> Result<String, String> {
     edgechat_protocol::RoomId::parse(&at.room)
         .map(|r| r.as_str().to_owned())
@@ -123,7 +129,7 @@ async fn client(command: Command) -> Result<(), String> {
             chat::run(chat::Options {
                 server: server(&at)?,
                 room: room(&at)?,
-                name,
+                name: valid_name(&name)?,
                 plain,
             })
             .await
@@ -147,7 +153,14 @@ async fn client(command: Command) -> Result<(), String> {
             if texts.is_empty() {
                 return Err("nothing to send".into());
             }
-            script::send(&server(&at)?, &room(&at)?, &name, texts, reply_to).await
+            script::send(
+                &server(&at)?,
+                &room(&at)?,
+                &valid_name(&name)?,
+                texts,
+                reply_to,
+            )
+            .await
         }
         Command::Tail {
             at,
@@ -163,7 +176,7 @@ async fn client(command: Command) -> Result<(), String> {
                     since,
                     last,
                     follow,
-                    name,
+                    name: valid_name(&name)?,
                 },
             )
             .await

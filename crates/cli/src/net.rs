@@ -164,11 +164,18 @@ fn refusal(status: u16, body: &[u8]) -> NetError {
             code: e.error.code.as_str().to_owned(),
             message: e.error.message,
         },
-        Err(_) => NetError::Refused {
-            status,
-            code: format!("http_{status}"),
-            message: String::from_utf8_lossy(body).chars().take(200).collect(),
-        },
+        Err(_) => {
+            let text: String = String::from_utf8_lossy(body).chars().take(200).collect();
+            NetError::Refused {
+                status,
+                code: format!("http_{status}"),
+                message: if text.trim().is_empty() {
+                    "the server refused the request".to_owned()
+                } else {
+                    text
+                },
+            }
+        }
     }
 }
 

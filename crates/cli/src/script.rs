@@ -54,9 +54,9 @@ pub async fn send(
         }
         let mut socket = match server.connect(room, name, session.last_seq).await {
             Ok(s) => s,
-            Err(e) if e.is_fatal() => return Err(e.to_string()),
             Err(e) => {
                 failures += 1;
+                give_up(&e, failures, session.last_seq.is_some())?;
                 eprintln!("edgechat: {e}; retrying");
                 tokio::time::sleep(backoff(failures)).await;
                 continue;
@@ -157,17 +157,19 @@ pub async fn tail(server: &Server, room: &str, opts: TailOptions) -> Result<(), 
     let mut session = Session::new(room, &opts.name, &net::random_id());
     session.last_seq = Some(last_printed);
     let mut failures = 0;
+    let mut connected = false;
     loop {
         let mut socket = match server.connect(room, &opts.name, session.last_seq).await {
             Ok(s) => s,
-            Err(e) if e.is_fatal() => return Err(e.to_string()),
             Err(e) => {
                 failures += 1;
+                give_up(&e, failures, connected)?;
                 eprintln!("edgechat: {e}; retrying");
                 tokio::time::sleep(backoff(failures)).await;
                 continue;
             }
         };
+        connected = true;
         while let Some(Ok(text)) = net::next_text(&mut socket).await {
             let Ok(frame) = ServerFrame::decode(&text) else {
                 continue;
@@ -255,6 +257,15 @@ async fn print_history(
         newest = newest.max(m.seq);
     }
     Ok(newest)
+}
+
+/// A refusal is final; an unreachable server is retried, but only a few times if it was
+/// never reached (a wrong address should not make a script hang).
+fn give_up(e: &NetError, failures: u32, ever_connected: bool) -> Result<(), String> {
+    if e.is_fatal() || (!ever_connected && failures >= 3) {
+        return Err(e.to_string());
+    }
+    Ok(())
 }
 
 fn backoff(failures: u32) -> Duration {

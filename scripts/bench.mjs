@@ -1,0 +1,583 @@
+#!/usr/bin/env node
+// Benchmarks edgechat against the "ceiling" (bench/ceiling: a bare relay Durable Object on
+// the same runtime) and writes bench/RESULTS.md and bench/results.json. See bench/README.md.
+//
+//   npm run bench                          build, then every scenario once
+//   npm run bench -- --no-build            use the existing build/ and CLI binary
+//   npm run bench -- --rounds 3            3 interleaved rounds, medians reported
+//   npm run bench -- --scenarios fanout,join
+//   npm run bench -- --quick               small and short: a smoke run, not figures
+//   npm run bench -- --fanout "--receivers 100 --rate 50"   change a scenario's flags
+//
+// Other options: --timeout SECONDS (per bench run, default 900), --out DIR (where the
+// results go, default bench/). EDGECHAT_BENCH_BIN runs another load generator than
+// target/release/edgechat (it must accept the same arguments and print the same JSON).
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, REPO_ROOT } from '../tests/support/server.mjs';
+
+// Run edgechat from a copy of build/ (see tests/support/server.mjs), so that a rebuild
+// during the bench cannot make wrangler reload the Worker under it.
+process.env.EDGECHAT_TEST_SNAPSHOT ??= '1';
+
+const CEILING_CONFIG = path.join(REPO_ROOT, 'bench', 'ceiling', 'wrangler.toml');
+const RAISED_LIMITS = Object.freeze({ RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SEC: '1000000' });
+const TARGETS = ['edgechat', 'ceiling'];
+const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle'];
+
+/** Each scenario's flags: the issue's targets, and a small version for --quick. */
+const SCENARIO_FLAGS = {
+  fanout: { full: '--receivers 50 --rate 20 --duration 10', quick: '--receivers 10 --rate 10 --duration 3' },
+  throughput: { full: '--senders 10 --window 10 --duration 10', quick: '--senders 4 --window 5 --duration 3' },
+  join: { full: '--history 100 --joins 100', quick: '--history 100 --joins 20' },
+  rooms: { full: '--rooms 200 --clients 5', quick: '--rooms 20 --clients 3' },
+  // A room must stay idle long enough to hibernate (about 10 s under wrangler dev).
+  idle: { full: '--connections 10 --idle 15 --rounds 3', quick: '--connections 3 --idle 12 --rounds 1' },
+};
+
+// ------------------------------------------------------------------ command line
+
+function usage(message) {
+  if (message) console.error(`bench: ${message}`);
+  console.error('usage: node scripts/bench.mjs [--no-build] [--rounds N] [--scenarios a,b] [--quick]\n' +
+    `       [--timeout SECONDS] [--out DIR] [--<scenario> "FLAGS"]   (scenarios: ${SCENARIOS.join(', ')})`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = { build: true, rounds: 1, scenarios: [...SCENARIOS], quick: false, timeout: 900, out: path.join(REPO_ROOT, 'bench'), extra: {} };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) [arg, value] = [arg.slice(0, eq), arg.slice(eq + 1)];
+    const take = () => {
+      if (value !== undefined) return value;
+      if (i + 1 >= argv.length) usage(`${arg} needs a value`);
+      return argv[++i];
+    };
+    const name = arg.replace(/^--/, '');
+    if (arg === '--no-build') opts.build = false;
+    else if (arg === '--quick') opts.quick = true;
+    else if (arg === '--rounds') opts.rounds = positiveInt(arg, take());
+    else if (arg === '--timeout') opts.timeout = positiveInt(arg, take());
+    else if (arg === '--out') opts.out = path.resolve(take());
+    else if (arg === '--scenarios') {
+      opts.scenarios = take().split(',').map((s) => s.trim()).filter(Boolean);
+      const unknown = opts.scenarios.filter((s) => !SCENARIOS.includes(s));
+      if (unknown.length || !opts.scenarios.length) usage(`unknown scenario(s): ${unknown.join(', ') || '(none given)'}`);
+      opts.scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s)); // always in the canonical order
+    } else if (SCENARIOS.includes(name) && arg.startsWith('--')) opts.extra[name] = take();
+    else if (arg === '--help' || arg === '-h') usage();
+    else usage(`unknown argument ${arg}`);
+  }
+  return opts;
+}
+
+function positiveInt(flag, text) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) usage(`${flag} wants a positive integer, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** "--a 1 --b --c 3" -> [['--a','1'], ['--b',null], ['--c','3']] */
+function flagPairs(text) {
+  const tokens = text.split(/\s+/).filter(Boolean);
+  const pairs = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (!tokens[i].startsWith('--')) throw new Error(`cannot read flags ${JSON.stringify(text)} at ${tokens[i]}`);
+    const hasValue = i + 1 < tokens.length && !tokens[i + 1].startsWith('--');
+    pairs.push([tokens[i], hasValue ? tokens[++i] : null]);
+  }
+  return pairs;
+}
+
+/** The scenario's default flags, each overridden (or extended) by the user's. */
+function scenarioFlags(scenario, opts) {
+  const merged = new Map(flagPairs(SCENARIO_FLAGS[scenario][opts.quick ? 'quick' : 'full']));
+  for (const [flag, value] of flagPairs(opts.extra[scenario] ?? '')) merged.set(flag, value);
+  return [...merged].flatMap(([flag, value]) => (value === null ? [flag] : [flag, value]));
+}
+
+// ------------------------------------------------------------------ processes
+
+/** A path as the reports show it: relative inside the repository, absolute outside. */
+function shownPath(file) {
+  const rel = path.relative(REPO_ROOT, file);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const tag = process.stderr.isTTY ? '\x1b[1;34m[bench]\x1b[0m' : '[bench]';
+const note = (text) => process.stderr.write(`${tag} ${text}\n`);
+
+const cargoBin = path.join(process.env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'bin');
+const childEnv = { ...process.env, PATH: `${cargoBin}${path.delimiter}${process.env.PATH ?? ''}` };
+
+/** The bench process running now, killed if this script exits first. */
+let running = null;
+process.on('exit', () => {
+  if (running && running.exitCode === null && running.signalCode === null) {
+    try { running.kill('SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+function runInherited(cmd, args) {
+  note(`$ ${[cmd, ...args].join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: REPO_ROOT, env: childEnv, stdio: 'inherit' });
+    running = child;
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      running = null;
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (code=${code} signal=${signal})`));
+    });
+  });
+}
+
+function benchBinary() {
+  if (process.env.EDGECHAT_BENCH_BIN) return path.resolve(process.env.EDGECHAT_BENCH_BIN);
+  const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR) : path.join(REPO_ROOT, 'target');
+  return path.join(targetDir, 'release', 'edgechat');
+}
+
+/** Every process descending from rootPid whose name is `workerd`, nearest first. */
+function workerdDescendants(rootPid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${entry}/stat`, 'utf8'); } catch { continue; } // gone meanwhile
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so cut at the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(entry));
+  }
+  const queue = [rootPid];
+  const found = [];
+  while (queue.length) {
+    const pid = queue.shift();
+    for (const child of children.get(pid) ?? []) {
+      let comm = '';
+      try { comm = readFileSync(`/proc/${child}/comm`, 'utf8').trim(); } catch { continue; }
+      if (comm === 'workerd') found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** The inodes of the sockets listening on 127.0.0.1/0.0.0.0:port (from /proc/net/tcp). */
+function listeningInodes(port) {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set();
+  for (const line of readText('/proc/net/tcp').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 9 && f[1].endsWith(`:${hexPort}`) && f[3] === '0A') inodes.add(f[9]);
+  }
+  return inodes;
+}
+
+function ownsSocket(pid, inodes) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try { return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/)?.[1]); } catch { return false; }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `workerd` process that runs the server's Worker and Durable Objects, or null.
+ * wrangler 4 starts two under `wrangler dev` (wrangler -> node -> workerd, twice): a proxy
+ * that listens on the public port and forwards to the other, the runtime. The runtime is
+ * the one that does not listen on the public port.
+ */
+function findWorkerd(server) {
+  const all = workerdDescendants(server.child.pid);
+  if (all.length <= 1) return all[0] ?? null;
+  const publicSockets = listeningInodes(server.port);
+  const runtimes = all.filter((pid) => !ownsSocket(pid, publicSockets));
+  if (runtimes.length === 1) return runtimes[0];
+  note(`cannot tell which workerd runs the Worker among ${all.join(', ')}: using ${runtimes[0] ?? all[0]}`);
+  return runtimes[0] ?? all[0];
+}
+
+/** Runs one bench; resolves to { argv, ms, json } or { argv, ms, error }. */
+function runBench(bin, scenario, target, server, opts) {
+  const pid = findWorkerd(server);
+  if (!pid) note(`no workerd process found under wrangler (pid ${server.child.pid}): running without --pid`);
+  const args = ['bench', scenario, '--url', server.url, '--target', target, ...(pid ? ['--pid', String(pid)] : []), '--json', ...scenarioFlags(scenario, opts)];
+  const argv = [shownPath(bin), ...args];
+  note(`$ ${argv.join(' ')}`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    running = child;
+    let stdout = '';
+    let timedOut = false;
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeout * 1000);
+    const done = (result) => {
+      clearTimeout(timer);
+      running = null;
+      resolve({ argv, pid, ms: Date.now() - started, ...result });
+    };
+    child.once('error', (err) => done({ error: `could not run ${bin}: ${err.message}` }));
+    child.once('close', (code, signal) => {
+      if (timedOut) return done({ error: `timed out after ${opts.timeout} s` });
+      const last = stdout.trimEnd().split('\n').pop() ?? '';
+      let json;
+      try { json = JSON.parse(last); } catch { /* reported below */ }
+      if (code !== 0) return done({ error: `exited with code=${code} signal=${signal}`, json });
+      if (!json || typeof json !== 'object' || !json.results) {
+        return done({ error: `the last line of its output is not the expected JSON object: ${JSON.stringify(last.slice(0, 300))}` });
+      }
+      if (json.scenario !== scenario || json.target !== target) {
+        return done({ error: `it reported scenario=${json.scenario} target=${json.target}`, json });
+      }
+      done({ json });
+    });
+  });
+}
+
+// ------------------------------------------------------------------ the table
+
+const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
+const dig = (obj, dotted) => dotted.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+
+function median(values) {
+  const v = values.filter(isNum).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function fmtNum(x) {
+  if (!isNum(x)) return '—';
+  const a = Math.abs(x);
+  const digits = a >= 100 ? 0 : a >= 10 ? 1 : 2;
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+const fmtInt = (x) => (isNum(x) ? Math.round(x).toLocaleString('en-US') : '—');
+const fmtBool = (x) => (x === true ? 'yes' : x === false ? 'no' : '—');
+
+// Cell builders: each takes the results of every round of one target and gives
+// { value, text }. Figures are medians over the rounds; correctness counts are summed
+// over the rounds and flags must hold in every round.
+const med = (get, fmt = fmtNum) => (rounds) => {
+  const value = median(rounds.map(get));
+  return { value, text: fmt(value) };
+};
+const ms = (dotted) => med((r) => dig(r, dotted));
+const count = (dotted) => (rounds) => {
+  const v = rounds.map((r) => dig(r, dotted));
+  const value = v.length && v.every(isNum) ? v.reduce((a, b) => a + b, 0) : null;
+  return { value, text: fmtInt(value) };
+};
+const fraction = (num, den) => (rounds) => {
+  const n = rounds.map((r) => dig(r, num));
+  const d = rounds.map((r) => dig(r, den));
+  if (!rounds.length || ![...n, ...d].every(isNum)) return { value: null, text: '—' };
+  const [a, b] = [n.reduce((x, y) => x + y, 0), d.reduce((x, y) => x + y, 0)];
+  const value = b ? a / b : null;
+  return { value, text: `${fmtInt(a)} / ${fmtInt(b)}${isNum(value) ? ` (${(100 * value).toFixed(value === 1 ? 0 : 2)}%)` : ''}` };
+};
+const flag = (dotted) => (rounds) => {
+  const v = rounds.map((r) => dig(r, dotted));
+  const value = v.length && v.every((x) => typeof x === 'boolean') ? v.every(Boolean) : null;
+  return { value, text: fmtBool(value) };
+};
+const kib = (dotted) => (r) => (isNum(dig(r, dotted)) ? dig(r, dotted) / 1024 : null);
+const rssGrowth = (r) => {
+  const [before, after] = [dig(r, 'rss_before_kib'), dig(r, 'rss_after_kib')];
+  return isNum(before) && isNum(after) ? (after - before) / 1024 : null;
+};
+
+// Targets: `ratio` compares edgechat/ceiling, `edgechat` checks edgechat's own value.
+const atMost = (x) => ({ text: `≤ ${x}×`, check: (e, c, ratio) => (isNum(ratio) ? ratio <= x : null) });
+const atLeast = (x) => ({ text: `≥ ${x}×`, check: (e, c, ratio) => (isNum(ratio) ? ratio >= x : null) });
+const below = (x, unit) => ({ text: `edgechat < ${x} ${unit}`, check: (e) => (isNum(e) ? e < x : null) });
+const equals = (x, text) => ({ text: `edgechat ${text}`, check: (e) => (e === null ? null : e === x) });
+
+const ROWS = [
+  { scenario: 'fanout', label: 'fanout p50 latency (ms)', cell: ms('latency_ms.p50'), ratio: true },
+  { scenario: 'fanout', label: 'fanout p99 latency (ms)', cell: ms('latency_ms.p99'), ratio: true, target: atMost(1.5) },
+  { scenario: 'fanout', label: 'fanout delivered / expected', cell: fraction('received', 'expected'), target: equals(1, 'complete') },
+  { scenario: 'fanout', label: 'fanout duplicates', cell: count('duplicates'), target: equals(0, '0') },
+  { scenario: 'fanout', label: 'fanout out-of-order', cell: count('out_of_order'), target: equals(0, '0') },
+  { scenario: 'throughput', label: 'throughput accepted (msgs/s)', cell: med((r) => r.accepted_per_sec, fmtInt), ratio: true, target: atLeast(0.5) },
+  { scenario: 'throughput', label: 'throughput deliveries (msgs/s)', cell: med((r) => r.deliveries_per_sec, fmtInt), ratio: true },
+  { scenario: 'throughput', label: 'throughput p99 latency (ms)', cell: ms('latency_ms.p99'), ratio: true },
+  { scenario: 'throughput', label: 'throughput accepted / sent', cell: fraction('accepted', 'sent') },
+  { scenario: 'throughput', label: 'throughput errors', cell: count('errors') },
+  { scenario: 'throughput', label: 'throughput ordered', cell: flag('ordered'), target: equals(true, 'yes') },
+  { scenario: 'throughput', label: 'throughput gapless', cell: flag('gapless'), target: equals(true, 'yes') },
+  { scenario: 'throughput', label: 'throughput accepted = durable in D1', cell: flag('durable') },
+  { scenario: 'join', label: 'join p50, 100 messages of history (ms)', cell: ms('latency_ms.p50'), ratio: true, target: atMost(2.0) },
+  { scenario: 'join', label: 'join p99 (ms)', cell: ms('latency_ms.p99'), ratio: true },
+  { scenario: 'rooms', label: 'rooms connect-all (ms)', cell: ms('connect_all_ms'), ratio: true, target: atMost(1.2) },
+  { scenario: 'rooms', label: 'rooms runtime RSS growth (MiB)', cell: med(rssGrowth), ratio: true, target: atMost(1.3) },
+  { scenario: 'rooms', label: 'rooms runtime RSS after (MiB)', cell: med(kib('rss_after_kib')), ratio: true },
+  { scenario: 'rooms', label: 'rooms delivered / expected', cell: fraction('received', 'expected') },
+  { scenario: 'idle', label: 'idle wake p50 (ms)', cell: ms('wake_ms.p50'), ratio: true, target: below(50, 'ms') },
+  { scenario: 'idle', label: 'idle wake p99 (ms)', cell: ms('wake_ms.p99'), ratio: true },
+  { scenario: 'idle', label: 'idle CPU during the idle period (ms)', cell: med((r) => r.idle_cpu_ms), ratio: true },
+  { scenario: 'idle', label: 'idle wake-ups missing', cell: count('missing') },
+];
+
+function buildRows(runs, opts) {
+  return ROWS.filter((row) => opts.scenarios.includes(row.scenario)).map((row) => {
+    const cells = {};
+    for (const target of TARGETS) {
+      const ok = runs.filter((r) => r.scenario === row.scenario && r.target === target && r.json && !r.error);
+      const failed = runs.some((r) => r.scenario === row.scenario && r.target === target && r.error);
+      const cell = ok.length ? row.cell(ok.map((r) => r.json.results)) : { value: null, text: '—' };
+      if (failed) cell.text += ok.length ? ' (a round failed)' : ' (failed)';
+      cells[target] = cell;
+    }
+    const [e, c] = [cells.edgechat.value, cells.ceiling.value];
+    // A ratio over a ceiling figure of (about) zero says nothing.
+    const ratio = row.ratio && isNum(e) && isNum(c) && c > 0 ? e / c : null;
+    const met = row.target ? row.target.check(e, c, ratio) : undefined;
+    return {
+      metric: row.label,
+      scenario: row.scenario,
+      edgechat: cells.edgechat,
+      ceiling: cells.ceiling,
+      ratio,
+      target: row.target?.text ?? null,
+      met: met ?? null,
+      display: {
+        ratio: isNum(ratio) ? `${ratio.toFixed(2)}×` : '—',
+        target: row.target?.text ?? '',
+        met: met === undefined ? '' : met === null ? 'n/a' : met ? 'yes' : '**NO**',
+      },
+    };
+  });
+}
+
+// ------------------------------------------------------------------ the report
+
+function readText(file) {
+  try { return readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+function tryRun(cmd, args) {
+  try { return execFileSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim(); } catch { return null; }
+}
+
+function packageVersion(name) {
+  try { return JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return null; }
+}
+
+function machineInfo() {
+  const cpu = readText('/proc/cpuinfo').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const memKib = Number(readText('/proc/meminfo').match(/^MemTotal:\s*(\d+)/m)?.[1]);
+  const memory = isNum(memKib) && memKib > 0 ? `${(memKib / 1024 / 1024).toFixed(1)} GiB` : `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
+  return {
+    cores: Number(tryRun('nproc', [])) || os.availableParallelism?.() || os.cpus().length,
+    cpu,
+    memory,
+    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+function versionInfo(bin) {
+  const commit = tryRun('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = tryRun('git', ['status', '--porcelain', '--untracked-files=no']);
+  return {
+    node: process.version,
+    wrangler: packageVersion('wrangler'),
+    workerd: packageVersion('workerd') ?? tryRun(path.join(REPO_ROOT, 'node_modules', '.bin', 'workerd'), ['--version']),
+    load_generator: tryRun(bin, ['--version']),
+    commit: commit ? `${commit}${dirty ? ' (with uncommitted changes)' : ''}` : null,
+  };
+}
+
+function commandLine() {
+  const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  return `node ${path.relative(REPO_ROOT, process.argv[1])}${args.length ? ` ${args.join(' ')}` : ''}`;
+}
+
+/** align: one of 'l', 'r', 'c' per column. */
+function markdownTable(header, align, rows) {
+  const esc = (s) => String(s).replace(/\|/g, '\\|');
+  const rule = { l: ':---', r: '---:', c: ':---:' };
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `|${align.map((a) => rule[a]).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+function renderReport(report) {
+  const { machine: m, versions: v } = report;
+  const lines = [
+    '# edgechat benchmark results',
+    '',
+    '<!-- Written by scripts/bench.mjs (npm run bench); every run overwrites this file. -->',
+    '',
+  ];
+  if (report.quick) lines.push('> **Quick smoke run** (`--quick`): small sizes and short durations; not figures to quote.', '');
+  lines.push(
+    `- Date: ${report.date} (UTC)`,
+    `- Machine: ${m.cores} cores, ${m.cpu}, ${m.memory} RAM, ${m.kernel}`,
+    `- Versions: node ${v.node}, wrangler ${v.wrangler ?? '?'}, workerd ${v.workerd ?? '?'}` +
+      `${v.load_generator ? `, load generator ${v.load_generator}` : ''}${v.commit ? `, edgechat ${v.commit}` : ''}`,
+    `- Command: \`${report.command}\``,
+    `- Rounds: ${report.rounds}${report.rounds > 1 ? ' (edgechat and the ceiling interleaved; figures are medians over the rounds, ' +
+      'correctness counts are summed over them, flags must hold in every round)' : ''}`,
+    `- edgechat ran with \`RATE_LIMIT_BURST\` and \`RATE_LIMIT_PER_SEC\` raised to 1,000,000 (the defaults, 20 and 5/s, ` +
+      'would throttle the load generator); the ceiling has no rate limit.',
+    '- Both ran under `wrangler dev` on this machine, side by side, each with a fresh state directory; ' +
+      'RSS and CPU are those of the `workerd` process running each one\'s Worker (not wrangler\'s proxy in front of it).',
+    '',
+    markdownTable(
+      ['metric', 'edgechat', 'ceiling', 'ratio (edgechat/ceiling)', 'target', 'met?'],
+      ['l', 'r', 'r', 'r', 'l', 'c'],
+      report.table.map((r) => [r.metric, r.edgechat.text, r.ceiling.text, r.display.ratio, r.display.target, r.display.met]),
+    ),
+    '',
+  );
+  const verdicts = report.table.filter((r) => r.target);
+  const met = verdicts.filter((r) => r.met === true).length;
+  const missed = verdicts.filter((r) => r.met === false).map((r) => r.metric);
+  lines.push(`Targets met: ${met} of ${verdicts.length}${missed.length ? `; missed: ${missed.join(', ')}` : ''}.`, '');
+
+  lines.push('## Parameters', '');
+  for (const scenario of report.scenarios) {
+    const run = report.runs.find((r) => r.scenario === scenario && r.json?.params);
+    const flags = scenarioFlags(scenario, report.opts).join(' ');
+    const params = run ? ` — as the load generator reported them: \`${JSON.stringify(run.json.params)}\`` : '';
+    lines.push(`- ${scenario}: \`${flags}\`${params}`);
+  }
+  lines.push('');
+
+  const failures = report.runs.filter((r) => r.error);
+  if (failures.length) {
+    lines.push('## Failures', '');
+    for (const f of failures) lines.push(`- ${f.scenario} on ${f.target}, round ${f.round}: ${f.error} (\`${f.argv.join(' ')}\`)`);
+    if (report.logs.length) lines.push('', `Server output: ${report.logs.map((l) => `\`${l}\``).join(', ')}`);
+    lines.push('');
+  }
+  lines.push('Raw results of every run: [results.json](results.json). How to read and reproduce: [README.md](README.md).', '');
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const s of opts.scenarios) {
+    try { scenarioFlags(s, opts); } catch (err) { usage(`--${s}: ${err.message}`); }
+  }
+  const bin = benchBinary();
+  if (opts.build) {
+    await runInherited('bash', ['scripts/setup.sh']);
+    await runInherited('bash', ['scripts/build.sh']);
+    await runInherited('cargo', ['build', '--release', '-p', 'edgechat-cli']);
+  }
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: build it (cargo build --release -p edgechat-cli) or drop --no-build`);
+
+  const started = new Date();
+  const servers = {};
+  const processes = {};
+  const runs = [];
+  const logsDir = path.join(opts.out, 'logs');
+  const logs = [];
+  const saveLogs = () => {
+    mkdirSync(logsDir, { recursive: true });
+    for (const [target, server] of Object.entries(servers)) {
+      const file = path.join(logsDir, `${target}.log`);
+      writeFileSync(file, server.output);
+      if (!logs.includes(file)) logs.push(file);
+    }
+  };
+  let failed = false;
+  try {
+    for (const target of TARGETS) {
+      note(`starting ${target === 'edgechat' ? 'edgechat (raised rate limits)' : 'the ceiling'} under wrangler dev`);
+      servers[target] = target === 'edgechat'
+        ? await startServer({ vars: RAISED_LIMITS })
+        : await startServer({ config: CEILING_CONFIG, migrations: false });
+      const server = servers[target];
+      processes[target] = { url: server.url, wrangler_pid: server.child.pid, workerd_pids: workerdDescendants(server.child.pid), runtime_pid: findWorkerd(server) };
+      note(`${target}: ${server.url} (workerd ${processes[target].runtime_pid ?? '?'} runs the Worker; all workerd: ${processes[target].workerd_pids.join(', ')})`);
+    }
+
+    for (const scenario of opts.scenarios) {
+      for (let round = 1; round <= opts.rounds; round++) {
+        for (const target of TARGETS) {
+          note(`${scenario} on ${target}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
+          const server = servers[target];
+          let run;
+          if (!server.child || server.child.exited) {
+            run = { argv: [], ms: 0, error: `the ${target} server is not running (it exited: ${JSON.stringify(server.child?.exited ?? null)})` };
+          } else {
+            run = await runBench(bin, scenario, target, server, opts);
+          }
+          if (run.error) {
+            failed = true;
+            note(`FAILED: ${run.error}`);
+          }
+          runs.push({ scenario, target, round, ...run });
+          await sleep(500); // let the previous run's sockets close before the next one
+        }
+      }
+    }
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    if (Object.keys(servers).length) {
+      saveLogs();
+      if (failed) note(`server output: ${logs.map(shownPath).join(', ')}`);
+    }
+    for (const server of Object.values(servers)) await server.stop().catch(() => {});
+    if (runs.length) writeResults({ opts, bin, started, runs, logs, processes });
+  }
+  return failed ? 1 : 0;
+}
+
+function writeResults({ opts, bin, started, runs, logs, processes }) {
+  const report = {
+    date: started.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ''),
+    machine: machineInfo(),
+    versions: versionInfo(bin),
+    command: commandLine(),
+    rounds: opts.rounds,
+    quick: opts.quick,
+    scenarios: opts.scenarios,
+    rate_limits: RAISED_LIMITS,
+    servers: processes,
+    opts,
+    runs,
+    logs: logs.map(shownPath),
+  };
+  report.table = buildRows(runs, opts);
+  mkdirSync(opts.out, { recursive: true });
+  const markdown = renderReport(report);
+  writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown);
+  const { opts: _opts, ...raw } = report;
+  raw.scenario_flags = Object.fromEntries(opts.scenarios.map((s) => [s, scenarioFlags(s, opts)]));
+  writeFileSync(path.join(opts.out, 'results.json'), `${JSON.stringify(raw, null, 2)}\n`);
+  process.stdout.write(`\n${markdown}\n`);
+  note(`wrote ${shownPath(path.join(opts.out, 'RESULTS.md'))} and results.json`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`bench: ${err.stack || err.message}`);
+    process.exit(1);
+  },
+);
