@@ -16,8 +16,10 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-step "cargo test (host: protocol, room core, fuzz)"
+step "cargo test (host: protocol, room core, CLI, fuzz)"
 cargo test --workspace
+step "building the edgechat CLI (the integration tests drive it)"
+cargo build -p edgechat-cli
 
 step "building the Worker (release, wasm-opt)"
 bash scripts/build.sh

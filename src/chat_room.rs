@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 use edgechat_protocol::{parse_connect_query, ErrorCode, Refusal, RoomId, UsersList};
 use edgechat_room::{Attachment, Effect, Limits, Room, Target};
+use worker::js_sys::Map;
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{
     console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response,
     Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
@@ -30,6 +32,9 @@ pub struct ChatRoom {
     room: RefCell<Option<Room<SqlLog>>>,
     /// This object's sockets by connection id.
     sockets: RefCell<HashMap<String, WebSocket>>,
+    /// Connection ids by socket object, so that a frame's sender is found without
+    /// deserializing its attachment (the attachment stays the truth after a wake).
+    ids: Map,
     /// Whether a D1 write loop is running (only one at a time keeps seq order).
     flushing: Cell<bool>,
     /// The alarm time last set, to avoid setting it again for nothing.
@@ -53,6 +58,7 @@ impl DurableObject for ChatRoom {
             env,
             room: RefCell::new(None),
             sockets: RefCell::new(HashMap::new()),
+            ids: Map::new(),
             flushing: Cell::new(false),
             alarm_at: Cell::new(None),
         }
@@ -92,7 +98,7 @@ impl DurableObject for ChatRoom {
             refuse_internal(&ws);
             return Ok(());
         }
-        let Some(id) = conn_id(&ws) else {
+        let Some(id) = self.conn_id(&ws) else {
             console_error!("a socket without an attachment sent a frame");
             refuse_internal(&ws);
             return Ok(());
@@ -171,6 +177,8 @@ impl ChatRoom {
         let mut sockets = self.sockets.borrow_mut();
         for ws in self.state.get_websockets() {
             if let Ok(Some(attachment)) = ws.deserialize_attachment::<Attachment>() {
+                self.ids
+                    .set(socket_key(&ws), &JsValue::from_str(&attachment.id));
                 sockets.insert(attachment.id.clone(), ws);
                 room.restore(attachment, t);
             }
@@ -201,6 +209,7 @@ impl ChatRoom {
         let server = pair.server;
         self.state.accept_web_socket(&server);
         let id = new_conn_id()?;
+        self.ids.set(socket_key(&server), &JsValue::from_str(&id));
         self.sockets.borrow_mut().insert(id.clone(), server);
         let t = now();
         let effects = self.with_room(|room| room.join(id, &query.name, query.since, t));
@@ -214,7 +223,8 @@ impl ChatRoom {
             console_error!("loading the room: {e}");
             return;
         }
-        let Some(id) = conn_id(ws) else { return };
+        let Some(id) = self.conn_id(ws) else { return };
+        self.ids.delete(socket_key(ws));
         let t = now();
         let effects = self.with_room(|room| room.leave(&id, t));
         self.sockets.borrow_mut().remove(&id);
@@ -227,21 +237,25 @@ impl ChatRoom {
         let sockets = self.sockets.borrow();
         for effect in effects {
             match effect {
-                Effect::Send { to, frame } => match &to {
-                    Target::One(id) => {
-                        if let Some(ws) = sockets.get(id) {
-                            let _ = ws.send_with_str(&*frame);
+                Effect::Send { to, frame } => {
+                    // One JavaScript string for every receiver; a socket that is closing
+                    // refuses it, and its close event follows.
+                    let text = JsValue::from_str(&frame);
+                    match &to {
+                        Target::One(id) => {
+                            if let Some(ws) = sockets.get(id) {
+                                send_text(ws, &text);
+                            }
                         }
-                    }
-                    _ => {
-                        for (id, ws) in sockets.iter() {
-                            if to.includes(id) {
-                                // A socket that is closing refuses; the close event follows.
-                                let _ = ws.send_with_str(&*frame);
+                        _ => {
+                            for (id, ws) in sockets.iter() {
+                                if to.includes(id) {
+                                    send_text(ws, &text);
+                                }
                             }
                         }
                     }
-                },
+                }
                 Effect::Save { attachment } => {
                     if let Some(ws) = sockets.get(&attachment.id) {
                         if let Err(e) = ws.serialize_attachment(&attachment) {
@@ -339,11 +353,39 @@ fn refuse_internal(ws: &WebSocket) {
     let _ = ws.send_with_str(frame.to_frame().encode());
 }
 
-fn conn_id(ws: &WebSocket) -> Option<String> {
-    match ws.deserialize_attachment::<Attachment>() {
-        Ok(Some(a)) => Some(a.id),
-        _ => None,
+impl ChatRoom {
+    /// The connection id of a socket: from the map while awake, else its attachment.
+    fn conn_id(&self, ws: &WebSocket) -> Option<String> {
+        if let Some(id) = self.ids.get(socket_key(ws)).as_string() {
+            return Some(id);
+        }
+        match ws.deserialize_attachment::<Attachment>() {
+            Ok(Some(a)) => {
+                self.ids.set(socket_key(ws), &JsValue::from_str(&a.id));
+                Some(a.id)
+            }
+            _ => None,
+        }
     }
+}
+
+fn socket_key(ws: &WebSocket) -> &JsValue {
+    let raw: &worker::web_sys::WebSocket = ws.as_ref();
+    raw.as_ref()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's WebSocket, seen only for `send` with a string made once.
+    type TextSocket;
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_value(this: &TextSocket, data: &JsValue) -> std::result::Result<(), JsValue>;
+}
+
+fn send_text(ws: &WebSocket, text: &JsValue) {
+    let _ = socket_key(ws)
+        .unchecked_ref::<TextSocket>()
+        .send_value(text);
 }
 
 fn new_conn_id() -> Result<String> {

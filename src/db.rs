@@ -17,6 +17,19 @@ fn opt_str(s: &Option<String>) -> JsValue {
     s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
 }
 
+/// Rows per INSERT: D1 binds at most 100 parameters to a statement, 7 per message.
+const ROWS_PER_INSERT: usize = 14;
+
+/// `INSERT ... VALUES (...), (...)` for `rows` messages; re-writing one is a no-op.
+fn insert_sql(rows: usize) -> String {
+    let row = "(?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to) VALUES {} \
+         ON CONFLICT (room, seq) DO NOTHING",
+        vec![row; rows].join(", ")
+    )
+}
+
 /// Writes messages (consecutive seqs of one room) in one atomic batch, together with
 /// the room's summary row. Re-writing a message already there is a no-op, so a batch
 /// can be retried after a crash without doubling anything.
@@ -24,19 +37,21 @@ pub async fn store_batch(db: &D1Database, batch: &[Message]) -> Result<()> {
     let Some(last) = batch.last() else {
         return Ok(());
     };
-    let insert = "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to) \
-                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (room, seq) DO NOTHING";
-    let mut statements = Vec::with_capacity(batch.len() + 1);
-    for m in batch {
-        statements.push(db.prepare(insert).bind(&[
-            JsValue::from_str(&m.room),
-            num(m.seq),
-            JsValue::from_str(&m.name),
-            JsValue::from_str(&m.text),
-            num(m.ts),
-            opt_str(&m.client_id),
-            m.reply_to.map_or(JsValue::NULL, num),
-        ])?);
+    let mut statements = Vec::with_capacity(batch.len() / ROWS_PER_INSERT + 2);
+    for rows in batch.chunks(ROWS_PER_INSERT) {
+        let mut values = Vec::with_capacity(rows.len() * 7);
+        for m in rows {
+            values.extend([
+                JsValue::from_str(&m.room),
+                num(m.seq),
+                JsValue::from_str(&m.name),
+                JsValue::from_str(&m.text),
+                num(m.ts),
+                opt_str(&m.client_id),
+                m.reply_to.map_or(JsValue::NULL, num),
+            ]);
+        }
+        statements.push(db.prepare(insert_sql(rows.len())).bind(&values)?);
     }
     // Seqs are gapless from 1, so the count of a room's messages is its last seq.
     statements.push(

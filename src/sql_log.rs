@@ -126,11 +126,16 @@ impl Log for SqlLog {
         Ok((last, durable.min(last)))
     }
 
-    fn append(&mut self, m: &Message, name_key: &str) -> Result<(), LogError> {
-        self.sql
+    fn append(&mut self, m: &Message, name_key: &str) -> Result<Option<u64>, LogError> {
+        // One statement: the unique (name_key, client_id) index turns a resend into no
+        // row written, and only then is the earlier seq looked up. The runtime runs a
+        // statement without result rows to its end inside `exec`.
+        let written = self
+            .sql
             .exec(
                 "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (name_key, client_id) DO NOTHING",
                 vec![
                     int(m.seq),
                     m.name.as_str().into(),
@@ -141,8 +146,19 @@ impl Log for SqlLog {
                     m.reply_to.map(int).unwrap_or(SqlStorageValue::Null),
                 ],
             )
-            .map_err(err)?;
-        Ok(())
+            .map_err(err)?
+            .rows_written();
+        if written > 0 {
+            return Ok(None);
+        }
+        let cid = m.client_id.as_deref().unwrap_or_default();
+        match self.find_client_id(name_key, cid)? {
+            Some(seq) => Ok(Some(seq)),
+            None => Err(LogError(format!(
+                "seq {} was neither stored nor found as a resend",
+                m.seq
+            ))),
+        }
     }
 
     fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError> {

@@ -1,17 +1,20 @@
 //! The room: everything a chat room decides, with no I/O.
 //!
 //! The Durable Object hands the room events (a connection joins, a frame arrives, a
-//! connection closes, time passes, a batch became durable) and carries out the
-//! [`Effect`]s it gets back: frames to send, attachments to save. Messages go through
-//! a [`Log`] the room writes synchronously (the Durable Object's own SQLite); the room
-//! tells the shell which logged messages still need to reach D1, and only once the
-//! shell reports them durable does it broadcast them and acknowledge their senders.
+//! connection closes, time passes, a batch reached D1) and carries out the [`Effect`]s
+//! it gets back: frames to send, attachments to save. Messages go through a [`Log`] the
+//! room writes synchronously (the Durable Object's own SQLite, which is durable: the
+//! runtime holds every frame the event sends until that write is confirmed). A message
+//! is broadcast as soon as it is in the log; the room tells the shell which logged
+//! messages still need to reach D1, and acknowledges each sender only once the shell
+//! reports its message written there.
 //!
 //! ```text
-//!   send ─► validate ─► rate limit ─► dedupe ─► assign seq ─► Log::append
-//!                                                              │
-//!   Room::pending() ◄── shell batches them into one D1 write ◄─┘
-//!   Room::durable(upto) ─► broadcast `message` (encoded once) ─► `ack` each sender
+//!   send ─► validate ─► rate limit ─► assign seq ─► Log::append (dedupes client_id)
+//!                                                        │
+//!                          broadcast `message` (encoded once) ◄─┤
+//!   Room::pending() ◄── shell batches them into one D1 write ◄──┘
+//!   Room::durable(upto) ─► `ack` each sender
 //! ```
 
 mod limits;
@@ -81,8 +84,10 @@ pub struct LogError(pub String);
 pub trait Log {
     /// `(last_seq, durable_seq)`: the last appended seq and the last one known durable.
     fn positions(&self) -> Result<(u64, u64), LogError>;
-    /// Appends one message; its seq is exactly one more than the last.
-    fn append(&mut self, message: &Message, name_key: &str) -> Result<(), LogError>;
+    /// Appends one message, its seq exactly one more than the last, unless its name
+    /// already used its `client_id`: then nothing is stored and the answer is the seq
+    /// of that earlier message. One write, no read, on the common path.
+    fn append(&mut self, message: &Message, name_key: &str) -> Result<Option<u64>, LogError>;
     /// The seq a name already used this `client_id` for, if any.
     fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError>;
     /// Records that every message up to `seq` is durable.
@@ -219,13 +224,13 @@ impl<L: Log> Room<L> {
                 limit: WELCOME_MESSAGES,
             },
         };
-        let welcome = match self.log.page(page, self.durable_seq) {
+        let welcome = match self.log.page(page, self.last_seq) {
             Ok((messages, has_more)) => ServerFrame::Welcome {
                 room: self.id.clone(),
                 you: you.clone(),
                 users: self.users(),
                 messages,
-                last_seq: self.durable_seq,
+                last_seq: self.last_seq,
                 has_more,
             },
             Err(e) => internal(&mut out, &e, None),
@@ -318,7 +323,7 @@ impl<L: Log> Room<L> {
             Ok(ClientFrame::Status { status }) => self.on_status(id, status),
             Ok(ClientFrame::History { page }) => {
                 let mut out = Vec::new();
-                let frame = match self.log.page(page, self.durable_seq) {
+                let frame = match self.log.page(page, self.last_seq) {
                     Ok((messages, has_more)) => ServerFrame::History { messages, has_more },
                     Err(e) => internal(&mut out, &e, None),
                 };
@@ -341,39 +346,25 @@ impl<L: Log> Room<L> {
             return out;
         };
         let (name, key) = (conn.name.clone(), conn.key.clone());
-        match self.log.find_client_id(&key, client_id.as_str()) {
-            Err(e) => {
-                let frame = internal(&mut out, &e, Some(client_id.into_string()));
-                send(&mut out, Target::One(id.to_owned()), &frame);
-                return out;
-            }
-            Ok(Some(seq)) if seq <= self.durable_seq => {
-                let ack = ServerFrame::Ack {
-                    client_id: client_id.into_string(),
-                    seq,
-                };
-                send(&mut out, Target::One(id.to_owned()), &ack);
-                return out;
-            }
-            Ok(Some(seq)) => {
-                // Logged, on its way to the history database: ack when it lands.
-                self.waiters
-                    .entry(seq)
-                    .or_default()
-                    .push((id.to_owned(), client_id.into_string()));
-                return out;
-            }
-            Ok(None) => {}
-        }
-        if let Some(parent) = reply_to {
-            if parent == 0 || parent > self.last_seq {
-                let refusal = Refusal {
-                    code: ErrorCode::NotFound,
-                    message: format!("reply_to {parent} names no message of this room"),
-                    client_id: Some(client_id.into_string()),
-                };
-                return refuse(id, &refusal);
-            }
+        if let Some(parent) = reply_to.filter(|&p| p == 0 || p > self.last_seq) {
+            // A resend of a stored message is acked whatever it says; anything else
+            // must answer a message that exists.
+            return match self.log.find_client_id(&key, client_id.as_str()) {
+                Ok(Some(seq)) => self.already_stored(id, client_id.into_string(), seq),
+                Ok(None) => refuse(
+                    id,
+                    &Refusal {
+                        code: ErrorCode::NotFound,
+                        message: format!("reply_to {parent} names no message of this room"),
+                        client_id: Some(client_id.into_string()),
+                    },
+                ),
+                Err(e) => {
+                    let frame = internal(&mut out, &e, Some(client_id.into_string()));
+                    send(&mut out, Target::One(id.to_owned()), &frame);
+                    out
+                }
+            };
         }
         let message = Message {
             seq: self.last_seq + 1,
@@ -384,18 +375,30 @@ impl<L: Log> Room<L> {
             client_id: Some(client_id.into_string()),
             reply_to,
         };
-        if let Err(e) = self.log.append(&message, &key) {
-            let frame = internal(&mut out, &e, message.client_id.clone());
-            send(&mut out, Target::One(id.to_owned()), &frame);
-            return out;
+        let cid = message.client_id.clone().unwrap_or_default();
+        match self.log.append(&message, &key) {
+            Err(e) => {
+                let frame = internal(&mut out, &e, Some(cid));
+                send(&mut out, Target::One(id.to_owned()), &frame);
+                return out;
+            }
+            Ok(Some(seq)) => return self.already_stored(id, cid, seq),
+            Ok(None) => {}
         }
+        // In the room's durable log now: everyone may see it (the runtime holds these
+        // frames until that write is confirmed). The ack waits for the history database.
         self.last_seq = message.seq;
-        if let Some(cid) = &message.client_id {
-            self.waiters
-                .entry(message.seq)
-                .or_default()
-                .push((id.to_owned(), cid.clone()));
-        }
+        self.waiters
+            .entry(message.seq)
+            .or_default()
+            .push((id.to_owned(), cid));
+        send(
+            &mut out,
+            Target::All,
+            &ServerFrame::Message {
+                message: message.clone(),
+            },
+        );
         self.pending.push_back(message);
         // Sending ends the sender's typing.
         let mut was_typing = false;
@@ -404,6 +407,25 @@ impl<L: Log> Room<L> {
         }
         if was_typing {
             self.announce_typing(&mut out, now);
+        }
+        out
+    }
+
+    /// A `send` whose client_id this name already used: no new message; an ack with
+    /// the original seq, now if it is in the history database, else once it lands.
+    fn already_stored(&mut self, id: &str, client_id: String, seq: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if seq <= self.durable_seq {
+            send(
+                &mut out,
+                Target::One(id.to_owned()),
+                &ServerFrame::Ack { client_id, seq },
+            );
+        } else {
+            self.waiters
+                .entry(seq)
+                .or_default()
+                .push((id.to_owned(), client_id));
         }
         out
     }
@@ -487,8 +509,7 @@ impl<L: Log> Room<L> {
         !self.pending.is_empty()
     }
 
-    /// Every message up to `upto` is now durable: broadcast them, in order, and ack
-    /// their senders.
+    /// Every message up to `upto` is now in the history database: ack their senders.
     pub fn durable(&mut self, upto: u64) -> Vec<Effect> {
         let mut out = Vec::new();
         if upto <= self.durable_seq {
@@ -513,7 +534,6 @@ impl<L: Log> Room<L> {
                 break;
             };
             let seq = message.seq;
-            send(&mut out, Target::All, &ServerFrame::Message { message });
             for (conn, client_id) in self.waiters.remove(&seq).unwrap_or_default() {
                 if self.conns.contains_key(&conn) {
                     send(
@@ -536,7 +556,7 @@ impl<L: Log> Room<L> {
         for (conn, client_id) in waiters.into_values().flatten() {
             let frame = ServerFrame::Error {
                 code: ErrorCode::Internal,
-                message: "the message could not be stored yet; resend it with the same client_id"
+                message: "the message is not in the history database yet; resend it with the same client_id for its ack"
                     .into(),
                 client_id: Some(client_id),
                 retry_after_ms: None,

@@ -20,16 +20,19 @@ impl Log for MemoryLog {
         Ok((self.messages.last().map_or(0, |m| m.seq), self.durable_seq))
     }
 
-    fn append(&mut self, message: &Message, name_key: &str) -> Result<(), LogError> {
+    fn append(&mut self, message: &Message, name_key: &str) -> Result<Option<u64>, LogError> {
         if self.fail_writes {
             return Err(LogError("write refused".into()));
         }
         if let Some(cid) = &message.client_id {
-            self.client_ids
-                .insert((name_key.to_owned(), cid.clone()), message.seq);
+            let key = (name_key.to_owned(), cid.clone());
+            if let Some(&seq) = self.client_ids.get(&key) {
+                return Ok(Some(seq));
+            }
+            self.client_ids.insert(key, message.seq);
         }
         self.messages.push(message.clone());
-        Ok(())
+        Ok(None)
     }
 
     fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError> {

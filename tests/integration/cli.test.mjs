@@ -1,0 +1,217 @@
+// The `edgechat` command-line client against the real Worker: the script commands
+// (send, tail), the line view of `chat` fed from a pipe, and the full-screen view of
+// `chat` driven through a pseudo-terminal, as a person would use it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { useServer, http, GENEROUS_LIMITS, REPO_ROOT, stripAnsi } from '../support/server.mjs';
+import { connect, roomId, sleep, closeAll } from '../support/client.mjs';
+
+const ctx = useServer({ vars: GENEROUS_LIMITS });
+const srv = () => ctx.server;
+
+const BIN = process.env.EDGECHAT_BIN
+  || path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, 'target'), 'debug', 'edgechat');
+
+/** Runs the CLI; resolves with its exit code and output. `input` goes to stdin. */
+function run(args, { input = '', timeout = 30_000 } = {}) {
+  assert.ok(existsSync(BIN), `${BIN} is missing: cargo build -p edgechat-cli`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`edgechat ${args.join(' ')} did not finish\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
+    }, timeout);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** A long-running CLI process whose output is watched as it comes. */
+function start(command, args) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = { child, out: '', err: '', exited: null };
+  child.stdout.on('data', (d) => { proc.out += d; });
+  child.stderr.on('data', (d) => { proc.err += d; });
+  proc.exit = new Promise((resolve) => child.on('exit', (code) => { proc.exited = code; resolve(code); }));
+  proc.waitFor = async (predicate, what, timeout = 15_000) => {
+    const deadline = Date.now() + timeout;
+    while (!predicate(proc.out)) {
+      if (Date.now() > deadline || proc.exited !== null) {
+        throw new Error(`waiting for ${what}\n--- output ---\n${stripAnsi(proc.out)}\n--- stderr ---\n${proc.err}`);
+      }
+      await sleep(50);
+    }
+  };
+  return proc;
+}
+
+const jsonLines = (text) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const where = (room) => ['--url', srv().url, '--room', room];
+
+test('send prints one ack per message in order; a refusal fails with the reason', async () => {
+  const room = roomId('cli-send');
+  const one = await run(['send', ...where(room), '--name', 'Scripter', 'hello', 'from', 'a', 'script']);
+  assert.equal(one.code, 0, one.stderr);
+  const [ack] = jsonLines(one.stdout);
+  assert.equal(ack.seq, 1);
+  const many = await run(['send', ...where(room), '--name', 'Scripter'], { input: 'two\n\nthree\nfour\n' });
+  assert.equal(many.code, 0, many.stderr);
+  assert.deepEqual(jsonLines(many.stdout).map((a) => a.seq), [2, 3, 4], 'blank lines are skipped');
+  const reply = await run(['send', ...where(room), '--name', 'Scripter', '--reply-to', '1', 'a reply']);
+  assert.equal(reply.code, 0, reply.stderr);
+
+  const res = await http(srv(), `/room/${room}/messages`);
+  const stored = res.json.messages.map((m) => [m.seq, m.name, m.text, m.reply_to]);
+  assert.deepEqual(stored, [
+    [1, 'Scripter', 'hello from a script', null],
+    [2, 'Scripter', 'two', null],
+    [3, 'Scripter', 'three', null],
+    [4, 'Scripter', 'four', null],
+    [5, 'Scripter', 'a reply', 1],
+  ]);
+  assert.equal(res.json.messages[0].client_id, ack.client_id);
+
+  const missing = await run(['send', ...where(room), '--name', 'Scripter', '--reply-to', '99', 'to nothing']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /not_found: reply_to 99 names no message/);
+  const badName = await run(['send', ...where(room), '--name', '  ', 'x']);
+  assert.equal(badName.code, 1);
+  assert.match(badName.stderr, /bad name .*must not be empty/);
+  const badRoom = await run(['send', '--url', srv().url, '--room', 'no spaces', '--name', 'x', 'x']);
+  assert.equal(badRoom.code, 1);
+  assert.match(badRoom.stderr, /bad room/);
+  const nobody = await run(['send', '--url', 'http://127.0.0.1:9', '--room', room, '--name', 'x', 'x']);
+  assert.equal(nobody.code, 1);
+  assert.match(nobody.stderr, /cannot reach/);
+});
+
+test('tail prints the newest messages or everything after a seq, as JSON lines', async () => {
+  const room = roomId('cli-tail');
+  const texts = Array.from({ length: 130 }, (_, i) => `line ${i + 1}`);
+  const sent = await run(['send', ...where(room), '--name', 'Writer'], { input: `${texts.join('\n')}\n` });
+  assert.equal(sent.code, 0, sent.stderr);
+
+  const last = await run(['tail', ...where(room), '-n', '3']);
+  assert.equal(last.code, 0, last.stderr);
+  assert.deepEqual(jsonLines(last.stdout).map((m) => m.text), ['line 128', 'line 129', 'line 130']);
+  // More than one page, read backwards and printed oldest first.
+  const many = await run(['tail', ...where(room), '-n', '120']);
+  assert.deepEqual(jsonLines(many.stdout).map((m) => m.seq), Array.from({ length: 120 }, (_, i) => i + 11));
+  const after = await run(['tail', ...where(room), '--since', '5']);
+  const seqs = jsonLines(after.stdout).map((m) => m.seq);
+  assert.deepEqual(seqs, Array.from({ length: 125 }, (_, i) => i + 6));
+  const empty = await run(['tail', ...where(roomId('cli-empty'))]);
+  assert.equal(empty.code, 0);
+  assert.equal(empty.stdout, '');
+});
+
+test('tail --follow prints live messages and resumes after a restart with nothing lost or doubled', { timeout: 120_000 }, async () => {
+  const room = roomId('cli-follow');
+  const writer = await connect(srv(), room, 'Writer');
+  await writer.say('before');
+  const tail = start(BIN, ['tail', ...where(room), '--follow', '--name', 'follower', '-n', '5']);
+  try {
+    await tail.waitFor((o) => o.includes('"before"'), 'the history');
+    await writer.waitFor((f) => f.type === 'user_joined' && f.user.name === 'follower');
+    await writer.say('live one');
+    await tail.waitFor((o) => o.includes('"live one"'), 'a live message');
+
+    await srv().restart({ samePort: true });
+    const again = await connect(srv(), room, 'Writer');
+    await again.say('after restart 1');
+    await again.say('after restart 2');
+    await tail.waitFor((o) => o.includes('"after restart 2"'), 'the messages after the restart', 30_000);
+    await sleep(500);
+    const printed = jsonLines(tail.out).map((m) => [m.seq, m.text]);
+    assert.deepEqual(printed, [[1, 'before'], [2, 'live one'], [3, 'after restart 1'], [4, 'after restart 2']]);
+    await closeAll(again);
+  } finally {
+    tail.child.kill('SIGTERM');
+    await tail.exit;
+    await closeAll(writer);
+  }
+});
+
+test('chat, fed from a pipe: history, messages both ways, presence, commands and clear errors', { timeout: 60_000 }, async () => {
+  const room = roomId('cli-chat');
+  const bob = await connect(srv(), room, 'Bob');
+  await bob.say('hello before you came');
+  const chat = start(BIN, ['chat', ...where(room), '--name', 'Alice']);
+  try {
+    await chat.waitFor((o) => o.includes(`* you are in #${room} as Alice (2 here)`), 'the welcome');
+    await chat.waitFor((o) => /\] #1 Bob: hello before you came/.test(o), 'the history');
+    await bob.waitFor((f) => f.type === 'user_joined' && f.user.name === 'Alice');
+
+    chat.child.stdin.write('hi Bob, from a terminal\n');
+    const got = await bob.waitFor((f) => f.type === 'message' && f.message.name === 'Alice');
+    assert.equal(got.message.text, 'hi Bob, from a terminal');
+    await bob.say('welcome Alice');
+    await chat.waitFor((o) => /\] #3 Bob: welcome Alice/.test(o), 'a live message');
+
+    chat.child.stdin.write('/reply 3 thanks\n');
+    const reply = await bob.waitFor((f) => f.type === 'message' && f.message.text === 'thanks');
+    assert.equal(reply.message.reply_to, 3);
+    chat.child.stdin.write('/dnd\n');
+    const status = await bob.waitFor((f) => f.type === 'user_status');
+    assert.deepEqual(status.user, { name: 'Alice', status: 'dnd' });
+    chat.child.stdin.write('/users\n/bogus\n/history 0\n');
+    await chat.waitFor((o) => o.includes('* here: Alice (do not disturb), Bob (online)'), '/users');
+    await chat.waitFor((o) => o.includes('! unknown command /bogus; /help lists them'), 'an unknown command refused');
+    await chat.waitFor((o) => o.includes('! usage: /history [N], N from 1 to 100'), 'a bad /history refused');
+    chat.child.stdin.write(`${'x'.repeat(4001)}\n`);
+    await chat.waitFor((o) => o.includes('! the message is longer than 4000 characters'), 'a long text refused');
+    chat.child.stdin.write('/rooms\n');
+    await chat.waitFor((o) => new RegExp(`\\* #${room} {2}\\d+ message\\(s\\)`).test(o), '/rooms');
+    // End of input: the client leaves once its messages are acknowledged.
+    chat.child.stdin.end('last words\n');
+    assert.equal(await chat.exit, 0, chat.err);
+    const last = await bob.waitFor((f) => f.type === 'message' && f.message.text === 'last words');
+    assert.equal(last.message.seq, 5);
+    await bob.waitFor((f) => f.type === 'user_left' && f.user.name === 'Alice');
+  } finally {
+    if (chat.exited === null) chat.child.kill('SIGKILL');
+    await closeAll(bob);
+  }
+  const refused = await run(['chat', ...where(room), '--name', 'a\u202eb']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /bad name .*invisible/);
+});
+
+test('chat on a terminal: the full-screen view shows the room, sends what is typed, and quits', { timeout: 60_000 }, async () => {
+  const room = roomId('cli-tty');
+  const bob = await connect(srv(), room, 'Bob');
+  await bob.say('are you there?');
+  const pty = path.join(REPO_ROOT, 'tests', 'support', 'terminal.py');
+  const tty = start('python3', [pty, '100', '30', '--', BIN, 'chat', ...where(room), '--name', 'Tess']);
+  const screen = () => stripAnsi(tty.out);
+  try {
+    await tty.waitFor(() => screen().includes(`#${room}  as Tess (online)`), 'the header');
+    await tty.waitFor(() => /#1 Bob: are you there\?/.test(screen()), 'the history');
+    await tty.waitFor(() => screen().includes('here: Bob, Tess'), 'who is here');
+    // Typing shows up for the others before anything is sent.
+    tty.child.stdin.write('yes, from a real terminal');
+    const typing = await bob.waitFor((f) => f.type === 'typing' && f.names.includes('Tess'));
+    assert.deepEqual(typing.names, ['Tess']);
+    tty.child.stdin.write('\r');
+    const got = await bob.waitFor((f) => f.type === 'message' && f.message.name === 'Tess');
+    assert.equal(got.message.text, 'yes, from a real terminal');
+    await bob.say('great');
+    await tty.waitFor(() => /#3 Bob: great/.test(screen()), 'a live message on screen');
+    tty.child.stdin.write('/quit\r');
+    assert.equal(await tty.exit, 0, tty.err);
+    await bob.waitFor((f) => f.type === 'user_left' && f.user.name === 'Tess');
+  } finally {
+    if (tty.exited === null) tty.child.kill('SIGKILL');
+    await closeAll(bob);
+  }
+});
