@@ -155,11 +155,19 @@ impl ChatRoom {
         }
         let to_err = |e: edgechat_room::LogError| worker::Error::RustError(e.0);
         let mut log = SqlLog::open(self.state.storage().sql()).map_err(to_err)?;
-        let id = match room_id {
-            Some(id) => id.to_owned(),
-            None => log.room_id().map_err(to_err)?.unwrap_or_default(),
-        };
-        log.set_room_id(&id).map_err(to_err)?;
+        // The object's name is its room id (the Worker addresses rooms by name); the
+        // log keeps a copy only where the runtime does not pass names on.
+        match self.state.id().name() {
+            Some(name) => log.use_room_id(&name),
+            None => {
+                let id = match room_id {
+                    Some(id) => id.to_owned(),
+                    None => log.room_id().map_err(to_err)?.unwrap_or_default(),
+                };
+                log.set_room_id(&id).map_err(to_err)?;
+            }
+        }
+        let id = log.room().to_owned();
         let limits = Limits::from_settings(
             self.env
                 .var("RATE_LIMIT_BURST")

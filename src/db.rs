@@ -17,16 +17,33 @@ fn opt_str(s: &Option<String>) -> JsValue {
     s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
 }
 
-/// Rows per INSERT: D1 binds at most 100 parameters to a statement, 7 per message.
-const ROWS_PER_INSERT: usize = 14;
+/// Rows per INSERT: D1 binds at most 100 parameters to a statement; the room is bound
+/// once (?1) and each message takes 6 more.
+const ROWS_PER_INSERT: usize = 16;
+const PARAMS_PER_ROW: usize = 6;
+const _: () = assert!(ROWS_PER_INSERT * PARAMS_PER_ROW < 100);
 
-/// `INSERT ... VALUES (...), (...)` for `rows` messages; re-writing one is a no-op.
+/// `INSERT ... VALUES (?1, ?2, ...), (?1, ?8, ...)` for `rows` messages of the room bound
+/// as ?1; re-writing one is a no-op.
 fn insert_sql(rows: usize) -> String {
-    let row = "(?, ?, ?, ?, ?, ?, ?)";
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let p = 2 + r * PARAMS_PER_ROW;
+            format!(
+                "(?1, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect();
     format!(
         "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to) VALUES {} \
          ON CONFLICT (room, seq) DO NOTHING",
-        vec![row; rows].join(", ")
+        values.join(", ")
     )
 }
 
@@ -39,10 +56,10 @@ pub async fn store_batch(db: &D1Database, batch: &[Message]) -> Result<()> {
     };
     let mut statements = Vec::with_capacity(batch.len() / ROWS_PER_INSERT + 2);
     for rows in batch.chunks(ROWS_PER_INSERT) {
-        let mut values = Vec::with_capacity(rows.len() * 7);
+        let mut values = Vec::with_capacity(1 + rows.len() * PARAMS_PER_ROW);
+        values.push(JsValue::from_str(&last.room));
         for m in rows {
             values.extend([
-                JsValue::from_str(&m.room),
                 num(m.seq),
                 JsValue::from_str(&m.name),
                 JsValue::from_str(&m.text),
@@ -170,4 +187,19 @@ pub async fn rooms(db: &D1Database) -> Result<Vec<RoomSummary>> {
             last_activity: r.last_activity as u64,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_insert_binds_at_most_100_parameters_and_numbers_them_in_order() {
+        let sql = insert_sql(ROWS_PER_INSERT);
+        let last = 1 + ROWS_PER_INSERT * PARAMS_PER_ROW;
+        assert!(sql.contains(&format!("?{last})")));
+        assert!(!sql.contains(&format!("?{}", last + 1)));
+        assert!(insert_sql(1).contains("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT"));
+        assert_eq!(insert_sql(2).matches("?1,").count(), 2);
+    }
 }

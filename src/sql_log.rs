@@ -17,8 +17,8 @@ pub struct SqlLog {
     room: String,
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS log (
+/// The log's tables, created in one call on the room's first event after a start.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
         seq INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
         name_key TEXT NOT NULL,
@@ -26,10 +26,9 @@ const SCHEMA: &[&str] = &[
         ts INTEGER NOT NULL,
         client_id TEXT,
         reply_to INTEGER
-    )",
-    "CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id)",
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)",
-];
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);";
 
 fn err(e: worker::Error) -> LogError {
     LogError(e.to_string())
@@ -47,9 +46,7 @@ struct Value {
 impl SqlLog {
     /// Opens (creating if needed) the log's tables.
     pub fn open(sql: SqlStorage) -> Result<Self, LogError> {
-        for statement in SCHEMA {
-            sql.exec(statement, None).map_err(err)?;
-        }
+        sql.exec(SCHEMA, None).map_err(err)?;
         Ok(SqlLog {
             sql,
             room: String::new(),
@@ -84,6 +81,15 @@ impl SqlLog {
             .and_then(|v| v.as_str().map(str::to_owned)))
     }
 
+    /// Serves `room` without storing it.
+    pub fn use_room_id(&mut self, room: &str) {
+        self.room = room.to_owned();
+    }
+
+    pub fn room(&self) -> &str {
+        &self.room
+    }
+
     pub fn set_room_id(&mut self, room: &str) -> Result<(), LogError> {
         if self.room_id()?.as_deref() != Some(room) {
             self.set_meta("room", room.into())?;
@@ -109,20 +115,23 @@ impl SqlLog {
 impl Log for SqlLog {
     fn positions(&self) -> Result<(u64, u64), LogError> {
         #[derive(Deserialize)]
-        struct Last {
+        struct Positions {
             last: Option<f64>,
+            durable: Option<f64>,
         }
-        let last: Vec<Last> = self
+        let rows: Vec<Positions> = self
             .sql
-            .exec("SELECT MAX(seq) AS last FROM log", None)
+            .exec(
+                "SELECT (SELECT MAX(seq) FROM log) AS last, \
+                 (SELECT value FROM meta WHERE key = 'durable') AS durable",
+                None,
+            )
             .map_err(err)?
             .to_array()
             .map_err(err)?;
-        let last = last.first().and_then(|l| l.last).unwrap_or(0.0) as u64;
-        let durable = self
-            .meta("durable")?
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0) as u64;
+        let row = rows.first();
+        let last = row.and_then(|r| r.last).unwrap_or(0.0) as u64;
+        let durable = row.and_then(|r| r.durable).unwrap_or(0.0) as u64;
         Ok((last, durable.min(last)))
     }
 

@@ -208,6 +208,19 @@ impl ClientFrame {
                 frame: Err(refusal),
             };
         }
+        // The common case, a well-formed frame, is read in one pass; anything else goes
+        // the long way, which also finds the client_id of a frame it refuses.
+        if let Ok(raw) = serde_json::from_str::<RawClientFrame>(text) {
+            let client_id = match &raw {
+                RawClientFrame::Send { client_id, .. } => Some(client_id.clone()),
+                _ => None,
+            };
+            let frame = Self::from_raw(raw).map_err(|mut r| {
+                r.client_id.clone_from(&client_id);
+                r
+            });
+            return Decoded { client_id, frame };
+        }
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
@@ -240,6 +253,10 @@ impl ClientFrame {
         }
         let raw: RawClientFrame = serde_json::from_value(value)
             .map_err(|e| Refusal::new(ErrorCode::BadFrame, describe_serde_error(&e)))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawClientFrame) -> Result<ClientFrame, Refusal> {
         let bad = |m: &str| Refusal::new(ErrorCode::BadFrame, m);
         Ok(match raw {
             RawClientFrame::Send {
