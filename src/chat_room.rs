@@ -155,16 +155,16 @@ impl ChatRoom {
         }
         let to_err = |e: edgechat_room::LogError| worker::Error::RustError(e.0);
         let mut log = SqlLog::open(self.state.storage().sql()).map_err(to_err)?;
-        // The object's name is its room id (the Worker addresses rooms by name); the
-        // log keeps a copy only where the runtime does not pass names on.
-        match self.state.id().name() {
-            Some(name) => log.use_room_id(&name),
+        // A request names its room and the log keeps it: an alarm after a restart may
+        // have neither a request nor, in every runtime, the object's name.
+        match room_id {
+            Some(id) => log.set_room_id(id).map_err(to_err)?,
             None => {
-                let id = match room_id {
-                    Some(id) => id.to_owned(),
+                let id = match self.state.id().name() {
+                    Some(name) => name,
                     None => log.room_id().map_err(to_err)?.unwrap_or_default(),
                 };
-                log.set_room_id(&id).map_err(to_err)?;
+                log.use_room_id(&id);
             }
         }
         let id = log.room().to_owned();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
-import { connect, cid, roomId, closeAll } from '../support/client.mjs';
+import { connect, cid, roomId, closeAll, sleep } from '../support/client.mjs';
 import { expectMessage, seqs, range } from '../support/expect.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
@@ -128,6 +128,25 @@ test('a second restart keeps everything and still never reuses a seq', { timeout
   const rows = await srv().d1(`SELECT seq, text FROM messages WHERE room = '${room}' ORDER BY seq`);
   assert.deepEqual(rows, [{ seq: 1, text: 'one' }, { seq: 2, text: 'two' }, { seq: 3, text: 'three' }, { seq: 4, text: 'four' }]);
   await closeAll(a);
+});
+
+test('a room whose first event after a restart is its own alarm still knows its id', { timeout: 120_000 }, async () => {
+  const room = roomId('alarm-first');
+  const a = await connect(srv(), room, 'Typist');
+  await a.say('before');
+  // A typing indicator sets the room's alarm for its expiry, 5 s from now.
+  a.send({ type: 'typing', on: true });
+  await sleep(300);
+  await srv().restart();
+  // Let the alarm fire in the new runtime before anything else reaches the room.
+  await sleep(6_000);
+  const b = await connect(srv(), room, 'After');
+  const { message, ack } = await b.say('after the alarm');
+  assert.equal(message.room, room);
+  assert.equal(ack.seq, 2);
+  const rows = await srv().d1(`SELECT room, seq, text FROM messages WHERE text = 'after the alarm'`);
+  assert.deepEqual(rows, [{ room, seq: 2, text: 'after the alarm' }]);
+  await closeAll(b);
 });
 
 test('every query the API runs is served by an index, never a scan of a whole table', async () => {
