@@ -32,6 +32,17 @@ export class CeilingRoom extends DurableObject {
     super(ctx, env);
     // Answered by the runtime itself: a ping never wakes the object.
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    // CEILING_LOG=sqlite (wrangler dev --var CEILING_LOG:sqlite) makes each frame one row
+    // in the object's SQLite storage before it is relayed, with edgechat's log schema: the
+    // cost of a durable write per message, alone. Off by default.
+    this.log = env.CEILING_LOG === 'sqlite';
+    if (this.log) {
+      this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY,
+        name TEXT NOT NULL, name_key TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL,
+        client_id TEXT, reply_to INTEGER);
+        CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id)`);
+      this.seq = this.ctx.storage.sql.exec('SELECT COALESCE(MAX(seq), 0) AS last FROM log').one().last;
+    }
   }
 
   async fetch() {
@@ -43,6 +54,20 @@ export class CeilingRoom extends DurableObject {
 
   webSocketMessage(_ws, message) {
     if (typeof message !== 'string') return;
+    if (this.log) {
+      let frame;
+      try {
+        frame = JSON.parse(message);
+      } catch {
+        frame = {};
+      }
+      this.seq += 1;
+      this.ctx.storage.sql.exec(
+        'INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (name_key, client_id) DO NOTHING',
+        this.seq, 'someone', 'someone', String(frame.text ?? ''), Date.now(), String(frame.client_id ?? this.seq), null,
+      );
+    }
     for (const socket of this.ctx.getWebSockets()) {
       try {
         socket.send(message);
