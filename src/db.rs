@@ -13,38 +13,59 @@ fn num(n: u64) -> JsValue {
     JsValue::from_f64(n.min(MAX_BOUND_SEQ) as f64)
 }
 
-fn opt_str(s: &Option<String>) -> JsValue {
-    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+/// One INSERT writes a whole chunk of messages: they travel as one JSON array bound to
+/// ?2 and SQLite unpacks it with `json_each`, so a batch costs a statement or two
+/// rather than one per message (D1 binds at most 100 parameters to a statement).
+const INSERT_FROM_JSON: &str =
+    "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to) \
+     SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.name'), \
+            json_extract(value, '$.text'), json_extract(value, '$.ts'), \
+            json_extract(value, '$.client_id'), json_extract(value, '$.reply_to') \
+     FROM json_each(?2) WHERE true \
+     ON CONFLICT (room, seq) DO NOTHING";
+
+/// The most JSON one statement carries, well under D1's 2 MB limit on a bound value.
+const MAX_JSON_BYTES: usize = 512 * 1024;
+
+/// The rows of a chunk as the JSON that [`INSERT_FROM_JSON`] reads.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    seq: u64,
+    name: &'a str,
+    text: &'a str,
+    ts: u64,
+    client_id: Option<&'a str>,
+    reply_to: Option<u64>,
 }
 
-/// Rows per INSERT: D1 binds at most 100 parameters to a statement; the room is bound
-/// once (?1) and each message takes 6 more.
-const ROWS_PER_INSERT: usize = 16;
-const PARAMS_PER_ROW: usize = 6;
-const _: () = assert!(ROWS_PER_INSERT * PARAMS_PER_ROW < 100);
-
-/// `INSERT ... VALUES (?1, ?2, ...), (?1, ?8, ...)` for `rows` messages of the room bound
-/// as ?1; re-writing one is a no-op.
-fn insert_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let p = 2 + r * PARAMS_PER_ROW;
-            format!(
-                "(?1, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
-                p,
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            )
-        })
-        .collect();
-    format!(
-        "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to) VALUES {} \
-         ON CONFLICT (room, seq) DO NOTHING",
-        values.join(", ")
-    )
+/// Splits a batch into JSON arrays of at most [`MAX_JSON_BYTES`] (a single message is
+/// far smaller: 4,000 characters of text at most).
+fn json_chunks(batch: &[Message]) -> Result<Vec<String>> {
+    let mut chunks = Vec::new();
+    let mut current = String::from("[");
+    for m in batch {
+        let row = serde_json::to_string(&Row {
+            seq: m.seq.min(MAX_BOUND_SEQ),
+            name: &m.name,
+            text: &m.text,
+            ts: m.ts.min(MAX_BOUND_SEQ),
+            client_id: m.client_id.as_deref(),
+            reply_to: m.reply_to.map(|r| r.min(MAX_BOUND_SEQ)),
+        })?;
+        if current.len() > 1 && current.len() + row.len() + 1 > MAX_JSON_BYTES {
+            current.push(']');
+            chunks.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&row);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        chunks.push(current);
+    }
+    Ok(chunks)
 }
 
 /// Writes messages (consecutive seqs of one room) in one atomic batch, together with
@@ -54,21 +75,13 @@ pub async fn store_batch(db: &D1Database, batch: &[Message]) -> Result<()> {
     let Some(last) = batch.last() else {
         return Ok(());
     };
-    let mut statements = Vec::with_capacity(batch.len() / ROWS_PER_INSERT + 2);
-    for rows in batch.chunks(ROWS_PER_INSERT) {
-        let mut values = Vec::with_capacity(1 + rows.len() * PARAMS_PER_ROW);
-        values.push(JsValue::from_str(&last.room));
-        for m in rows {
-            values.extend([
-                num(m.seq),
-                JsValue::from_str(&m.name),
-                JsValue::from_str(&m.text),
-                num(m.ts),
-                opt_str(&m.client_id),
-                m.reply_to.map_or(JsValue::NULL, num),
-            ]);
-        }
-        statements.push(db.prepare(insert_sql(rows.len())).bind(&values)?);
+    let room = JsValue::from_str(&last.room);
+    let mut statements = Vec::new();
+    for chunk in json_chunks(batch)? {
+        statements.push(
+            db.prepare(INSERT_FROM_JSON)
+                .bind(&[room.clone(), JsValue::from_str(&chunk)])?,
+        );
     }
     // Seqs are gapless from 1, so the count of a room's messages is its last seq.
     statements.push(
@@ -193,13 +206,41 @@ pub async fn rooms(db: &D1Database) -> Result<Vec<RoomSummary>> {
 mod tests {
     use super::*;
 
+    fn message(seq: u64, text: &str) -> Message {
+        Message {
+            seq,
+            room: "r".into(),
+            name: "Ann \"A\"".into(),
+            text: text.into(),
+            ts: 1,
+            client_id: Some(format!("c{seq}")),
+            reply_to: (seq > 1).then_some(seq - 1),
+        }
+    }
+
     #[test]
-    fn a_full_insert_binds_at_most_100_parameters_and_numbers_them_in_order() {
-        let sql = insert_sql(ROWS_PER_INSERT);
-        let last = 1 + ROWS_PER_INSERT * PARAMS_PER_ROW;
-        assert!(sql.contains(&format!("?{last})")));
-        assert!(!sql.contains(&format!("?{}", last + 1)));
-        assert!(insert_sql(1).contains("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT"));
-        assert_eq!(insert_sql(2).matches("?1,").count(), 2);
+    fn a_batch_travels_as_json_arrays_of_bounded_size() {
+        let small: Vec<Message> = (1..=3).map(|i| message(i, "hé \n \\ ✓")).collect();
+        let chunks = json_chunks(&small).unwrap();
+        assert_eq!(chunks.len(), 1);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&chunks[0]).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["text"], "hé \n \\ ✓");
+        assert_eq!(rows[0]["name"], "Ann \"A\"");
+        assert_eq!(rows[0]["reply_to"], serde_json::Value::Null);
+        assert_eq!(rows[2]["reply_to"], 2);
+
+        let long = "x".repeat(4000);
+        let big: Vec<Message> = (1..=300).map(|i| message(i, &long)).collect();
+        let chunks = json_chunks(&big).unwrap();
+        assert!(chunks.len() > 1);
+        let mut seqs = Vec::new();
+        for c in &chunks {
+            assert!(c.len() <= MAX_JSON_BYTES);
+            let rows: Vec<serde_json::Value> = serde_json::from_str(c).unwrap();
+            seqs.extend(rows.iter().map(|r| r["seq"].as_u64().unwrap()));
+        }
+        assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
+        assert!(json_chunks(&[]).unwrap().is_empty());
     }
 }
