@@ -542,11 +542,19 @@ function onUserStatus({ user }) {
 function onErrorFrame(frame) {
   const pending = frame.client_id ? state.pending.get(frame.client_id) : null;
   if (pending) return onPendingError(pending, frame);
+  // An `internal` about a message already shown: the room has it and broadcast it, and
+  // keeps retrying its write to the history database; only its ack is late.
+  if (frame.client_id && frame.code === 'internal' && isShown(frame.client_id)) return;
   // Without client_id it was a typing, status or history frame. Typing is harmless to lose;
   // a history request in flight is abandoned and asked again (after the delay if limited).
   state.history = null;
   if (frame.code !== 'rate_limited') return toast(ERROR_MEANINGS[frame.code] || frame.message || 'Something went wrong.');
   setTimeout(() => { fillGap(); maybeLoadOlder(); }, Number(frame.retry_after_ms) || 1000);
+}
+
+function isShown(clientId) {
+  for (const { message } of state.messages.values()) if (message.client_id === clientId) return true;
+  return false;
 }
 
 // --- History: older pages on scroll, missed pages after a reconnect --------------------
