@@ -656,7 +656,7 @@ function buildMessageEl({ seq, name, text, ts, client_id: clientId }) {
 function updateMessageEl(node, message) {
   setMessageTime(node, message.ts);
   const text = node.querySelector('.message-text');
-  if (text.textContent !== message.text) text.replaceWith(textEl(message.text));
+  if (text.dataset.raw !== message.text) text.replaceWith(textEl(message.text));
   refreshAround(node);
 }
 
@@ -665,18 +665,57 @@ function setMessageTime(node, ts) {
   node.querySelector('.message-time').replaceWith(timeEl(ts));
 }
 
-/** Message text with http(s) links made clickable; everything else stays plain text. */
+/**
+ * Message text as markdown-lite: ```code blocks```, `code`, *bold*, _italic_ and http(s)
+ * links. Built from text nodes and a few elements only, so no markup in a message can ever
+ * reach the page as HTML.
+ */
 function textEl(text) {
   const node = h('div', { class: 'message-text' });
+  node.dataset.raw = text;
+  let last = 0;
+  for (const match of text.matchAll(CODE_BLOCK_RE)) {
+    appendInline(node, text.slice(last, match.index));
+    node.append(h('pre', { class: 'message-code' }, h('code', { text: match[1].replace(/\n$/, '') })));
+    last = match.index + match[0].length;
+    // The block ends its line already.
+    if (text[last] === '\n') last += 1;
+  }
+  appendInline(node, text.slice(last));
+  return node;
+}
+
+/** ```optional-language⏎ ... ``` */
+const CODE_BLOCK_RE = /```(?:[^\n`]*\n)?([\s\S]*?)```/g;
+/** `code`, *bold* and _italic_: markers hug their text and do not sit inside words. */
+const INLINE_RE = /`([^`\n]+)`|(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])/g;
+
+function appendInline(parent, text) {
+  let last = 0;
+  for (const match of text.matchAll(INLINE_RE)) {
+    appendLinks(parent, text.slice(last, match.index));
+    const [, code, bold, italic] = match;
+    if (code !== undefined) parent.append(h('code', { text: code }));
+    else {
+      const el = h(bold !== undefined ? 'strong' : 'em');
+      appendInline(el, bold ?? italic);
+      parent.append(el);
+    }
+    last = match.index + match[0].length;
+  }
+  appendLinks(parent, text.slice(last));
+}
+
+/** Plain text with its http(s) links made clickable. */
+function appendLinks(parent, text) {
   let last = 0;
   for (const match of text.matchAll(URL_RE)) {
-    const url = match[0].replace(/[.,;:!?)\]}]+$/, '');
-    node.append(text.slice(last, match.index),
+    const url = match[0].replace(/[.,;:!?)\]}*_]+$/, '');
+    parent.append(text.slice(last, match.index),
       h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow', text: url }));
     last = match.index + url.length;
   }
-  node.append(text.slice(last));
-  return node;
+  parent.append(text.slice(last));
 }
 
 function refreshAround(node) {
