@@ -82,7 +82,7 @@ window.edgechat = { state };
 const el = Object.fromEntries([
   'landing', 'join-form', 'name-input', 'room-input', 'form-error', 'rooms-list', 'rooms-status',
   'rooms-refresh', 'chat', 'room-title', 'leave-button', 'status-picker', 'status-select',
-  'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
+  'notify-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
@@ -648,7 +648,7 @@ function buildMessageEl({ seq, name, text, ts, client_id: clientId }) {
     textEl(text)));
   node.style.setProperty('--hue', String(nameHue(name)));
   if (key(name) === key(myName())) node.classList.add('own');
-  else if (key(text).includes(`@${key(myName())}`)) node.classList.add('mention');
+  else if (mentionsMe(text)) node.classList.add('mention');
   return node;
 }
 
@@ -706,14 +706,42 @@ function appendInline(parent, text) {
   appendLinks(parent, text.slice(last));
 }
 
-/** Plain text with its http(s) links made clickable. */
+/** Plain text with its http(s) links made clickable and its @mentions marked. */
 function appendLinks(parent, text) {
   let last = 0;
   for (const match of text.matchAll(URL_RE)) {
     const url = match[0].replace(/[.,;:!?)\]}*_]+$/, '');
-    parent.append(text.slice(last, match.index),
-      h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow', text: url }));
+    appendMentions(parent, text.slice(last, match.index));
+    parent.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow', text: url }));
     last = match.index + url.length;
+  }
+  appendMentions(parent, text.slice(last));
+}
+
+/** `@name`: an @ not inside a word, then the name up to a space (names with spaces match
+ *  by their first word). */
+const MENTION_RE = /(?<![\w@])@([^\s@]{1,32})/g;
+const trimMention = (name) => name.replace(/[.,;:!?)\]}'"]+$/, '');
+
+function mentionsMe(text) {
+  const me = key(myName());
+  const first = me.split(/\s/)[0];
+  for (const match of text.matchAll(MENTION_RE)) {
+    const who = key(trimMention(match[1]));
+    if (who === me || who === first) return true;
+  }
+  return false;
+}
+
+function appendMentions(parent, text) {
+  let last = 0;
+  const me = key(myName());
+  for (const match of text.matchAll(MENTION_RE)) {
+    const name = trimMention(match[1]);
+    const tag = `@${name}`;
+    const mine = key(name) === me || key(name) === me.split(/\s/)[0];
+    parent.append(text.slice(last, match.index), h('span', { class: mine ? 'mention-tag me' : 'mention-tag', text: tag }));
+    last = match.index + tag.length;
   }
   parent.append(text.slice(last));
 }
@@ -780,6 +808,36 @@ function notifyIncoming(message) {
   if (document.hidden) {
     state.unread += 1;
     updateTitle();
+    if (state.status !== 'dnd' && mentionsMe(message.text)) notifyMention(message, text);
+  }
+}
+
+// --- Browser notifications for mentions (permission asked on a click, never on load) ---
+
+const notificationsSupported = () => typeof Notification === 'function';
+
+function showNotifyButton() {
+  el.notifyButton.hidden = !(notificationsSupported() && Notification.permission === 'default');
+}
+
+async function askNotificationPermission() {
+  if (!notificationsSupported()) return;
+  try {
+    await Notification.requestPermission();
+  } catch {
+    // An old browser with the callback form only: nothing to do but hide the button.
+  }
+  showNotifyButton();
+  if (Notification.permission === 'denied') toast('Notifications are blocked for this site in the browser settings.');
+}
+
+function notifyMention(message, text) {
+  if (!notificationsSupported() || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(`${message.name} mentioned you in #${state.room}`, { body: text, tag: `edgechat-${state.room}` });
+    n.onclick = () => { window.focus(); n.close(); };
+  } catch {
+    // Some browsers only allow notifications from a service worker; the title count stays.
   }
 }
 
@@ -1072,6 +1130,8 @@ function init() {
   el.reconnectNow.addEventListener('click', () => { state.attempt = 0; connect(); });
   el.statusSelect.addEventListener('change', () => setMyStatus(el.statusSelect.value));
   el.usersToggle.addEventListener('click', () => toggleUsers());
+  el.notifyButton.addEventListener('click', askNotificationPermission);
+  showNotifyButton();
   el.usersClose.addEventListener('click', closeUsers);
   el.usersPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeUsers(); });
   document.addEventListener('click', (event) => { // a click outside closes the phone drawer
