@@ -184,7 +184,7 @@ impl<V: View> Driver<V> {
                     Some(Err(e)) => self.lost(e.to_string()),
                     None => self.lost("the server closed the connection".into()),
                 },
-                _ = sleep_until(self.retry_at) => {
+                _ = net::sleep_until(self.retry_at) => {
                     self.retry_at = None;
                     self.start_connect();
                 }
@@ -253,13 +253,9 @@ impl<V: View> Driver<V> {
         self.retry_later(why);
     }
 
-    /// Backoff: 0.5 s, 1 s, 2 s ... up to 10 s, with jitter so that many clients do not
-    /// come back at the same instant.
     fn retry_later(&mut self, why: String) {
         self.failures += 1;
-        let base = 500u64 << self.failures.min(5).saturating_sub(1);
-        let jitter = u64::from(net::random_id().as_bytes()[0] % 32) * base / 128;
-        let wait = Duration::from_millis(base.min(10_000) + jitter);
+        let wait = net::backoff(self.failures);
         self.retry_at = Some(Instant::now() + wait);
         self.view.link(
             &self.session,
@@ -491,13 +487,6 @@ async fn poll_connect(connecting: &mut Option<Connecting>) -> Result<Socket, Net
 async fn next_frame(socket: &mut Option<Socket>) -> Option<Result<String, NetError>> {
     match socket.as_mut() {
         Some(s) => net::next_text(s).await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
 }

@@ -200,6 +200,22 @@ pub async fn next_text(socket: &mut Socket) -> Option<Result<String, NetError>> 
     }
 }
 
+/// How long to wait before reconnecting after `failures` failed attempts in a row:
+/// 0.5 s doubling to 10 s, with jitter so that many clients do not come back at once.
+pub fn backoff(failures: u32) -> Duration {
+    let base = 500u64 << failures.clamp(1, 5).saturating_sub(1);
+    let jitter = u64::from(random_id().as_bytes()[0] % 32) * base / 128;
+    Duration::from_millis(base.min(10_000) + jitter)
+}
+
+/// Sleeps until `at`, or forever without one (a disabled branch of a `select!`).
+pub async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A random id for `client_id`s, unique enough across processes and runs.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 6];

@@ -58,7 +58,7 @@ pub async fn send(
                 failures += 1;
                 give_up(&e, failures, session.last_seq.is_some())?;
                 eprintln!("edgechat: {e}; retrying");
-                tokio::time::sleep(backoff(failures)).await;
+                tokio::time::sleep(net::backoff(failures)).await;
                 continue;
             }
         };
@@ -67,7 +67,7 @@ pub async fn send(
         loop {
             let next = tokio::select! {
                 next = net::next_text(&mut socket) => next,
-                _ = sleep_until(resend_at) => {
+                _ = net::sleep_until(resend_at) => {
                     resend_at = None;
                     for frame in session.pending.iter().filter_map(|p| p.frame()) {
                         if net::send(&mut socket, &frame).await.is_err() {
@@ -165,7 +165,7 @@ pub async fn tail(server: &Server, room: &str, opts: TailOptions) -> Result<(), 
                 failures += 1;
                 give_up(&e, failures, connected)?;
                 eprintln!("edgechat: {e}; retrying");
-                tokio::time::sleep(backoff(failures)).await;
+                tokio::time::sleep(net::backoff(failures)).await;
                 continue;
             }
         };
@@ -190,7 +190,7 @@ pub async fn tail(server: &Server, room: &str, opts: TailOptions) -> Result<(), 
         session.disconnected();
         failures += 1;
         eprintln!("edgechat: connection lost; reconnecting");
-        tokio::time::sleep(backoff(failures)).await;
+        tokio::time::sleep(net::backoff(failures)).await;
     }
 }
 
@@ -266,15 +266,4 @@ fn give_up(e: &NetError, failures: u32, ever_connected: bool) -> Result<(), Stri
         return Err(e.to_string());
     }
     Ok(())
-}
-
-fn backoff(failures: u32) -> Duration {
-    Duration::from_millis((250u64 << failures.min(6)).min(10_000))
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }

@@ -95,64 +95,6 @@ impl Tui {
         }
     }
 
-    /// Applies a key to the input line.
-    fn edit(&mut self, key: KeyEvent) -> KeyEffect {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('c' | 'd') if ctrl => KeyEffect::Quit,
-            KeyCode::Char('u') if ctrl => {
-                self.input.drain(..self.cursor);
-                self.cursor = 0;
-                KeyEffect::Edited
-            }
-            KeyCode::Char(c) => {
-                self.input.insert(self.cursor, c);
-                self.cursor += 1;
-                KeyEffect::Edited
-            }
-            KeyCode::Backspace if self.cursor > 0 => {
-                self.cursor -= 1;
-                self.input.remove(self.cursor);
-                KeyEffect::Edited
-            }
-            KeyCode::Delete if self.cursor < self.input.len() => {
-                self.input.remove(self.cursor);
-                KeyEffect::Edited
-            }
-            KeyCode::Left => {
-                self.cursor = self.cursor.saturating_sub(1);
-                KeyEffect::Edited
-            }
-            KeyCode::Right => {
-                self.cursor = (self.cursor + 1).min(self.input.len());
-                KeyEffect::Edited
-            }
-            KeyCode::Home => {
-                self.cursor = 0;
-                KeyEffect::Edited
-            }
-            KeyCode::End => {
-                self.cursor = self.input.len();
-                KeyEffect::Edited
-            }
-            KeyCode::Esc => {
-                self.input.clear();
-                self.cursor = 0;
-                KeyEffect::Edited
-            }
-            KeyCode::Enter => {
-                let line: String = self.input.drain(..).collect();
-                self.cursor = 0;
-                KeyEffect::Submit(line)
-            }
-            KeyCode::PageUp => KeyEffect::Scroll(10),
-            KeyCode::PageDown => KeyEffect::Scroll(-10),
-            KeyCode::Up => KeyEffect::Scroll(1),
-            KeyCode::Down => KeyEffect::Scroll(-1),
-            _ => KeyEffect::None,
-        }
-    }
-
     fn draw(&mut self, s: &Session) -> io::Result<()> {
         if self.stopped {
             return Ok(());
@@ -330,7 +272,60 @@ impl View for Tui {
     }
 
     fn key(&mut self, key: KeyEvent) -> KeyEffect {
-        self.edit(key)
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('c' | 'd') if ctrl => KeyEffect::Quit,
+            KeyCode::Char('u') if ctrl => {
+                self.input.drain(..self.cursor);
+                self.cursor = 0;
+                KeyEffect::Edited
+            }
+            KeyCode::Char(c) => {
+                self.input.insert(self.cursor, c);
+                self.cursor += 1;
+                KeyEffect::Edited
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                self.input.remove(self.cursor);
+                KeyEffect::Edited
+            }
+            KeyCode::Delete if self.cursor < self.input.len() => {
+                self.input.remove(self.cursor);
+                KeyEffect::Edited
+            }
+            KeyCode::Left => {
+                self.cursor = self.cursor.saturating_sub(1);
+                KeyEffect::Edited
+            }
+            KeyCode::Right => {
+                self.cursor = (self.cursor + 1).min(self.input.len());
+                KeyEffect::Edited
+            }
+            KeyCode::Home => {
+                self.cursor = 0;
+                KeyEffect::Edited
+            }
+            KeyCode::End => {
+                self.cursor = self.input.len();
+                KeyEffect::Edited
+            }
+            KeyCode::Esc => {
+                self.input.clear();
+                self.cursor = 0;
+                KeyEffect::Edited
+            }
+            KeyCode::Enter => {
+                let line: String = self.input.drain(..).collect();
+                self.cursor = 0;
+                KeyEffect::Submit(line)
+            }
+            KeyCode::PageUp => KeyEffect::Scroll(10),
+            KeyCode::PageDown => KeyEffect::Scroll(-10),
+            KeyCode::Up => KeyEffect::Scroll(1),
+            KeyCode::Down => KeyEffect::Scroll(-1),
+            _ => KeyEffect::None,
+        }
     }
 
     /// A message being typed (not a command).

@@ -210,34 +210,34 @@ impl ClientFrame {
         }
         // The common case, a well-formed frame, is read in one pass; anything else goes
         // the long way, which also finds the client_id of a frame it refuses.
-        if let Ok(raw) = serde_json::from_str::<RawClientFrame>(text) {
-            let client_id = match &raw {
-                RawClientFrame::Send { client_id, .. } => Some(client_id.clone()),
-                _ => None,
-            };
-            let frame = Self::from_raw(raw).map_err(|mut r| {
-                r.client_id.clone_from(&client_id);
-                r
-            });
-            return Decoded { client_id, frame };
-        }
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                return Decoded {
-                    client_id: None,
-                    frame: Err(Refusal::new(
-                        ErrorCode::BadFrame,
-                        format!("frame is not valid JSON: {e}"),
-                    )),
-                }
+        let (client_id, frame) = match serde_json::from_str::<RawClientFrame>(text) {
+            Ok(raw) => {
+                let client_id = match &raw {
+                    RawClientFrame::Send { client_id, .. } => Some(client_id.clone()),
+                    _ => None,
+                };
+                (client_id, Self::from_raw(raw))
             }
+            Err(_) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => {
+                    let client_id = value
+                        .get("client_id")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    (client_id, Self::from_value(value))
+                }
+                Err(e) => {
+                    return Decoded {
+                        client_id: None,
+                        frame: Err(Refusal::new(
+                            ErrorCode::BadFrame,
+                            format!("frame is not valid JSON: {e}"),
+                        )),
+                    }
+                }
+            },
         };
-        let client_id = value
-            .get("client_id")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        let frame = Self::from_value(value).map_err(|mut r| {
+        let frame = frame.map_err(|mut r| {
             r.client_id.clone_from(&client_id);
             r
         });

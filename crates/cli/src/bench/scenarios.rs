@@ -32,6 +32,13 @@ async fn send(sink: &mut Sink, client_id: &str) -> Result<(), String> {
         .map_err(|e| format!("sending {client_id}: {e}"))
 }
 
+/// Sends message number `*sent` of this prefix and counts it.
+async fn send_next(sink: &mut Sink, prefix: &str, sent: &mut u64) -> Result<(), String> {
+    send(sink, &format!("{prefix}{sent}")).await?;
+    *sent += 1;
+    Ok(())
+}
+
 /// What one receiver saw of a numbered stream of messages.
 struct Tally {
     latency: Histogram<u64>,
@@ -186,13 +193,9 @@ async fn sender_loop(
     let mut latency = histogram();
     let mut in_flight = 0u32;
     for _ in 0..window {
-        if send(&mut sink, &format!("{prefix}{}", st.sent))
-            .await
-            .is_err()
-        {
+        if send_next(&mut sink, &prefix, &mut st.sent).await.is_err() {
             break;
         }
-        st.sent += 1;
         in_flight += 1;
     }
     // After the end, what is in flight may still land; wait for it, within reason.
@@ -239,13 +242,9 @@ async fn sender_loop(
         if mine {
             in_flight -= 1;
             if now < end {
-                if send(&mut sink, &format!("{prefix}{}", st.sent))
-                    .await
-                    .is_err()
-                {
+                if send_next(&mut sink, &prefix, &mut st.sent).await.is_err() {
                     break;
                 }
-                st.sent += 1;
                 in_flight += 1;
             }
         }
@@ -362,10 +361,10 @@ pub async fn throughput(
 async fn seed(b: &Bench, room: &str, count: u32) -> Result<(), String> {
     let (socket, _) = b.join(room, "seeder").await?;
     let (mut sink, mut stream) = socket.split();
-    let (mut sent, mut done) = (0u32, 0u32);
+    let count = u64::from(count);
+    let (mut sent, mut done) = (0u64, 0u64);
     while sent < count.min(20) {
-        send(&mut sink, &format!("h-{sent}")).await?;
-        sent += 1;
+        send_next(&mut sink, "h-", &mut sent).await?;
     }
     while done < count {
         let got = tokio::time::timeout(Duration::from_secs(30), next_got(&mut stream))
@@ -375,8 +374,7 @@ async fn seed(b: &Bench, room: &str, count: u32) -> Result<(), String> {
             Some(Got::Delivery { id, .. }) if id.starts_with("h-") => {
                 done += 1;
                 if sent < count {
-                    send(&mut sink, &format!("h-{sent}")).await?;
-                    sent += 1;
+                    send_next(&mut sink, "h-", &mut sent).await?;
                 }
             }
             Some(Got::Error(code)) => return Err(format!("seeding the history: {code}")),
