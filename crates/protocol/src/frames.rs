@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientId, MessageText, MAX_FRAME_BYTES, MAX_PAGE, MIN_PAGE};
+use crate::{ClientId, Emoji, MessageText, MAX_FRAME_BYTES, MAX_PAGE, MIN_PAGE};
 
 /// A user's presence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -21,8 +21,10 @@ pub struct User {
     pub status: Status,
 }
 
-/// A stored message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A stored message, as it is now: edits, deletion, reactions and replies change it
+/// in place (its `seq` never changes). The fields after `reply_to` are left out of the
+/// JSON while they hold their defaults, so an untouched message keeps the v1 shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub seq: u64,
     pub room: String,
@@ -31,7 +33,37 @@ pub struct Message {
     pub ts: u64,
     pub client_id: Option<String>,
     pub reply_to: Option<u64>,
+    /// When the text was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_ts: Option<u64>,
+    /// A tombstone: the text is gone (empty), the seq stays.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    /// Reactions in the order each emoji was first used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// How many messages reply to this one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reply_count: u64,
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One emoji on a message and who put it there, in the order they reacted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub names: Vec<String>,
+}
+
+/// The most different emoji one message carries.
+pub const MAX_REACTIONS: usize = 20;
 
 /// Error codes, on the socket and over HTTP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +78,7 @@ pub enum ErrorCode {
     InvalidRoom,
     InvalidName,
     BadRequest,
+    Forbidden,
 }
 
 impl ErrorCode {
@@ -60,6 +93,7 @@ impl ErrorCode {
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Forbidden => "forbidden",
         }
     }
 
@@ -70,6 +104,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::Forbidden => 403,
             _ => 400,
         }
     }
@@ -125,6 +160,30 @@ pub enum ClientFrame {
     History {
         page: Page,
     },
+    /// Replace the text of one's own message.
+    Edit {
+        seq: u64,
+        text: MessageText,
+        client_id: Option<ClientId>,
+    },
+    /// Delete one's own message, leaving a tombstone.
+    Delete {
+        seq: u64,
+        client_id: Option<ClientId>,
+    },
+    /// Add (`on`) or remove one's reaction to a message.
+    React {
+        seq: u64,
+        emoji: Emoji,
+        on: bool,
+        client_id: Option<ClientId>,
+    },
+    /// A page of the replies to a message, oldest first, after `after`.
+    Thread {
+        seq: u64,
+        after: Option<u64>,
+        limit: u32,
+    },
 }
 
 /// Why a client frame was refused, ready to become an `error` frame.
@@ -178,6 +237,36 @@ enum RawClientFrame {
         #[serde(default)]
         limit: Option<u32>,
     },
+    Edit {
+        seq: u64,
+        text: String,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    Delete {
+        seq: u64,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    React {
+        seq: u64,
+        emoji: String,
+        #[serde(default = "yes")]
+        on: bool,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    Thread {
+        seq: u64,
+        #[serde(default)]
+        after: Option<u64>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the server got in one socket message, decoded far enough to know its sender's
@@ -214,6 +303,9 @@ impl ClientFrame {
             Ok(raw) => {
                 let client_id = match &raw {
                     RawClientFrame::Send { client_id, .. } => Some(client_id.clone()),
+                    RawClientFrame::Edit { client_id, .. }
+                    | RawClientFrame::Delete { client_id, .. }
+                    | RawClientFrame::React { client_id, .. } => client_id.clone(),
                     _ => None,
                 };
                 (client_id, Self::from_raw(raw))
@@ -283,6 +375,36 @@ impl ClientFrame {
                 page: Page::new(before, after, limit.unwrap_or(crate::DEFAULT_PAGE))
                     .map_err(bad)?,
             },
+            RawClientFrame::Edit {
+                seq,
+                text,
+                client_id,
+            } => ClientFrame::Edit {
+                seq,
+                client_id: optional_client_id(client_id)?,
+                text: MessageText::parse(&text)
+                    .map_err(|m| Refusal::new(ErrorCode::InvalidText, m))?,
+            },
+            RawClientFrame::Delete { seq, client_id } => ClientFrame::Delete {
+                seq,
+                client_id: optional_client_id(client_id)?,
+            },
+            RawClientFrame::React {
+                seq,
+                emoji,
+                on,
+                client_id,
+            } => ClientFrame::React {
+                seq,
+                on,
+                client_id: optional_client_id(client_id)?,
+                emoji: Emoji::parse(&emoji).map_err(bad)?,
+            },
+            RawClientFrame::Thread { seq, after, limit } => {
+                let limit = limit.unwrap_or(crate::DEFAULT_PAGE);
+                Page::new(None, after, limit).map_err(bad)?;
+                ClientFrame::Thread { seq, after, limit }
+            }
         })
     }
 }
@@ -320,9 +442,49 @@ impl ClientFrame {
                     serde_json::json!({"type": "history", "after": after, "limit": limit})
                 }
             },
+            ClientFrame::Edit {
+                seq,
+                text,
+                client_id,
+            } => with_client_id(
+                serde_json::json!({"type": "edit", "seq": seq, "text": text.as_str()}),
+                client_id,
+            ),
+            ClientFrame::Delete { seq, client_id } => {
+                with_client_id(serde_json::json!({"type": "delete", "seq": seq}), client_id)
+            }
+            ClientFrame::React {
+                seq,
+                emoji,
+                on,
+                client_id,
+            } => with_client_id(
+                serde_json::json!({"type": "react", "seq": seq, "emoji": emoji.as_str(), "on": on}),
+                client_id,
+            ),
+            ClientFrame::Thread { seq, after, limit } => {
+                let mut v = serde_json::json!({"type": "thread", "seq": seq, "limit": limit});
+                if let Some(after) = after {
+                    v["after"] = (*after).into();
+                }
+                v
+            }
         };
         value.to_string()
     }
+}
+
+fn optional_client_id(raw: Option<String>) -> Result<Option<ClientId>, Refusal> {
+    raw.map(|c| ClientId::parse(&c))
+        .transpose()
+        .map_err(|m| Refusal::new(ErrorCode::BadFrame, m))
+}
+
+fn with_client_id(mut v: serde_json::Value, client_id: &Option<ClientId>) -> serde_json::Value {
+    if let Some(c) = client_id {
+        v["client_id"] = c.as_str().into();
+    }
+    v
 }
 
 /// serde's messages name the field and the expectation; they never echo large input.
@@ -347,9 +509,30 @@ pub enum ServerFrame {
         messages: Vec<Message>,
         last_seq: u64,
         has_more: bool,
+        /// The room's last change (a message, an edit, a delete, a reaction, a reply).
+        #[serde(default)]
+        rev: u64,
+        /// On a resume (`since` and `rev`): the messages up to `since` that changed
+        /// after `rev`, as they are now.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        updates: Vec<Message>,
+        /// More older messages changed than `updates` carries: reload what is shown.
+        #[serde(default, skip_serializing_if = "is_false")]
+        updates_truncated: bool,
     },
     Message {
         message: Message,
+    },
+    /// A message changed (edited, deleted, reacted to, replied to): here it is now.
+    Update {
+        message: Message,
+        rev: u64,
+    },
+    /// The answer to a `thread` frame.
+    Thread {
+        seq: u64,
+        messages: Vec<Message>,
+        has_more: bool,
     },
     Ack {
         client_id: String,

@@ -56,24 +56,28 @@ pub fn parse_page_query<K: AsRef<str>, V: AsRef<str>>(
 pub struct ConnectQuery {
     pub name: Name,
     pub since: Option<u64>,
+    /// With `since`: the last room `rev` the client saw, asking for the older messages
+    /// that changed after it.
+    pub rev: Option<u64>,
 }
 
-/// `?name=NAME&since=SEQ`.
+/// `?name=NAME&since=SEQ&rev=REV`.
 pub fn parse_connect_query<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
 ) -> Result<ConnectQuery, HttpError> {
-    let (mut name, mut since) = (None, None);
+    let (mut name, mut since, mut rev) = (None, None, None);
     for (k, v) in pairs {
         match k.as_ref() {
             "name" => name = Some(v),
             "since" => since = Some(parse_seq("since", v.as_ref())?),
+            "rev" => rev = Some(parse_seq("rev", v.as_ref())?),
             _ => {}
         }
     }
     let name = name
         .ok_or_else(|| HttpError::new(ErrorCode::InvalidName, "a name is required (?name=...)"))?;
     let name = Name::parse(name.as_ref()).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
-    Ok(ConnectQuery { name, since })
+    Ok(ConnectQuery { name, since, rev })
 }
 
 #[cfg(test)]

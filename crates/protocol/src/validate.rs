@@ -142,6 +142,40 @@ impl MessageText {
     }
 }
 
+/// A reaction: one emoji, as a short run of non-ASCII symbols (joiners, skin tones,
+/// variation selectors and keycaps included), never words or markup.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Emoji(String);
+
+/// The most code points one reaction takes (a family emoji joined with ZWJs is 7).
+pub const MAX_EMOJI_CHARS: usize = 10;
+
+impl Emoji {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let n = raw.chars().count();
+        if n == 0 || n > MAX_EMOJI_CHARS {
+            return Err("emoji must be one emoji (1-10 code points)");
+        }
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("emoji must not contain spaces or control characters");
+        }
+        if !raw.chars().any(|c| (c as u32) >= 0xA9 && !is_invisible(c)) {
+            return Err("emoji must be an emoji, not letters or punctuation");
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_alphabetic() && (c as u32) < 0x2000)
+        {
+            return Err("emoji must be an emoji, not letters or punctuation");
+        }
+        Ok(Emoji(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A sender's idempotency key: 1-64 code points.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientId(String);

@@ -10,12 +10,19 @@
 //! reports its message written there.
 //!
 //! ```text
-//!   send ─► validate ─► rate limit ─► assign seq ─► Log::append (dedupes client_id)
+//!   send ─► validate ─► rate limit ─► assign seq, rev ─► Log::append (dedupes client_id)
 //!                                                        │
 //!                          broadcast `message` (encoded once) ◄─┤
 //!   Room::pending() ◄── shell batches them into one D1 write ◄──┘
-//!   Room::durable(upto) ─► `ack` each sender
+//!   Room::durable(upto rev) ─► `ack` each sender
 //! ```
+//!
+//! Every change of the room's history takes the next `rev`, a second counter beside
+//! `seq`: a new message (seq and rev), and an edit, a delete, a reaction or a new reply
+//! (a new rev for a message that keeps its seq). Each logged row carries the rev of
+//! its last change, so D1 is kept in step by writing rows in rev order (a row written
+//! twice keeps the later), and a client that resumes with the last rev it saw gets
+//! exactly the older messages that changed since, as they are now.
 
 mod limits;
 pub mod memory;
@@ -24,9 +31,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use edgechat_protocol::{
-    check_frame_size, name_key, ClientFrame, ClientId, Decoded, ErrorCode, Message, MessageText,
-    Name, Page, Refusal, ServerFrame, Status, User, RESUME_MESSAGES, TYPING_TTL_MS,
-    WELCOME_MESSAGES,
+    check_frame_size, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode, Message,
+    MessageText, Name, Page, Reaction, Refusal, ServerFrame, Status, User, MAX_REACTIONS,
+    RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -79,22 +86,72 @@ pub enum Effect {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogError(pub String);
 
-/// The room's durable log of messages: an append-only sequence plus the watermark of
-/// what has reached the history database.
+/// Where a log stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Positions {
+    /// The last appended seq.
+    pub last_seq: u64,
+    /// The rev of the last change.
+    pub last_rev: u64,
+    /// Every change up to this rev is in the history database.
+    pub durable_rev: u64,
+}
+
+/// A logged message with its author's name key and the rev of its last change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub message: Message,
+    pub name_key: String,
+    pub rev: u64,
+}
+
+/// The room's durable log of messages: an append-only sequence of messages that
+/// change in place, each row marked with the rev of its last change, plus the
+/// watermark of what has reached the history database.
 pub trait Log {
-    /// `(last_seq, durable_seq)`: the last appended seq and the last one known durable.
-    fn positions(&self) -> Result<(u64, u64), LogError>;
+    fn positions(&self) -> Result<Positions, LogError>;
     /// Appends one message, its seq exactly one more than the last, unless its name
-    /// already used its `client_id`: then nothing is stored and the answer is the seq
-    /// of that earlier message. One write, no read, on the common path.
-    fn append(&mut self, message: &Message, name_key: &str) -> Result<Option<u64>, LogError>;
-    /// The seq a name already used this `client_id` for, if any.
-    fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError>;
-    /// Records that every message up to `seq` is durable.
-    fn set_durable(&mut self, seq: u64) -> Result<(), LogError>;
+    /// already used its `client_id`: then nothing is stored and the answer is the
+    /// `(seq, rev)` of that earlier message. One write, no read, on the common path.
+    fn append(
+        &mut self,
+        message: &Message,
+        name_key: &str,
+        rev: u64,
+    ) -> Result<Option<(u64, u64)>, LogError>;
+    /// The `(seq, rev)` of the message a name already sent with this `client_id`.
+    fn find_client_id(
+        &self,
+        name_key: &str,
+        client_id: &str,
+    ) -> Result<Option<(u64, u64)>, LogError>;
+    /// One message as it is now.
+    fn get(&self, seq: u64) -> Result<Option<Stored>, LogError>;
+    /// Stores a changed message (same seq) with the rev of this change.
+    fn update(&mut self, message: &Message, rev: u64) -> Result<(), LogError>;
+    /// Records that every change up to `rev` is durable.
+    fn set_durable(&mut self, rev: u64) -> Result<(), LogError>;
     /// A page of messages with seq at most `upto`, oldest first, and whether more
     /// exist in the page's direction.
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError>;
+    /// Replies to `parent` with seq above `after`, oldest first, and whether more follow.
+    fn replies(
+        &self,
+        parent: u64,
+        after: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), LogError>;
+    /// Messages with seq at most `upto` whose last change is after `after_rev`, in rev
+    /// order, and whether more follow.
+    fn changed(
+        &self,
+        upto: u64,
+        after_rev: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), LogError>;
+    /// Rows changed after `after_rev` with their revs, in rev order: what may not be in
+    /// the history database yet.
+    fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError>;
 }
 
 struct Conn {
@@ -111,12 +168,13 @@ pub struct Room<L: Log> {
     log: L,
     limits: Limits,
     last_seq: u64,
-    durable_seq: u64,
+    last_rev: u64,
+    durable_rev: u64,
     conns: BTreeMap<ConnId, Conn>,
-    /// Logged messages not yet durable, in seq order.
-    pending: VecDeque<Message>,
-    /// Acks owed once a seq is durable: (connection, client_id).
-    waiters: BTreeMap<u64, Vec<(ConnId, String)>>,
+    /// Logged changes not yet durable, as (rev, the message after it), in rev order.
+    pending: VecDeque<(u64, Message)>,
+    /// Acks owed once a rev is durable: (connection, client_id, seq).
+    waiters: BTreeMap<u64, Vec<(ConnId, String, u64)>>,
     /// The typing names last announced (keys), to send frames only on change.
     typing_announced: Vec<Rc<str>>,
     /// When a failed write to the history database should be tried again.
@@ -129,27 +187,24 @@ pub const MAX_BATCH: usize = 100;
 impl<L: Log> Room<L> {
     /// Opens a room over its log, picking up any messages a crash left undelivered.
     pub fn open(id: impl Into<String>, log: L, limits: Limits) -> Result<Self, LogError> {
-        let (last_seq, durable_seq) = log.positions()?;
+        let at = log.positions()?;
         let mut pending = VecDeque::new();
-        let mut after = durable_seq;
-        while after < last_seq {
-            let (batch, _) = log.page(
-                Page::After {
-                    after,
-                    limit: edgechat_protocol::MAX_PAGE,
-                },
-                last_seq,
-            )?;
-            let Some(last) = batch.last() else { break };
-            after = last.seq;
+        let mut after = at.durable_rev;
+        while after < at.last_rev {
+            let batch = log.unwritten(after, edgechat_protocol::MAX_PAGE)?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            after = last;
             pending.extend(batch);
         }
         Ok(Room {
             id: id.into(),
             log,
             limits,
-            last_seq,
-            durable_seq,
+            last_seq: at.last_seq,
+            last_rev: at.last_rev,
+            durable_rev: at.durable_rev,
             conns: BTreeMap::new(),
             pending,
             waiters: BTreeMap::new(),
@@ -166,8 +221,12 @@ impl<L: Log> Room<L> {
         self.last_seq
     }
 
-    pub fn durable_seq(&self) -> u64 {
-        self.durable_seq
+    pub fn last_rev(&self) -> u64 {
+        self.last_rev
+    }
+
+    pub fn durable_rev(&self) -> u64 {
+        self.durable_rev
     }
 
     pub fn log(&self) -> &L {
@@ -189,6 +248,19 @@ impl<L: Log> Room<L> {
 
     /// A new connection. `since` asks for the messages after that seq.
     pub fn join(&mut self, id: ConnId, name: &Name, since: Option<u64>, now: u64) -> Vec<Effect> {
+        self.resume(id, name, since, None, now)
+    }
+
+    /// A new connection that may be resuming: `since` asks for the messages after that
+    /// seq, and `rev` (with `since`) for the older ones that changed after that rev.
+    pub fn resume(
+        &mut self,
+        id: ConnId,
+        name: &Name,
+        since: Option<u64>,
+        rev: Option<u64>,
+        now: u64,
+    ) -> Vec<Effect> {
         let mut out = Vec::new();
         let existing = self.user_of_key(name.key());
         let first = existing.is_none();
@@ -224,16 +296,26 @@ impl<L: Log> Room<L> {
                 limit: WELCOME_MESSAGES,
             },
         };
-        let welcome = match self.log.page(page, self.last_seq) {
-            Ok((messages, has_more)) => ServerFrame::Welcome {
+        let updates = match (since, rev) {
+            (Some(since), Some(rev)) if rev < self.last_rev => {
+                self.log
+                    .changed(since.min(self.last_seq), rev, RESUME_MESSAGES)
+            }
+            _ => Ok((Vec::new(), false)),
+        };
+        let welcome = match (self.log.page(page, self.last_seq), updates) {
+            (Ok((messages, has_more)), Ok((updates, updates_truncated))) => ServerFrame::Welcome {
                 room: self.id.clone(),
                 you: you.clone(),
                 users: self.users(),
                 messages,
                 last_seq: self.last_seq,
                 has_more,
+                rev: self.last_rev,
+                updates,
+                updates_truncated,
             },
-            Err(e) => internal(&mut out, &e, None),
+            (Err(e), _) | (_, Err(e)) => internal(&mut out, &e, None),
         };
         send(&mut out, Target::One(id.clone()), &welcome);
         if first {
@@ -330,6 +412,21 @@ impl<L: Log> Room<L> {
                 send(&mut out, Target::One(id.to_owned()), &frame);
                 out
             }
+            Ok(ClientFrame::Edit {
+                seq,
+                text,
+                client_id,
+            }) => self.on_edit(id, seq, text, client_id, now),
+            Ok(ClientFrame::Delete { seq, client_id }) => self.on_delete(id, seq, client_id),
+            Ok(ClientFrame::React {
+                seq,
+                emoji,
+                on,
+                client_id,
+            }) => self.on_react(id, seq, emoji, on, client_id),
+            Ok(ClientFrame::Thread { seq, after, limit }) => {
+                self.on_thread(id, seq, after.unwrap_or(0), limit)
+            }
         }
     }
 
@@ -350,7 +447,7 @@ impl<L: Log> Room<L> {
             // A resend of a stored message is acked whatever it says; anything else
             // must answer a message that exists.
             return match self.log.find_client_id(&key, client_id.as_str()) {
-                Ok(Some(seq)) => self.already_stored(id, client_id.into_string(), seq),
+                Ok(Some((seq, rev))) => self.already_stored(id, client_id.into_string(), seq, rev),
                 Ok(None) => refuse(
                     id,
                     &Refusal {
@@ -374,24 +471,27 @@ impl<L: Log> Room<L> {
             ts: now,
             client_id: Some(client_id.into_string()),
             reply_to,
+            ..Message::default()
         };
         let cid = message.client_id.clone().unwrap_or_default();
-        match self.log.append(&message, &key) {
+        let rev = self.last_rev + 1;
+        match self.log.append(&message, &key, rev) {
             Err(e) => {
                 let frame = internal(&mut out, &e, Some(cid));
                 send(&mut out, Target::One(id.to_owned()), &frame);
                 return out;
             }
-            Ok(Some(seq)) => return self.already_stored(id, cid, seq),
+            Ok(Some((seq, rev))) => return self.already_stored(id, cid, seq, rev),
             Ok(None) => {}
         }
         // In the room's durable log now: everyone may see it (the runtime holds these
         // frames until that write is confirmed). The ack waits for the history database.
         self.last_seq = message.seq;
+        self.last_rev = rev;
         self.waiters
-            .entry(message.seq)
+            .entry(rev)
             .or_default()
-            .push((id.to_owned(), cid));
+            .push((id.to_owned(), cid, message.seq));
         send(
             &mut out,
             Target::All,
@@ -399,7 +499,14 @@ impl<L: Log> Room<L> {
                 message: message.clone(),
             },
         );
-        self.pending.push_back(message);
+        self.pending.push_back((rev, message));
+        if let Some(parent) = reply_to {
+            // The parent counts its replies; everyone sees the new count.
+            out.extend(self.modify(None, parent, None, |m, _| {
+                m.reply_count += 1;
+                Ok(true)
+            }));
+        }
         // Sending ends the sender's typing.
         let mut was_typing = false;
         for conn in self.conns.values_mut().filter(|c| c.key == key) {
@@ -412,10 +519,10 @@ impl<L: Log> Room<L> {
     }
 
     /// A `send` whose client_id this name already used: no new message; an ack with
-    /// the original seq, now if it is in the history database, else once it lands.
-    fn already_stored(&mut self, id: &str, client_id: String, seq: u64) -> Vec<Effect> {
+    /// the original seq, now if its row is in the history database, else once it lands.
+    fn already_stored(&mut self, id: &str, client_id: String, seq: u64, rev: u64) -> Vec<Effect> {
         let mut out = Vec::new();
-        if seq <= self.durable_seq {
+        if rev <= self.durable_rev {
             send(
                 &mut out,
                 Target::One(id.to_owned()),
@@ -423,9 +530,193 @@ impl<L: Log> Room<L> {
             );
         } else {
             self.waiters
-                .entry(seq)
+                .entry(rev)
                 .or_default()
-                .push((id.to_owned(), client_id));
+                .push((id.to_owned(), client_id, seq));
+        }
+        out
+    }
+
+    fn on_edit(
+        &mut self,
+        id: &str,
+        seq: u64,
+        text: MessageText,
+        client_id: Option<ClientId>,
+        now: u64,
+    ) -> Vec<Effect> {
+        let Some(me) = self.conns.get(id).map(|c| c.key.clone()) else {
+            return Vec::new();
+        };
+        let text = text.into_string();
+        self.modify(Some(id), seq, client_id, |m, author| {
+            own(m, author, &me, "edit")?;
+            if m.text == text {
+                return Ok(false);
+            }
+            m.text = text;
+            m.edited_ts = Some(now);
+            Ok(true)
+        })
+    }
+
+    fn on_delete(&mut self, id: &str, seq: u64, client_id: Option<ClientId>) -> Vec<Effect> {
+        let Some(me) = self.conns.get(id).map(|c| c.key.clone()) else {
+            return Vec::new();
+        };
+        self.modify(Some(id), seq, client_id, |m, author| {
+            if m.deleted {
+                // Deleting twice is deleting once.
+                return Ok(false);
+            }
+            own(m, author, &me, "delete")?;
+            m.deleted = true;
+            m.text.clear();
+            m.reactions.clear();
+            Ok(true)
+        })
+    }
+
+    fn on_react(
+        &mut self,
+        id: &str,
+        seq: u64,
+        emoji: Emoji,
+        on: bool,
+        client_id: Option<ClientId>,
+    ) -> Vec<Effect> {
+        let Some((me, my_name)) = self.conns.get(id).map(|c| (c.key.clone(), c.name.clone()))
+        else {
+            return Vec::new();
+        };
+        self.modify(Some(id), seq, client_id, |m, _| {
+            if m.deleted {
+                return Err(was_deleted(m.seq));
+            }
+            let mine = |n: &String| name_key(n) == *me;
+            let at = m.reactions.iter().position(|r| r.emoji == emoji.as_str());
+            match (on, at) {
+                (true, Some(i)) => {
+                    let names = &mut m.reactions[i].names;
+                    if names.iter().any(mine) {
+                        return Ok(false);
+                    }
+                    names.push(my_name.to_string());
+                }
+                (true, None) => {
+                    if m.reactions.len() >= MAX_REACTIONS {
+                        return Err(Refusal::new(
+                            ErrorCode::BadFrame,
+                            format!(
+                                "a message carries at most {MAX_REACTIONS} different reactions"
+                            ),
+                        ));
+                    }
+                    m.reactions.push(Reaction {
+                        emoji: emoji.as_str().to_owned(),
+                        names: vec![my_name.to_string()],
+                    });
+                }
+                (false, Some(i)) => {
+                    let before = m.reactions[i].names.len();
+                    m.reactions[i].names.retain(|n| !mine(n));
+                    if m.reactions[i].names.len() == before {
+                        return Ok(false);
+                    }
+                    if m.reactions[i].names.is_empty() {
+                        m.reactions.remove(i);
+                    }
+                }
+                (false, None) => return Ok(false),
+            }
+            Ok(true)
+        })
+    }
+
+    fn on_thread(&mut self, id: &str, seq: u64, after: u64, limit: u32) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let frame = if seq == 0 || seq > self.last_seq {
+            no_such_message(seq, None).to_frame()
+        } else {
+            match self.log.replies(seq, after, limit) {
+                Ok((messages, has_more)) => ServerFrame::Thread {
+                    seq,
+                    messages,
+                    has_more,
+                },
+                Err(e) => internal(&mut out, &e, None),
+            }
+        };
+        send(&mut out, Target::One(id.to_owned()), &frame);
+        out
+    }
+
+    /// Changes one logged message in place. `change` sees the message and its author's
+    /// name key and says whether it changed anything: a change takes the next rev, is
+    /// logged and goes to everyone as an `update`; no change sends the message as it is
+    /// to the asking connection only (a repeated edit, delete or reaction confirms
+    /// without doing anything twice). A refusal goes to the asking connection.
+    fn modify(
+        &mut self,
+        id: Option<&str>,
+        seq: u64,
+        client_id: Option<ClientId>,
+        change: impl FnOnce(&mut Message, &str) -> Result<bool, Refusal>,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let client_id = client_id.map(ClientId::into_string);
+        let reply_to = |out: &mut Vec<Effect>, frame: &ServerFrame| {
+            if let Some(id) = id {
+                send(out, Target::One(id.to_owned()), frame);
+            }
+        };
+        let found = if seq == 0 || seq > self.last_seq {
+            Ok(None)
+        } else {
+            self.log.get(seq)
+        };
+        let mut stored = match found {
+            Ok(Some(stored)) => stored,
+            Ok(None) => {
+                reply_to(&mut out, &no_such_message(seq, client_id).to_frame());
+                return out;
+            }
+            Err(e) => {
+                let frame = internal(&mut out, &e, client_id);
+                reply_to(&mut out, &frame);
+                return out;
+            }
+        };
+        match change(&mut stored.message, &stored.name_key) {
+            Err(mut refusal) => {
+                refusal.client_id = client_id;
+                reply_to(&mut out, &refusal.to_frame());
+            }
+            Ok(false) => reply_to(
+                &mut out,
+                &ServerFrame::Update {
+                    message: stored.message,
+                    rev: self.last_rev,
+                },
+            ),
+            Ok(true) => {
+                let rev = self.last_rev + 1;
+                if let Err(e) = self.log.update(&stored.message, rev) {
+                    let frame = internal(&mut out, &e, client_id);
+                    reply_to(&mut out, &frame);
+                    return out;
+                }
+                self.last_rev = rev;
+                send(
+                    &mut out,
+                    Target::All,
+                    &ServerFrame::Update {
+                        message: stored.message.clone(),
+                        rev,
+                    },
+                );
+                self.pending.push_back((rev, stored.message));
+            }
         }
         out
     }
@@ -493,9 +784,9 @@ impl<L: Log> Room<L> {
         }
     }
 
-    /// The logged messages that still need to reach the history database, oldest
-    /// first, at most [`MAX_BATCH`].
-    pub fn pending(&self) -> Vec<Message> {
+    /// The logged changes that still need to reach the history database, as (rev, the
+    /// message after that change), in rev order, at most [`MAX_BATCH`].
+    pub fn pending(&self) -> Vec<(u64, Message)> {
         self.pending.iter().take(MAX_BATCH).cloned().collect()
     }
 
@@ -509,10 +800,11 @@ impl<L: Log> Room<L> {
         !self.pending.is_empty()
     }
 
-    /// Every message up to `upto` is now in the history database: ack their senders.
+    /// Every change up to rev `upto` is now in the history database: ack the senders
+    /// of the messages among them.
     pub fn durable(&mut self, upto: u64) -> Vec<Effect> {
         let mut out = Vec::new();
-        if upto <= self.durable_seq {
+        if upto <= self.durable_rev {
             return out;
         }
         if let Err(e) = self.log.set_durable(upto) {
@@ -527,21 +819,20 @@ impl<L: Log> Room<L> {
             });
             return out;
         }
-        self.durable_seq = upto;
+        self.durable_rev = upto;
         self.retry_at = None;
-        while self.pending.front().is_some_and(|m| m.seq <= upto) {
-            let Some(message) = self.pending.pop_front() else {
-                break;
-            };
-            let seq = message.seq;
-            for (conn, client_id) in self.waiters.remove(&seq).unwrap_or_default() {
-                if self.conns.contains_key(&conn) {
-                    send(
-                        &mut out,
-                        Target::One(conn),
-                        &ServerFrame::Ack { client_id, seq },
-                    );
-                }
+        while self.pending.front().is_some_and(|(rev, _)| *rev <= upto) {
+            self.pending.pop_front();
+        }
+        let later = self.waiters.split_off(&(upto + 1));
+        let done = std::mem::replace(&mut self.waiters, later);
+        for (conn, client_id, seq) in done.into_values().flatten() {
+            if self.conns.contains_key(&conn) {
+                send(
+                    &mut out,
+                    Target::One(conn),
+                    &ServerFrame::Ack { client_id, seq },
+                );
             }
         }
         out
@@ -553,7 +844,7 @@ impl<L: Log> Room<L> {
         let mut out = Vec::new();
         self.retry_at = Some(now + retry_in_ms);
         let waiters = std::mem::take(&mut self.waiters);
-        for (conn, client_id) in waiters.into_values().flatten() {
+        for (conn, client_id, _) in waiters.into_values().flatten() {
             let frame = ServerFrame::Error {
                 code: ErrorCode::Internal,
                 message: "the message is not in the history database yet; resend it with the same client_id for its ack"
@@ -646,6 +937,32 @@ fn send(out: &mut Vec<Effect>, to: Target, frame: &ServerFrame) {
         to,
         frame: frame.encode().into(),
     });
+}
+
+/// Only a message's author may change it.
+fn own(m: &Message, author: &str, me: &str, what: &str) -> Result<(), Refusal> {
+    if author != me {
+        return Err(Refusal::new(
+            ErrorCode::Forbidden,
+            format!("you can only {what} your own messages"),
+        ));
+    }
+    if m.deleted {
+        return Err(was_deleted(m.seq));
+    }
+    Ok(())
+}
+
+fn was_deleted(seq: u64) -> Refusal {
+    Refusal::new(ErrorCode::NotFound, format!("message {seq} was deleted"))
+}
+
+fn no_such_message(seq: u64, client_id: Option<String>) -> Refusal {
+    Refusal {
+        code: ErrorCode::NotFound,
+        message: format!("message {seq} does not exist in this room"),
+        client_id,
+    }
 }
 
 fn refuse(id: &str, refusal: &Refusal) -> Vec<Effect> {

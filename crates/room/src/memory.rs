@@ -4,68 +4,158 @@ use std::collections::HashMap;
 
 use edgechat_protocol::{Message, Page};
 
-use crate::{Log, LogError};
+use crate::{Log, LogError, Positions, Stored};
 
 #[derive(Default, Debug, Clone)]
 pub struct MemoryLog {
-    pub messages: Vec<Message>,
+    /// Every message in seq order, with its author's name key and its last rev.
+    pub rows: Vec<Stored>,
     pub client_ids: HashMap<(String, String), u64>,
-    pub durable_seq: u64,
+    pub durable_rev: u64,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
 }
 
-impl Log for MemoryLog {
-    fn positions(&self) -> Result<(u64, u64), LogError> {
-        Ok((self.messages.last().map_or(0, |m| m.seq), self.durable_seq))
-    }
-
-    fn append(&mut self, message: &Message, name_key: &str) -> Result<Option<u64>, LogError> {
+impl MemoryLog {
+    fn check(&self) -> Result<(), LogError> {
         if self.fail_writes {
             return Err(LogError("write refused".into()));
         }
+        Ok(())
+    }
+
+    fn row(&self, seq: u64) -> Option<&Stored> {
+        let i = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.rows.get(i)
+    }
+}
+
+impl Log for MemoryLog {
+    fn positions(&self) -> Result<Positions, LogError> {
+        Ok(Positions {
+            last_seq: self.rows.last().map_or(0, |r| r.message.seq),
+            last_rev: self.rows.iter().map(|r| r.rev).max().unwrap_or(0),
+            durable_rev: self.durable_rev,
+        })
+    }
+
+    fn append(
+        &mut self,
+        message: &Message,
+        name_key: &str,
+        rev: u64,
+    ) -> Result<Option<(u64, u64)>, LogError> {
+        self.check()?;
         if let Some(cid) = &message.client_id {
             let key = (name_key.to_owned(), cid.clone());
             if let Some(&seq) = self.client_ids.get(&key) {
-                return Ok(Some(seq));
+                return Ok(Some((seq, self.row(seq).map_or(0, |r| r.rev))));
             }
             self.client_ids.insert(key, message.seq);
         }
-        self.messages.push(message.clone());
+        self.rows.push(Stored {
+            message: message.clone(),
+            name_key: name_key.to_owned(),
+            rev,
+        });
         Ok(None)
     }
 
-    fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError> {
+    fn find_client_id(
+        &self,
+        name_key: &str,
+        client_id: &str,
+    ) -> Result<Option<(u64, u64)>, LogError> {
         Ok(self
             .client_ids
             .get(&(name_key.to_owned(), client_id.to_owned()))
-            .copied())
+            .map(|&seq| (seq, self.row(seq).map_or(0, |r| r.rev))))
     }
 
-    fn set_durable(&mut self, seq: u64) -> Result<(), LogError> {
-        if self.fail_writes {
-            return Err(LogError("write refused".into()));
+    fn get(&self, seq: u64) -> Result<Option<Stored>, LogError> {
+        Ok(self.row(seq).cloned())
+    }
+
+    fn update(&mut self, message: &Message, rev: u64) -> Result<(), LogError> {
+        self.check()?;
+        let i = usize::try_from(message.seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        match self.rows.get_mut(i) {
+            Some(row) => {
+                row.message = message.clone();
+                row.rev = rev;
+                Ok(())
+            }
+            None => Err(LogError(format!("no message {}", message.seq))),
         }
-        self.durable_seq = seq;
+    }
+
+    fn set_durable(&mut self, rev: u64) -> Result<(), LogError> {
+        self.check()?;
+        self.durable_rev = rev;
         Ok(())
     }
 
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
-        let visible = self.messages.iter().filter(|m| m.seq <= upto);
+        let visible = self
+            .rows
+            .iter()
+            .map(|r| &r.message)
+            .filter(|m| m.seq <= upto);
         let limit = page.limit() as usize;
         Ok(match page {
             Page::Newest { .. } => newest(visible.collect(), limit),
             Page::Before { before, .. } => {
                 newest(visible.filter(|m| m.seq < before).collect(), limit)
             }
-            Page::After { after, .. } => {
-                let mut v: Vec<Message> = visible.filter(|m| m.seq > after).cloned().collect();
-                let more = v.len() > limit;
-                v.truncate(limit);
-                (v, more)
-            }
+            Page::After { after, .. } => first(visible.filter(|m| m.seq > after), limit),
         })
     }
+
+    fn replies(
+        &self,
+        parent: u64,
+        after: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), LogError> {
+        let replies = self
+            .rows
+            .iter()
+            .map(|r| &r.message)
+            .filter(|m| m.reply_to == Some(parent) && m.seq > after);
+        Ok(first(replies, limit as usize))
+    }
+
+    fn changed(
+        &self,
+        upto: u64,
+        after_rev: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), LogError> {
+        let mut rows: Vec<&Stored> = self
+            .rows
+            .iter()
+            .filter(|r| r.message.seq <= upto && r.rev > after_rev)
+            .collect();
+        rows.sort_by_key(|r| r.rev);
+        Ok(first(rows.into_iter().map(|r| &r.message), limit as usize))
+    }
+
+    fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
+        let mut rows: Vec<&Stored> = self.rows.iter().filter(|r| r.rev > after_rev).collect();
+        rows.sort_by_key(|r| r.rev);
+        Ok(rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|r| (r.rev, r.message.clone()))
+            .collect())
+    }
+}
+
+fn first<'a>(items: impl Iterator<Item = &'a Message>, limit: usize) -> (Vec<Message>, bool) {
+    let mut v: Vec<Message> = items.take(limit + 1).cloned().collect();
+    let more = v.len() > limit;
+    v.truncate(limit);
+    (v, more)
 }
 
 fn newest(v: Vec<&Message>, limit: usize) -> (Vec<Message>, bool) {

@@ -57,7 +57,7 @@ fn send_durable(
     now: u64,
 ) -> Vec<Effect> {
     let mut e = r.on_text(conn, &send_frame(text, cid), now);
-    let upto = r.last_seq();
+    let upto = r.last_rev();
     e.extend(r.durable(upto));
     e
 }
@@ -117,11 +117,11 @@ fn resume_caps_at_500_and_says_more_follow() {
             text: "t".into(),
             ts: seq,
             client_id: Some(format!("c{seq}")),
-            reply_to: None,
+            ..Message::default()
         };
-        log.append(&m, "a").unwrap();
+        log.append(&m, "a", seq).unwrap();
     }
-    log.durable_seq = 600;
+    log.durable_rev = 600;
     let mut r = Room::open("lobby", log, Limits::default()).unwrap();
     let f = frames_for(&r.join("b".into(), &name("b"), Some(0), 0), "b");
     let msgs = f[0]["messages"].as_array().unwrap();
@@ -164,7 +164,7 @@ fn a_message_is_broadcast_once_logged_and_acked_once_in_the_history_database() {
     assert!(r.has_pending());
     let pending = r.pending();
     assert_eq!(pending.len(), 1);
-    assert_eq!((pending[0].seq, pending[0].text.as_str()), (1, "hello"));
+    assert_eq!((pending[0].1.seq, pending[0].1.text.as_str()), (1, "hello"));
     let e = r.durable(1);
     assert_eq!(
         frames_for(&e, "a"),
@@ -189,7 +189,7 @@ fn seqs_are_gapless_across_batches() {
     }
     assert_eq!(seen, [1, 2, 3, 4, 5]);
     assert_eq!(
-        r.pending().iter().map(|m| m.seq).collect::<Vec<_>>(),
+        r.pending().iter().map(|(_, m)| m.seq).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5]
     );
     let acks: Vec<u64> = frames_for(&r.durable(3), "a")
@@ -199,7 +199,7 @@ fn seqs_are_gapless_across_batches() {
     assert_eq!(acks, [1, 2, 3]);
     assert_eq!(r.pending().len(), 2);
     r.durable(5);
-    assert_eq!(r.durable_seq(), 5);
+    assert_eq!(r.durable_rev(), 5);
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn reply_to_must_name_a_message() {
     send_durable(&mut r, "a", "parent", "p", 0);
     let ok = json!({"type":"send","text":"child","client_id":"k","reply_to":1}).to_string();
     r.on_text("a", &ok, 0);
-    assert_eq!(r.pending()[0].reply_to, Some(1));
+    assert_eq!(r.pending()[0].1.reply_to, Some(1));
     for bad in [0, 3, 99] {
         let f = json!({"type":"send","text":"x","client_id":format!("r{bad}"),"reply_to":bad});
         let out = frames_for(&r.on_text("a", &f.to_string(), 0), "a");
@@ -461,7 +461,10 @@ fn messages_logged_before_a_crash_are_delivered_after_it() {
     r.on_text("a", &send_frame("two", "c2"), 0);
     let log = r.log().clone(); // crash: seq 2 logged, never written to D1
     let mut r = Room::open("lobby", log, Limits::default()).unwrap();
-    assert_eq!(r.pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [2]);
+    assert_eq!(
+        r.pending().iter().map(|(_, m)| m.seq).collect::<Vec<_>>(),
+        [2]
+    );
     // Whoever (re)connects sees it, then the write to the history database completes.
     let f = frames_for(&r.join("b".into(), &name("b"), None, 0), "b");
     assert_eq!(seqs_of(&f[0]["messages"]), [1, 2]);
@@ -518,4 +521,262 @@ fn a_log_failure_is_an_internal_error_and_loses_nothing() {
         !f[0]["message"].as_str().unwrap().contains("refused"),
         "details stay server-side"
     );
+}
+
+fn frame(v: Value) -> String {
+    v.to_string()
+}
+
+/// A room where Ann (conn "a") wrote seq 1 and Bo (conn "b") listens; both durable.
+fn ann_and_bo() -> Room<MemoryLog> {
+    let mut r = room();
+    r.join("a".into(), &name("Ann"), None, 0);
+    r.join("b".into(), &name("Bo"), None, 0);
+    send_durable(&mut r, "a", "hello", "c1", 10);
+    r
+}
+
+#[test]
+fn an_edit_changes_the_message_in_place_for_everyone() {
+    let mut r = ann_and_bo();
+    let e = r.on_text(
+        "a",
+        &frame(json!({"type":"edit","seq":1,"text":" hello there ","client_id":"e1"})),
+        20,
+    );
+    let f = frames_for(&e, "b");
+    assert_eq!(types(&f), ["update"]);
+    assert_eq!(f[0]["rev"], 2);
+    assert_eq!(f[0]["message"]["seq"], 1);
+    assert_eq!(f[0]["message"]["text"], "hello there");
+    assert_eq!(f[0]["message"]["edited_ts"], 20);
+    assert_eq!(frames_for(&e, "a"), f);
+    // The seq stays: the next message is 2, and history shows the edited text.
+    assert_eq!(r.last_seq(), 1);
+    assert_eq!(r.last_rev(), 2);
+    let h = frames_for(&r.on_text("b", r#"{"type":"history"}"#, 30), "b");
+    assert_eq!(h[0]["messages"][0]["text"], "hello there");
+    // The change waits for the history database like a message does.
+    assert_eq!(r.pending().len(), 1);
+    assert_eq!(r.pending()[0].0, 2);
+    r.durable(2);
+    assert!(!r.has_pending());
+    // The same edit again changes nothing and answers only its sender.
+    let e = r.on_text(
+        "a",
+        &frame(json!({"type":"edit","seq":1,"text":"hello there"})),
+        40,
+    );
+    assert!(frames_for(&e, "b").is_empty());
+    assert_eq!(frames_for(&e, "a")[0]["message"]["edited_ts"], 20);
+    assert_eq!(r.last_rev(), 2);
+}
+
+#[test]
+fn only_the_author_edits_or_deletes_and_only_messages_that_exist() {
+    let mut r = ann_and_bo();
+    for f in [
+        json!({"type":"edit","seq":1,"text":"mine now","client_id":"x"}),
+        json!({"type":"delete","seq":1,"client_id":"x"}),
+    ] {
+        let e = r.on_text("b", &frame(f), 20);
+        let got = frames_for(&e, "b");
+        assert_eq!(got[0]["code"], "forbidden");
+        assert_eq!(got[0]["client_id"], "x");
+        assert!(frames_for(&e, "a").is_empty());
+    }
+    for seq in [0, 2, 99] {
+        let e = r.on_text("a", &frame(json!({"type":"edit","seq":seq,"text":"t"})), 20);
+        assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    }
+    let e = r.on_text("a", &frame(json!({"type":"edit","seq":1,"text":"  "})), 20);
+    assert_eq!(frames_for(&e, "a")[0]["code"], "invalid_text");
+    assert_eq!(r.last_rev(), 1);
+    assert!(!r.has_pending());
+    // The same name in another tab is the author.
+    r.join("a2".into(), &name("ANN"), None, 0);
+    let e = r.on_text(
+        "a2",
+        &frame(json!({"type":"edit","seq":1,"text":"from tab 2"})),
+        30,
+    );
+    assert_eq!(frames_for(&e, "b")[0]["message"]["text"], "from tab 2");
+}
+
+#[test]
+fn a_delete_leaves_a_tombstone_and_keeps_seqs_gapless() {
+    let mut r = ann_and_bo();
+    r.on_text(
+        "b",
+        &frame(json!({"type":"react","seq":1,"emoji":"👍"})),
+        15,
+    );
+    let e = r.on_text("a", &frame(json!({"type":"delete","seq":1})), 20);
+    let f = frames_for(&e, "b");
+    assert_eq!(
+        f[0]["message"],
+        json!({"seq":1,"room":"lobby","name":"Ann","text":"","ts":10,"client_id":"c1",
+               "reply_to":null,"deleted":true})
+    );
+    // Deleting again confirms without a change; editing or reacting to it is refused.
+    let e = r.on_text("a", &frame(json!({"type":"delete","seq":1})), 21);
+    assert_eq!(types(&frames_for(&e, "a")), ["update"]);
+    assert!(frames_for(&e, "b").is_empty());
+    let e = r.on_text(
+        "a",
+        &frame(json!({"type":"edit","seq":1,"text":"back"})),
+        22,
+    );
+    assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    let e = r.on_text(
+        "b",
+        &frame(json!({"type":"react","seq":1,"emoji":"🎉"})),
+        22,
+    );
+    assert_eq!(frames_for(&e, "b")[0]["code"], "not_found");
+    let e = send_durable(&mut r, "b", "next", "d1", 30);
+    assert_eq!(frames_for(&e, "a")[0]["message"]["seq"], 2);
+}
+
+#[test]
+fn reactions_toggle_per_name_and_list_who_reacted() {
+    let mut r = ann_and_bo();
+    let react =
+        |emoji: &str, on: bool| frame(json!({"type":"react","seq":1,"emoji":emoji,"on":on}));
+    r.on_text("a", &react("👍", true), 11);
+    let e = r.on_text("b", &react("👍", true), 12);
+    assert_eq!(
+        frames_for(&e, "a")[0]["message"]["reactions"],
+        json!([{"emoji":"👍","names":["Ann","Bo"]}])
+    );
+    // Twice is once.
+    let e = r.on_text("b", &react("👍", true), 13);
+    assert!(frames_for(&e, "a").is_empty());
+    let e = r.on_text("b", &react("🎉", true), 14);
+    assert_eq!(
+        frames_for(&e, "a")[0]["message"]["reactions"],
+        json!([{"emoji":"👍","names":["Ann","Bo"]},{"emoji":"🎉","names":["Bo"]}])
+    );
+    r.on_text("a", &react("👍", false), 15);
+    let e = r.on_text("b", &react("👍", false), 16);
+    assert_eq!(
+        frames_for(&e, "a")[0]["message"]["reactions"],
+        json!([{"emoji":"🎉","names":["Bo"]}])
+    );
+    // Removing what is not there changes nothing.
+    let e = r.on_text("a", &react("🎉", false), 17);
+    assert!(frames_for(&e, "b").is_empty());
+    for bad in ["", "ok", "a b", "👍👍👍👍👍👍👍👍👍👍👍"] {
+        let e = r.on_text("a", &react(bad, true), 18);
+        assert_eq!(frames_for(&e, "a")[0]["code"], "bad_frame", "{bad:?}");
+    }
+    // At most 20 different emoji on one message.
+    let emoji: Vec<String> = (0..21)
+        .map(|i| char::from_u32(0x1F600 + i).unwrap().to_string())
+        .collect();
+    let mut codes = Vec::new();
+    for e in &emoji {
+        let got = frames_for(&r.on_text("a", &react(e, true), 19), "a");
+        codes.push(got[0]["type"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(codes.iter().filter(|c| *c == "update").count(), 19);
+    assert_eq!(codes.last().unwrap(), "error");
+}
+
+#[test]
+fn replies_count_on_their_parent_and_form_its_thread() {
+    let mut r = ann_and_bo();
+    send_durable(&mut r, "a", "other", "c2", 11);
+    let reply = |text: &str, cid: &str| {
+        frame(json!({"type":"send","text":text,"client_id":cid,"reply_to":1}))
+    };
+    let e = r.on_text("b", &reply("re 1", "r1"), 12);
+    let f = frames_for(&e, "a");
+    assert_eq!(types(&f), ["message", "update"]);
+    assert_eq!(f[1]["message"]["seq"], 1);
+    assert_eq!(f[1]["message"]["reply_count"], 1);
+    r.on_text("a", &reply("re 2", "r2"), 13);
+    // A resend of a reply is not another reply.
+    let e = r.on_text("b", &reply("re 1", "r1"), 14);
+    assert!(frames_for(&e, "a").is_empty());
+    let t = frames_for(
+        &r.on_text("b", &frame(json!({"type":"thread","seq":1})), 15),
+        "b",
+    );
+    assert_eq!(t[0]["type"], "thread");
+    assert_eq!(t[0]["seq"], 1);
+    assert_eq!(seqs_of(&t[0]["messages"]), [3, 4]);
+    assert_eq!(t[0]["has_more"], false);
+    let t = frames_for(
+        &r.on_text(
+            "b",
+            &frame(json!({"type":"thread","seq":1,"after":3,"limit":1})),
+            15,
+        ),
+        "b",
+    );
+    assert_eq!(seqs_of(&t[0]["messages"]), [4]);
+    let t = frames_for(
+        &r.on_text("b", &frame(json!({"type":"thread","seq":2})), 15),
+        "b",
+    );
+    assert_eq!(seqs_of(&t[0]["messages"]), Vec::<u64>::new());
+    let t = frames_for(
+        &r.on_text("b", &frame(json!({"type":"thread","seq":9})), 15),
+        "b",
+    );
+    assert_eq!(t[0]["code"], "not_found");
+    let h = frames_for(&r.on_text("b", r#"{"type":"history"}"#, 16), "b");
+    assert_eq!(h[0]["messages"][0]["reply_count"], 2);
+    assert_eq!(h[0]["messages"][1].get("reply_count"), None);
+}
+
+#[test]
+fn a_resume_with_rev_brings_older_messages_that_changed() {
+    let mut r = ann_and_bo();
+    send_durable(&mut r, "a", "two", "c2", 11);
+    send_durable(&mut r, "a", "three", "c3", 12);
+    // Bo was away after seeing seq 3 at rev 3.
+    r.leave("b", 13);
+    r.on_text("a", &frame(json!({"type":"edit","seq":2,"text":"TWO"})), 14);
+    r.on_text("a", &frame(json!({"type":"delete","seq":1})), 15);
+    send_durable(&mut r, "a", "four", "c4", 16);
+    let f = frames_for(
+        &r.resume("b".into(), &name("Bo"), Some(3), Some(3), 17),
+        "b",
+    );
+    assert_eq!(f[0]["rev"], 6);
+    assert_eq!(seqs_of(&f[0]["messages"]), [4]);
+    // In the order they changed, each as it is now.
+    assert_eq!(seqs_of(&f[0]["updates"]), [2, 1]);
+    assert_eq!(f[0]["updates"][0]["text"], "TWO");
+    assert_eq!(f[0]["updates"][1]["deleted"], true);
+    assert_eq!(f[0].get("updates_truncated"), None);
+    // Nothing changed since: no updates; v1 resumes (no rev) never get any.
+    r.leave("b", 18);
+    let f = frames_for(
+        &r.resume("b".into(), &name("Bo"), Some(4), Some(6), 19),
+        "b",
+    );
+    assert_eq!(f[0].get("updates"), None);
+    r.leave("b", 18);
+    let f = frames_for(&r.join("b".into(), &name("Bo"), Some(3), 19), "b");
+    assert_eq!(f[0].get("updates"), None);
+}
+
+#[test]
+fn changes_logged_before_a_crash_reach_the_history_database_after_it() {
+    let mut r = ann_and_bo();
+    r.on_text(
+        "a",
+        &frame(json!({"type":"edit","seq":1,"text":"edited"})),
+        20,
+    );
+    let log = r.log().clone(); // crash: the edit (rev 2) logged, never written to D1
+    let r = Room::open("lobby", log, Limits::default()).unwrap();
+    let pending = r.pending();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].0, 2);
+    assert_eq!(pending[0].1.text, "edited");
+    assert_eq!(r.last_rev(), 2);
 }

@@ -36,6 +36,10 @@ struct Seen {
     /// The next seq this connection must receive.
     next: u64,
     acks: Vec<(String, u64)>,
+    /// The last rev this connection heard of.
+    rev: u64,
+    /// Every message this connection was shown, as it last heard of it.
+    view: HashMap<u64, Value>,
 }
 
 fn deliver(
@@ -54,7 +58,24 @@ fn deliver(
                 continue;
             }
             match v["type"].as_str().unwrap() {
-                "welcome" => s.next = v["last_seq"].as_u64().unwrap() + 1,
+                "welcome" => {
+                    s.next = v["last_seq"].as_u64().unwrap() + 1;
+                    s.rev = v["rev"].as_u64().unwrap();
+                    for m in v["messages"].as_array().unwrap() {
+                        s.view.insert(m["seq"].as_u64().unwrap(), m.clone());
+                    }
+                }
+                "update" => {
+                    let rev = v["rev"].as_u64().unwrap();
+                    assert!(
+                        rev >= s.rev,
+                        "seed {seed}: {conn} got rev {rev} after {}",
+                        s.rev
+                    );
+                    s.rev = rev;
+                    let m = &v["message"];
+                    s.view.insert(m["seq"].as_u64().unwrap(), m.clone());
+                }
                 "message" => {
                     let seq = v["message"]["seq"].as_u64().unwrap();
                     assert_eq!(
@@ -63,6 +84,7 @@ fn deliver(
                         s.next
                     );
                     s.next += 1;
+                    s.view.insert(seq, v["message"].clone());
                     let prev = all.insert(seq, v["message"].clone());
                     if let Some(prev) = prev {
                         assert_eq!(prev, v["message"], "seed {seed}: seq {seq} changed");
@@ -112,7 +134,11 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
             }
             15..=59 if !conns.is_empty() => {
                 let id = rng.pick(&conns).clone();
-                let frame = match rng.below(10) {
+                let frame = match rng.below(13) {
+                    10 => json!({"type":"edit","seq": rng.below(20),"text":format!("e{}", rng.below(9))}).to_string(),
+                    11 => json!({"type":"delete","seq": rng.below(20)}).to_string(),
+                    12 => json!({"type":"react","seq": rng.below(20),"emoji": *rng.pick(&["👍","🎉","x"]),
+                                 "on": rng.below(3) != 0}).to_string(),
                     0..=4 => json!({"type":"send","text":format!("m{}", rng.below(1000)),
                                      "client_id":format!("k{}", rng.below(12))}).to_string(),
                     5 => json!({"type":"send","text":"r","client_id":format!("r{}", rng.below(50)),
@@ -130,7 +156,7 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
             60..=79 if room.has_pending() => {
                 let pending = room.pending();
                 let take = 1 + rng.below(pending.len() as u64) as usize;
-                room.durable(pending[take - 1].seq)
+                room.durable(pending[take - 1].0)
             }
             80..=82 if room.has_pending() => room.durable_failed(now, 100),
             _ => room.tick(now),
@@ -139,19 +165,29 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
     }
     // Let everything land.
     while room.has_pending() {
-        let upto = room.pending().last().unwrap().seq;
+        let upto = room.pending().last().unwrap().0;
         let e = room.durable(upto);
         deliver(&e, &mut seen, &mut all, seed);
     }
     // Every stored message was broadcast, and seqs are 1..=last with no gap.
     let last = room.last_seq();
-    assert_eq!(room.durable_seq(), last, "seed {seed}");
+    assert_eq!(room.durable_rev(), room.last_rev(), "seed {seed}");
     for seq in 1..=last {
         if !all.contains_key(&seq) {
             // Only possible if nobody was connected when it landed.
             assert!(
-                room.log().messages.iter().any(|m| m.seq == seq),
+                room.log().rows.iter().any(|r| r.message.seq == seq),
                 "seed {seed}: seq {seq} lost"
+            );
+        }
+    }
+    // Every connection's view of every message it was shown is the message as it is.
+    for (conn, s) in &seen {
+        for (seq, shown) in &s.view {
+            let now = serde_json::to_value(&room.log().rows[*seq as usize - 1].message).unwrap();
+            assert_eq!(
+                shown, &now,
+                "seed {seed}: {conn} shows seq {seq} out of date"
             );
         }
     }
