@@ -220,7 +220,8 @@ impl ChatRoom {
         self.ids.set(socket_key(&server), &JsValue::from_str(&id));
         self.sockets.borrow_mut().insert(id.clone(), server);
         let t = now();
-        let effects = self.with_room(|room| room.join(id, &query.name, query.since, t));
+        let effects =
+            self.with_room(|room| room.resume(id, &query.name, query.since, query.rev, t));
         self.apply(effects.unwrap_or_default());
         self.after_request().await;
         Response::from_websocket(pair.client)
@@ -300,9 +301,9 @@ impl ChatRoom {
         self.schedule_alarm().await;
     }
 
-    /// Writes pending messages to D1 in batches until none are left. Messages that
-    /// arrive during a write queue up and go in the next batch. Only one loop runs at
-    /// a time, so batches land in seq order.
+    /// Writes pending changes (new messages, edits, deletes, reactions) to D1 in batches
+    /// until none are left. Changes made during a write queue up and go in the next
+    /// batch. Only one loop runs at a time, so batches land in rev order.
     async fn flush(&self) {
         if self.flushing.replace(true) {
             return;
@@ -317,7 +318,7 @@ impl ChatRoom {
         };
         loop {
             let batch = self.with_room(|r| r.pending()).unwrap_or_default();
-            let Some(upto) = batch.last().map(|m| m.seq) else {
+            let Some(upto) = batch.last().map(|(rev, _)| *rev) else {
                 break;
             };
             match db::store_batch(&db, &batch).await {

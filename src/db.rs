@@ -1,6 +1,6 @@
 //! The history database (D1): writes from rooms, reads for the HTTP API.
 
-use edgechat_protocol::{Message, Page, RoomSummary};
+use edgechat_protocol::{Message, Page, Reaction, RoomSummary};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Error, Result};
@@ -13,16 +13,25 @@ fn num(n: u64) -> JsValue {
     JsValue::from_f64(n.min(MAX_BOUND_SEQ) as f64)
 }
 
-/// One INSERT writes a whole chunk of messages: they travel as one JSON array bound to
-/// ?2 and SQLite unpacks it with `json_each`, so a batch costs a statement or two
-/// rather than one per message (D1 binds at most 100 parameters to a statement).
-const INSERT_FROM_JSON: &str =
-    "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to) \
+/// One statement writes a whole chunk of changes: they travel as one JSON array bound
+/// to ?2 and SQLite unpacks it with `json_each`, so a batch costs a statement or two
+/// rather than one per row (D1 binds at most 100 parameters to a statement). A row
+/// already there takes the change only if it is newer (its rev), so a batch retried
+/// after a crash, or a row written twice in one chunk, ends as the last change.
+const UPSERT_FROM_JSON: &str =
+    "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to, \
+                           edited_ts, deleted, reactions, reply_count, rev) \
      SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.name'), \
             json_extract(value, '$.text'), json_extract(value, '$.ts'), \
-            json_extract(value, '$.client_id'), json_extract(value, '$.reply_to') \
+            json_extract(value, '$.client_id'), json_extract(value, '$.reply_to'), \
+            json_extract(value, '$.edited_ts'), json_extract(value, '$.deleted'), \
+            json_extract(value, '$.reactions'), json_extract(value, '$.reply_count'), \
+            json_extract(value, '$.rev') \
      FROM json_each(?2) WHERE true \
-     ON CONFLICT (room, seq) DO NOTHING";
+     ON CONFLICT (room, seq) DO UPDATE SET \
+       text = excluded.text, edited_ts = excluded.edited_ts, deleted = excluded.deleted, \
+       reactions = excluded.reactions, reply_count = excluded.reply_count, rev = excluded.rev \
+     WHERE excluded.rev > messages.rev";
 
 /// The most JSON one statement carries, well under D1's 2 MB limit on a bound value.
 const MAX_JSON_BYTES: usize = 512 * 1024;
@@ -36,14 +45,27 @@ struct Row<'a> {
     ts: u64,
     client_id: Option<&'a str>,
     reply_to: Option<u64>,
+    edited_ts: Option<u64>,
+    deleted: u8,
+    reactions: Option<String>,
+    reply_count: u64,
+    rev: u64,
+}
+
+/// Reactions as stored in a TEXT column: a JSON array, or NULL when there are none.
+pub fn reactions_json(reactions: &[Reaction]) -> Option<String> {
+    if reactions.is_empty() {
+        return None;
+    }
+    serde_json::to_string(reactions).ok()
 }
 
 /// Splits a batch into JSON arrays of at most [`MAX_JSON_BYTES`] (a single message is
-/// far smaller: 4,000 characters of text at most).
-fn json_chunks(batch: &[Message]) -> Result<Vec<String>> {
+/// far smaller: 4,000 characters of text at most, and 20 reactions).
+fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
     let mut chunks = Vec::new();
     let mut current = String::from("[");
-    for m in batch {
+    for (rev, m) in batch {
         let row = serde_json::to_string(&Row {
             seq: m.seq.min(MAX_BOUND_SEQ),
             name: &m.name,
@@ -51,6 +73,11 @@ fn json_chunks(batch: &[Message]) -> Result<Vec<String>> {
             ts: m.ts.min(MAX_BOUND_SEQ),
             client_id: m.client_id.as_deref(),
             reply_to: m.reply_to.map(|r| r.min(MAX_BOUND_SEQ)),
+            edited_ts: m.edited_ts.map(|t| t.min(MAX_BOUND_SEQ)),
+            deleted: u8::from(m.deleted),
+            reactions: reactions_json(&m.reactions),
+            reply_count: m.reply_count,
+            rev: (*rev).min(MAX_BOUND_SEQ),
         })?;
         if current.len() > 1 && current.len() + row.len() + 1 > MAX_JSON_BYTES {
             current.push(']');
@@ -68,18 +95,19 @@ fn json_chunks(batch: &[Message]) -> Result<Vec<String>> {
     Ok(chunks)
 }
 
-/// Writes messages (consecutive seqs of one room) in one atomic batch, together with
-/// the room's summary row. Re-writing a message already there is a no-op, so a batch
-/// can be retried after a crash without doubling anything.
-pub async fn store_batch(db: &D1Database, batch: &[Message]) -> Result<()> {
-    let Some(last) = batch.last() else {
+/// Writes a room's changes (new messages and changed ones, as `(rev, message)` in rev
+/// order) in one atomic batch, together with the room's summary row. Re-writing a
+/// change already there is a no-op, so a batch can be retried after a crash without
+/// doubling anything.
+pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)]) -> Result<()> {
+    let Some(last) = batch.iter().map(|(_, m)| m).max_by_key(|m| m.seq) else {
         return Ok(());
     };
     let room = JsValue::from_str(&last.room);
     let mut statements = Vec::new();
     for chunk in json_chunks(batch)? {
         statements.push(
-            db.prepare(INSERT_FROM_JSON)
+            db.prepare(UPSERT_FROM_JSON)
                 .bind(&[room.clone(), JsValue::from_str(&chunk)])?,
         );
     }
@@ -116,6 +144,14 @@ pub struct MessageRow {
     ts: f64,
     client_id: Option<String>,
     reply_to: Option<f64>,
+    #[serde(default)]
+    edited_ts: Option<f64>,
+    #[serde(default)]
+    deleted: Option<f64>,
+    #[serde(default)]
+    reactions: Option<String>,
+    #[serde(default)]
+    reply_count: Option<f64>,
 }
 
 impl MessageRow {
@@ -128,11 +164,53 @@ impl MessageRow {
             ts: self.ts as u64,
             client_id: self.client_id,
             reply_to: self.reply_to.map(|s| s as u64),
+            edited_ts: self.edited_ts.map(|t| t as u64),
+            deleted: self.deleted.is_some_and(|d| d != 0.0),
+            // A column only this code writes; unreadable JSON would show no reactions.
+            reactions: self
+                .reactions
+                .and_then(|r| serde_json::from_str(&r).ok())
+                .unwrap_or_default(),
+            reply_count: self.reply_count.unwrap_or(0.0) as u64,
         }
     }
 }
 
-const COLUMNS: &str = "room, seq, name, text, ts, client_id, reply_to";
+const COLUMNS: &str =
+    "room, seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, reply_count";
+
+/// The replies to one message, oldest first, after `after`, and whether more follow.
+/// A range scan of the index on (room, reply_to, seq).
+pub async fn replies(
+    db: &D1Database,
+    room: &str,
+    parent: u64,
+    after: u64,
+    limit: u32,
+) -> Result<(Vec<Message>, bool)> {
+    let rows: Vec<MessageRow> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND reply_to = ?2 AND seq > ?3 \
+             ORDER BY seq LIMIT ?4"
+        ))
+        .bind(&[
+            JsValue::from_str(room),
+            num(parent),
+            num(after),
+            num(u64::from(limit) + 1),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let has_more = rows.len() > limit as usize;
+    Ok((
+        rows.into_iter()
+            .take(limit as usize)
+            .map(|r| r.into_message(None))
+            .collect(),
+        has_more,
+    ))
+}
 
 /// A page of a room's history, oldest first, and whether more exist beyond it.
 /// Every form is a range scan of the primary key (room, seq).
@@ -206,8 +284,8 @@ pub async fn rooms(db: &D1Database) -> Result<Vec<RoomSummary>> {
 mod tests {
     use super::*;
 
-    fn message(seq: u64, text: &str) -> Message {
-        Message {
+    fn message(seq: u64, text: &str) -> (u64, Message) {
+        let m = Message {
             seq,
             room: "r".into(),
             name: "Ann \"A\"".into(),
@@ -215,12 +293,22 @@ mod tests {
             ts: 1,
             client_id: Some(format!("c{seq}")),
             reply_to: (seq > 1).then_some(seq - 1),
-        }
+            reactions: if seq == 2 {
+                vec![Reaction {
+                    emoji: "👍".into(),
+                    names: vec!["Bo".into()],
+                }]
+            } else {
+                Vec::new()
+            },
+            ..Message::default()
+        };
+        (seq + 10, m)
     }
 
     #[test]
     fn a_batch_travels_as_json_arrays_of_bounded_size() {
-        let small: Vec<Message> = (1..=3).map(|i| message(i, "hé \n \\ ✓")).collect();
+        let small: Vec<(u64, Message)> = (1..=3).map(|i| message(i, "hé \n \\ ✓")).collect();
         let chunks = json_chunks(&small).unwrap();
         assert_eq!(chunks.len(), 1);
         let rows: Vec<serde_json::Value> = serde_json::from_str(&chunks[0]).unwrap();
@@ -229,9 +317,13 @@ mod tests {
         assert_eq!(rows[0]["name"], "Ann \"A\"");
         assert_eq!(rows[0]["reply_to"], serde_json::Value::Null);
         assert_eq!(rows[2]["reply_to"], 2);
+        assert_eq!(rows[0]["rev"], 11);
+        assert_eq!(rows[0]["deleted"], 0);
+        assert_eq!(rows[0]["reactions"], serde_json::Value::Null);
+        assert_eq!(rows[1]["reactions"], r#"[{"emoji":"👍","names":["Bo"]}]"#);
 
         let long = "x".repeat(4000);
-        let big: Vec<Message> = (1..=300).map(|i| message(i, &long)).collect();
+        let big: Vec<(u64, Message)> = (1..=300).map(|i| message(i, &long)).collect();
         let chunks = json_chunks(&big).unwrap();
         assert!(chunks.len() > 1);
         let mut seqs = Vec::new();

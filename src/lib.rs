@@ -6,6 +6,7 @@
 //! | `GET /room/:id` (WebSocket)  | the room's Durable Object              |
 //! | `GET /room/:id/users`        | the room's Durable Object              |
 //! | `GET /room/:id/messages`     | D1                                     |
+//! | `GET /room/:id/thread/:seq`  | D1                                     |
 //! | `GET /api/rooms`             | D1                                     |
 //! | everything else              | static assets (`public/`)              |
 
@@ -17,7 +18,8 @@ mod sql_log;
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    parse_connect_query, parse_page_query, ErrorCode, MessagesPage, RoomId, RoomsList,
+    parse_connect_query, parse_page_query, parse_seq, ErrorCode, MessagesPage, Page, RoomId,
+    RoomsList,
 };
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
@@ -57,6 +59,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             match rest {
                 [] => connect(req, env, &room).await,
                 ["messages"] => messages(&url, env, &room).await,
+                ["thread", seq] => thread(&url, env, &room, seq).await,
                 ["users"] => to_room(req, env, &room).await,
                 _ => not_found(),
             }
@@ -98,6 +101,29 @@ async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Respons
         Err(e) => return http::error(&e),
     };
     let (messages, has_more) = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    http::json(&MessagesPage { messages, has_more }, 200)
+}
+
+/// `GET /room/:id/thread/:seq[?after=SEQ&limit=N]`: the replies to one message.
+async fn thread(url: &worker::Url, env: &Env, room: &RoomId, seq: &str) -> Result<Response> {
+    let parent = match parse_seq("seq", seq) {
+        Ok(seq) => seq,
+        Err(e) => return http::error(&e),
+    };
+    let (after, limit) = match parse_page_query(url.query_pairs()) {
+        Ok(Page::After { after, limit }) => (after, limit),
+        Ok(Page::Newest { limit }) => (0, limit),
+        Ok(Page::Before { .. }) => {
+            return http::error_with(
+                ErrorCode::BadRequest,
+                "a thread pages forward: use after, not before",
+                400,
+            )
+        }
+        Err(e) => return http::error(&e),
+    };
+    let (messages, has_more) =
+        db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
     http::json(&MessagesPage { messages, has_more }, 200)
 }
 

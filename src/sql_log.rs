@@ -6,11 +6,11 @@
 //! are answered from here without a round trip to D1.
 
 use edgechat_protocol::{Message, Page};
-use edgechat_room::{Log, LogError};
+use edgechat_room::{Log, LogError, Positions, Stored};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::db::{MessageRow, MAX_BOUND_SEQ};
+use crate::db::{reactions_json, MessageRow, MAX_BOUND_SEQ};
 
 pub struct SqlLog {
     sql: SqlStorage,
@@ -30,6 +30,25 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
     CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);";
 
+/// The log's second shape: messages change in place (edits, deletes, reactions, reply
+/// counts), each row marked with the rev of its last change. Rows from before it keep
+/// rev = seq, which is what their order was; the `durable` watermark (a seq until
+/// now) reads as a rev unchanged.
+const SCHEMA_2: &str = "ALTER TABLE log ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE log ADD COLUMN edited_ts INTEGER;
+    ALTER TABLE log ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE log ADD COLUMN reactions TEXT;
+    ALTER TABLE log ADD COLUMN reply_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE log SET rev = seq;
+    CREATE INDEX log_rev ON log (rev);
+    CREATE INDEX log_replies ON log (reply_to, seq) WHERE reply_to IS NOT NULL;
+    INSERT INTO meta (key, value) VALUES ('schema', 2)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+
+/// The columns every read of messages takes.
+const COLS: &str =
+    "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, reply_count";
+
 fn err(e: worker::Error) -> LogError {
     LogError(e.to_string())
 }
@@ -47,10 +66,15 @@ impl SqlLog {
     /// Opens (creating if needed) the log's tables.
     pub fn open(sql: SqlStorage) -> Result<Self, LogError> {
         sql.exec(SCHEMA, None).map_err(err)?;
-        Ok(SqlLog {
+        let log = SqlLog {
             sql,
             room: String::new(),
-        })
+        };
+        let version = log.meta("schema")?.and_then(|v| v.as_f64()).unwrap_or(1.0);
+        if version < 2.0 {
+            log.sql.exec(SCHEMA_2, None).map_err(err)?;
+        }
+        Ok(log)
     }
 
     fn meta(&self, key: &str) -> Result<Option<serde_json::Value>, LogError> {
@@ -112,17 +136,33 @@ impl SqlLog {
     }
 }
 
+/// A log row with what the room needs beside the message.
+#[derive(Deserialize)]
+struct FullRow {
+    #[serde(flatten)]
+    message: MessageRow,
+    name_key: String,
+    rev: f64,
+}
+
+#[derive(Deserialize)]
+struct SeqRev {
+    seq: f64,
+    rev: f64,
+}
+
 impl Log for SqlLog {
-    fn positions(&self) -> Result<(u64, u64), LogError> {
+    fn positions(&self) -> Result<Positions, LogError> {
         #[derive(Deserialize)]
-        struct Positions {
+        struct Row {
             last: Option<f64>,
+            rev: Option<f64>,
             durable: Option<f64>,
         }
-        let rows: Vec<Positions> = self
+        let rows: Vec<Row> = self
             .sql
             .exec(
-                "SELECT (SELECT MAX(seq) FROM log) AS last, \
+                "SELECT (SELECT MAX(seq) FROM log) AS last, (SELECT MAX(rev) FROM log) AS rev, \
                  (SELECT value FROM meta WHERE key = 'durable') AS durable",
                 None,
             )
@@ -130,20 +170,30 @@ impl Log for SqlLog {
             .to_array()
             .map_err(err)?;
         let row = rows.first();
-        let last = row.and_then(|r| r.last).unwrap_or(0.0) as u64;
+        let last_seq = row.and_then(|r| r.last).unwrap_or(0.0) as u64;
+        let last_rev = row.and_then(|r| r.rev).unwrap_or(0.0) as u64;
         let durable = row.and_then(|r| r.durable).unwrap_or(0.0) as u64;
-        Ok((last, durable.min(last)))
+        Ok(Positions {
+            last_seq,
+            last_rev,
+            durable_rev: durable.min(last_rev),
+        })
     }
 
-    fn append(&mut self, m: &Message, name_key: &str) -> Result<Option<u64>, LogError> {
+    fn append(
+        &mut self,
+        m: &Message,
+        name_key: &str,
+        rev: u64,
+    ) -> Result<Option<(u64, u64)>, LogError> {
         // One statement: the unique (name_key, client_id) index turns a resend into no
         // row written, and only then is the earlier seq looked up. The runtime runs a
         // statement without result rows to its end inside `exec`.
         let written = self
             .sql
             .exec(
-                "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) \
+                "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to, rev) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (name_key, client_id) DO NOTHING",
                 vec![
                     int(m.seq),
@@ -153,6 +203,7 @@ impl Log for SqlLog {
                     int(m.ts),
                     m.client_id.clone().into(),
                     m.reply_to.map(int).unwrap_or(SqlStorageValue::Null),
+                    int(rev),
                 ],
             )
             .map_err(err)?
@@ -162,7 +213,7 @@ impl Log for SqlLog {
         }
         let cid = m.client_id.as_deref().unwrap_or_default();
         match self.find_client_id(name_key, cid)? {
-            Some(seq) => Ok(Some(seq)),
+            Some(found) => Ok(Some(found)),
             None => Err(LogError(format!(
                 "seq {} was neither stored nor found as a resend",
                 m.seq
@@ -170,29 +221,115 @@ impl Log for SqlLog {
         }
     }
 
-    fn find_client_id(&self, name_key: &str, client_id: &str) -> Result<Option<u64>, LogError> {
-        #[derive(Deserialize)]
-        struct Seq {
-            seq: f64,
-        }
-        let rows: Vec<Seq> = self
+    fn find_client_id(
+        &self,
+        name_key: &str,
+        client_id: &str,
+    ) -> Result<Option<(u64, u64)>, LogError> {
+        let rows: Vec<SeqRev> = self
             .sql
             .exec(
-                "SELECT seq FROM log WHERE name_key = ? AND client_id = ?",
+                "SELECT seq, rev FROM log WHERE name_key = ? AND client_id = ?",
                 vec![name_key.into(), client_id.into()],
             )
             .map_err(err)?
             .to_array()
             .map_err(err)?;
-        Ok(rows.first().map(|r| r.seq as u64))
+        Ok(rows.first().map(|r| (r.seq as u64, r.rev as u64)))
     }
 
-    fn set_durable(&mut self, seq: u64) -> Result<(), LogError> {
-        self.set_meta("durable", int(seq))
+    fn get(&self, seq: u64) -> Result<Option<Stored>, LogError> {
+        let rows: Vec<FullRow> = self
+            .sql
+            .exec(
+                &format!("SELECT {COLS}, name_key, rev FROM log WHERE seq = ?"),
+                vec![int(seq)],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows.into_iter().next().map(|r| Stored {
+            message: r.message.into_message(Some(&self.room)),
+            name_key: r.name_key,
+            rev: r.rev as u64,
+        }))
+    }
+
+    fn update(&mut self, m: &Message, rev: u64) -> Result<(), LogError> {
+        let reactions = reactions_json(&m.reactions)
+            .map(SqlStorageValue::from)
+            .unwrap_or(SqlStorageValue::Null);
+        self.sql
+            .exec(
+                "UPDATE log SET text = ?, edited_ts = ?, deleted = ?, reactions = ?, \
+                 reply_count = ?, rev = ? WHERE seq = ?",
+                vec![
+                    m.text.as_str().into(),
+                    m.edited_ts.map(int).unwrap_or(SqlStorageValue::Null),
+                    int(u64::from(m.deleted)),
+                    reactions,
+                    int(m.reply_count),
+                    int(rev),
+                    int(m.seq),
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn set_durable(&mut self, rev: u64) -> Result<(), LogError> {
+        self.set_meta("durable", int(rev))
+    }
+
+    fn replies(
+        &self,
+        parent: u64,
+        after: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), LogError> {
+        let mut rows = self.rows(
+            &format!("SELECT {COLS} FROM log WHERE reply_to = ? AND seq > ? ORDER BY seq LIMIT ?"),
+            vec![int(parent), int(after), int(u64::from(limit) + 1)],
+        )?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    fn changed(
+        &self,
+        upto: u64,
+        after_rev: u64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), LogError> {
+        let mut rows = self.rows(
+            &format!("SELECT {COLS} FROM log WHERE rev > ? AND seq <= ? ORDER BY rev LIMIT ?"),
+            vec![int(after_rev), int(upto), int(u64::from(limit) + 1)],
+        )?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
+        let rows: Vec<FullRow> = self
+            .sql
+            .exec(
+                &format!(
+                    "SELECT {COLS}, name_key, rev FROM log WHERE rev > ? ORDER BY rev LIMIT ?"
+                ),
+                vec![int(after_rev), int(u64::from(limit))],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.rev as u64, r.message.into_message(Some(&self.room))))
+            .collect())
     }
 
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
-        const COLS: &str = "seq, name, text, ts, client_id, reply_to";
         let limit = page.limit() as u64;
         let (mut rows, newest_first) = match page {
             Page::Newest { .. } => (

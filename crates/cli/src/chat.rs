@@ -63,6 +63,10 @@ pub const HELP: &str = "\
 /users             who is here, with their status
 /history [N]       load N older messages (default 50)
 /reply SEQ TEXT    answer message SEQ
+/thread SEQ        show the replies to message SEQ
+/edit SEQ TEXT     change the text of your message SEQ
+/delete SEQ        delete your message SEQ
+/react SEQ EMOJI   react to message SEQ (/unreact SEQ EMOJI takes it back)
 /online /away /dnd set your status
 /quit              leave and exit";
 
@@ -236,13 +240,13 @@ impl<V: View> Driver<V> {
         }
         self.view.link(&self.session, &Link::Connecting);
         let server = self.server.clone();
-        let (room, name, since) = (
+        let (room, name, resume) = (
             self.session.room.clone(),
             self.session.name.clone(),
-            self.session.last_seq,
+            self.session.resume_point(),
         );
         self.connecting = Some(Box::pin(async move {
-            server.connect(&room, &name, since).await
+            server.connect(&room, &name, resume).await
         }));
     }
 
@@ -374,17 +378,14 @@ impl<V: View> Driver<V> {
                         .problem(&self.session, "usage: /history [N], N from 1 to 100"),
                 }
             }
-            "reply" => {
-                let parsed = rest
-                    .split_once(char::is_whitespace)
-                    .and_then(|(seq, text)| {
-                        Some((seq.trim_start_matches('#').parse().ok()?, text))
-                    });
-                match parsed {
-                    Some((seq, text)) => self.say(text, Some(seq)).await,
-                    None => self.view.problem(&self.session, "usage: /reply SEQ TEXT"),
-                }
-            }
+            "reply" => match seq_and_text(rest) {
+                Some((seq, text)) => self.say(text, Some(seq)).await,
+                None => self.view.problem(&self.session, "usage: /reply SEQ TEXT"),
+            },
+            "edit" | "delete" | "react" | "unreact" | "thread" => match change_frame(word, rest) {
+                Ok(frame) => self.send(&frame).await,
+                Err(usage) => self.view.problem(&self.session, usage),
+            },
             "online" | "away" | "dnd" => {
                 let status = match word {
                     "away" => Status::Away,
@@ -510,18 +511,81 @@ impl Lines {
     }
 }
 
+/// `SEQ TEXT` (a `#` before SEQ allowed).
+fn seq_and_text(rest: &str) -> Option<(u64, &str)> {
+    let (seq, text) = rest.split_once(char::is_whitespace)?;
+    Some((seq.trim_start_matches('#').parse().ok()?, text.trim()))
+}
+
+/// The frame of `/edit`, `/delete`, `/react`, `/unreact` or `/thread`, or its usage.
+fn change_frame(word: &str, rest: &str) -> Result<ClientFrame, &'static str> {
+    use edgechat_protocol::{Emoji, MessageText};
+    let seq_only = || rest.trim_start_matches('#').parse::<u64>().ok();
+    match word {
+        "edit" => {
+            let (seq, text) = seq_and_text(rest).ok_or("usage: /edit SEQ TEXT")?;
+            Ok(ClientFrame::Edit {
+                seq,
+                text: MessageText::parse(text)?,
+                client_id: None,
+            })
+        }
+        "delete" => Ok(ClientFrame::Delete {
+            seq: seq_only().ok_or("usage: /delete SEQ")?,
+            client_id: None,
+        }),
+        "thread" => Ok(ClientFrame::Thread {
+            seq: seq_only().ok_or("usage: /thread SEQ")?,
+            after: None,
+            limit: edgechat_protocol::MAX_PAGE,
+        }),
+        _ => {
+            let (seq, emoji) = seq_and_text(rest).ok_or("usage: /react SEQ EMOJI")?;
+            Ok(ClientFrame::React {
+                seq,
+                emoji: Emoji::parse(emoji)?,
+                on: word == "react",
+                client_id: None,
+            })
+        }
+    }
+}
+
 pub fn message_line(m: &edgechat_protocol::Message) -> String {
     let reply = m
         .reply_to
         .map(|seq| format!(" (re #{seq})"))
         .unwrap_or_default();
-    format!(
-        "[{}] #{} {}{reply}: {}",
-        crate::clock::time(m.ts),
-        m.seq,
-        m.name,
-        m.text
-    )
+    let mut line = if m.deleted {
+        format!(
+            "[{}] #{} {}: (deleted)",
+            crate::clock::time(m.ts),
+            m.seq,
+            m.name
+        )
+    } else {
+        format!(
+            "[{}] #{} {}{reply}: {}",
+            crate::clock::time(m.ts),
+            m.seq,
+            m.name,
+            m.text
+        )
+    };
+    if m.edited_ts.is_some() && !m.deleted {
+        line.push_str(" (edited)");
+    }
+    for r in &m.reactions {
+        line.push_str(&format!(" [{} {}]", r.emoji, r.names.len()));
+    }
+    if m.reply_count > 0 {
+        line.push_str(&format!(
+            " [{} repl{}]",
+            m.reply_count,
+            if m.reply_count == 1 { "y" } else { "ies" }
+        ));
+    }
+    line
 }
 
 impl View for Lines {
@@ -541,6 +605,13 @@ impl View for Lines {
                 missed,
             } => self.print(&format!("* reconnected; {missed} message(s) while away")),
             Event::Message(m) => self.print(&message_line(m)),
+            Event::Changed(m) => self.print(&format!("* now {}", message_line(m))),
+            Event::Thread { seq, messages } => {
+                self.print(&format!("* thread of #{seq}: {} repl(ies)", messages.len()));
+                for m in messages {
+                    self.print(&format!("  {}", message_line(m)));
+                }
+            }
             Event::Older(ms) => {
                 for m in ms {
                     self.print(&message_line(m));

@@ -79,13 +79,19 @@ impl Server {
     }
 
     /// The socket URL of a room.
-    pub fn room_socket(&self, room: &str, name: &str, since: Option<u64>) -> Url {
+    /// A room's socket address; `since` and `rev` resume (see [`Session::resume_point`]).
+    ///
+    /// [`Session::resume_point`]: crate::session::Session::resume_point
+    pub fn room_socket(&self, room: &str, name: &str, resume: (Option<u64>, Option<u64>)) -> Url {
         let mut url = self.url(&format!("/room/{room}"), true);
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("name", name);
-            if let Some(since) = since {
+            if let Some(since) = resume.0 {
                 q.append_pair("since", &since.to_string());
+                if let Some(rev) = resume.1 {
+                    q.append_pair("rev", &rev.to_string());
+                }
             }
         }
         url
@@ -97,9 +103,9 @@ impl Server {
         &self,
         room: &str,
         name: &str,
-        since: Option<u64>,
+        resume: (Option<u64>, Option<u64>),
     ) -> Result<Socket, NetError> {
-        let url = self.room_socket(room, name, since);
+        let url = self.room_socket(room, name, resume);
         let connecting = tokio_tungstenite::connect_async(url.as_str());
         match tokio::time::timeout(Duration::from_secs(15), connecting).await {
             Err(_) => Err(NetError::Unreachable(format!(
@@ -238,12 +244,13 @@ mod tests {
     fn builds_socket_and_api_urls() {
         let s = Server::parse("http://localhost:8787/").unwrap();
         assert_eq!(
-            s.room_socket("general", "ann b", Some(7)).as_str(),
-            "ws://localhost:8787/room/general?name=ann+b&since=7"
+            s.room_socket("general", "ann b", (Some(7), Some(9)))
+                .as_str(),
+            "ws://localhost:8787/room/general?name=ann+b&since=7&rev=9"
         );
         let s = Server::parse("https://chat.example.com").unwrap();
         assert_eq!(
-            s.room_socket("r", "é&x", None).as_str(),
+            s.room_socket("r", "é&x", (None, Some(3))).as_str(),
             "wss://chat.example.com/room/r?name=%C3%A9%26x"
         );
         assert_eq!(

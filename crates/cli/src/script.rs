@@ -52,7 +52,7 @@ pub async fn send(
                 session.pending.len()
             ));
         }
-        let mut socket = match server.connect(room, name, session.last_seq).await {
+        let mut socket = match server.connect(room, name, session.resume_point()).await {
             Ok(s) => s,
             Err(e) => {
                 failures += 1;
@@ -159,7 +159,10 @@ pub async fn tail(server: &Server, room: &str, opts: TailOptions) -> Result<(), 
     let mut failures = 0;
     let mut connected = false;
     loop {
-        let mut socket = match server.connect(room, &opts.name, session.last_seq).await {
+        let mut socket = match server
+            .connect(room, &opts.name, session.resume_point())
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 failures += 1;

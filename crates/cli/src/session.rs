@@ -36,6 +36,13 @@ pub enum Event {
     },
     /// A message not seen before, newer than every one shown.
     Message(Message),
+    /// A message shown before changed (edited, deleted, reacted to, replied to).
+    Changed(Message),
+    /// The replies to a message, asked for with `/thread`.
+    Thread {
+        seq: u64,
+        messages: Vec<Message>,
+    },
     /// Older messages, oldest first, to put above what is shown.
     Older(Vec<Message>),
     Acked {
@@ -72,6 +79,8 @@ pub struct Session {
     pub typing: Vec<String>,
     /// The newest seq seen: the `since` of the next connect.
     pub last_seq: Option<u64>,
+    /// The room's last change seen: the `rev` of the next connect.
+    pub rev: Option<u64>,
     /// Whether older messages than the first one shown exist.
     pub has_older: bool,
     pub pending: Vec<Outgoing>,
@@ -90,6 +99,7 @@ impl Session {
             messages: BTreeMap::new(),
             typing: Vec::new(),
             last_seq: None,
+            rev: None,
             has_older: false,
             pending: Vec::new(),
             paging: None,
@@ -132,6 +142,19 @@ impl Session {
         Some(ClientFrame::History { page })
     }
 
+    /// `(since, rev)` for the next connect: resume where this session stands.
+    pub fn resume_point(&self) -> (Option<u64>, Option<u64>) {
+        (self.last_seq, self.last_seq.and(self.rev))
+    }
+
+    /// A changed message replaces the one shown, if it is shown.
+    fn changed(&mut self, m: Message, events: &mut Vec<Event>) {
+        if let Some(old) = self.messages.get_mut(&m.seq) {
+            *old = m.clone();
+            events.push(Event::Changed(m));
+        }
+    }
+
     /// Forgets the connection-bound state before a reconnect; keeps messages and
     /// pending sends.
     pub fn disconnected(&mut self) {
@@ -150,9 +173,15 @@ impl Session {
                 users,
                 messages,
                 has_more,
+                rev,
+                updates,
                 ..
             } => {
                 let resumed = self.last_seq.is_some();
+                self.rev = Some(rev);
+                for m in updates {
+                    self.changed(m, &mut events);
+                }
                 self.you = Some(you);
                 self.users = users;
                 self.sort_users();
@@ -183,6 +212,13 @@ impl Session {
                 if let Some(m) = self.remember(message) {
                     events.push(Event::Message(m));
                 }
+            }
+            ServerFrame::Update { message, rev } => {
+                self.rev = Some(rev);
+                self.changed(message, &mut events);
+            }
+            ServerFrame::Thread { seq, messages, .. } => {
+                events.push(Event::Thread { seq, messages });
             }
             ServerFrame::Ack { client_id, seq } => {
                 self.pending.retain(|p| p.client_id != client_id);
@@ -319,7 +355,7 @@ mod tests {
             text: format!("m{seq}"),
             ts: 1,
             client_id: None,
-            reply_to: None,
+            ..Message::default()
         }
     }
 
@@ -334,6 +370,9 @@ mod tests {
             messages: seqs.map(msg).collect(),
             last_seq: 0,
             has_more,
+            rev: 0,
+            updates: vec![],
+            updates_truncated: false,
         }
     }
 
@@ -467,5 +506,59 @@ mod tests {
             user: bob(Status::Dnd),
         });
         assert!(s.users.is_empty());
+    }
+
+    #[test]
+    fn changes_replace_shown_messages_and_set_the_resume_rev() {
+        let mut s = Session::new("r", "me", "t");
+        s.apply(welcome(1..=3, false));
+        assert_eq!(s.resume_point(), (Some(3), Some(0)));
+        let mut edited = msg(2);
+        edited.text = "new".into();
+        edited.edited_ts = Some(5);
+        let (events, _) = s.apply(ServerFrame::Update {
+            message: edited.clone(),
+            rev: 7,
+        });
+        assert_eq!(events, [Event::Changed(edited.clone())]);
+        assert_eq!(s.messages[&2], edited);
+        assert_eq!(s.resume_point(), (Some(3), Some(7)));
+        // A change to a message never shown is only remembered as a rev.
+        let (events, _) = s.apply(ServerFrame::Update {
+            message: msg(99),
+            rev: 8,
+        });
+        assert!(events.is_empty());
+        assert!(!s.messages.contains_key(&99));
+        // A resume's updates change what is shown.
+        let mut deleted = msg(1);
+        deleted.deleted = true;
+        deleted.text.clear();
+        let frame = match welcome(4..=4, false) {
+            ServerFrame::Welcome {
+                room,
+                you,
+                users,
+                messages,
+                last_seq,
+                has_more,
+                ..
+            } => ServerFrame::Welcome {
+                room,
+                you,
+                users,
+                messages,
+                last_seq,
+                has_more,
+                rev: 9,
+                updates: vec![deleted.clone()],
+                updates_truncated: false,
+            },
+            other => other,
+        };
+        let (events, _) = s.apply(frame);
+        assert!(events.contains(&Event::Changed(deleted.clone())));
+        assert_eq!(s.messages[&1], deleted);
+        assert_eq!(s.resume_point(), (Some(4), Some(9)));
     }
 }

@@ -223,6 +223,21 @@ impl View for Tui {
                 self.entries.push(Entry::Notice(text));
             }
             Event::Message(m) => self.entries.push(Entry::Message(m.clone())),
+            Event::Changed(m) => {
+                for e in self.entries.iter_mut() {
+                    if matches!(e, Entry::Message(old) if old.seq == m.seq) {
+                        *e = Entry::Message(m.clone());
+                    }
+                }
+            }
+            Event::Thread { seq, messages } => {
+                self.entries.push(Entry::Notice(format!(
+                    "thread of #{seq}: {} repl(ies)",
+                    messages.len()
+                )));
+                self.entries
+                    .extend(messages.iter().cloned().map(Entry::Message));
+            }
             Event::Older(ms) => {
                 let at = self
                     .entries

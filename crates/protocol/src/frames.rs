@@ -669,6 +669,31 @@ mod tests {
             ClientFrame::History {
                 page: Page::After { after: 0, limit: 1 },
             },
+            ClientFrame::Edit {
+                seq: 4,
+                text: MessageText::parse("fixed").unwrap(),
+                client_id: Some(ClientId::parse("e-1").unwrap()),
+            },
+            ClientFrame::Delete {
+                seq: 4,
+                client_id: None,
+            },
+            ClientFrame::React {
+                seq: 2,
+                emoji: Emoji::parse("👍🏽").unwrap(),
+                on: false,
+                client_id: None,
+            },
+            ClientFrame::Thread {
+                seq: 2,
+                after: Some(5),
+                limit: 10,
+            },
+            ClientFrame::Thread {
+                seq: 2,
+                after: None,
+                limit: 50,
+            },
         ];
         for frame in frames {
             let text = frame.encode();
@@ -677,6 +702,39 @@ mod tests {
                 Ok(&frame),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn change_frames_are_checked_like_sends() {
+        let d = ClientFrame::decode(r#"{"type":"edit","seq":1,"text":"  ","client_id":"e"}"#);
+        let r = d.frame.unwrap_err();
+        assert_eq!(
+            (r.code, r.client_id.as_deref()),
+            (ErrorCode::InvalidText, Some("e"))
+        );
+        for bad in [
+            r#"{"type":"edit","seq":-1,"text":"x"}"#,
+            r#"{"type":"edit","text":"x"}"#,
+            r#"{"type":"delete","seq":"1"}"#,
+            r#"{"type":"react","seq":1}"#,
+            r#"{"type":"react","seq":1,"emoji":"yes"}"#,
+            r#"{"type":"react","seq":1,"emoji":"<b>"}"#,
+            r#"{"type":"react","seq":1,"emoji":"👍","on":"no"}"#,
+            r#"{"type":"thread","seq":1,"limit":0}"#,
+            r#"{"type":"thread"}"#,
+        ] {
+            assert_eq!(refusal(bad).code, ErrorCode::BadFrame, "{bad}");
+        }
+        // `on` defaults to adding.
+        let d = ClientFrame::decode(r#"{"type":"react","seq":1,"emoji":"❤️"}"#);
+        assert!(matches!(d.frame, Ok(ClientFrame::React { on: true, .. })));
+        for ok in ["👍", "❤️", "👨‍👩‍👧‍👦", "🇫🇷", "1️⃣", "✅", "👍🏽"]
+        {
+            assert!(Emoji::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a", "ok", "é", ":)", "👍 👍", "\u{200d}", "👍\n"] {
+            assert!(Emoji::parse(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -817,13 +875,36 @@ mod tests {
             ts: 5,
             client_id: None,
             reply_to: None,
+            ..Message::default()
         };
         let v: serde_json::Value =
-            serde_json::from_str(&ServerFrame::Message { message: m }.encode()).unwrap();
+            serde_json::from_str(&ServerFrame::Message { message: m.clone() }.encode()).unwrap();
         assert_eq!(
             v,
             json!({"type":"message","message":{"seq":1,"room":"r","name":"a","text":"t","ts":5,"client_id":null,"reply_to":null}})
         );
+        // A changed message carries only the fields that say how it changed.
+        let changed = Message {
+            edited_ts: Some(9),
+            reactions: vec![Reaction {
+                emoji: "🎉".into(),
+                names: vec!["a".into()],
+            }],
+            reply_count: 2,
+            ..m
+        };
+        let u = ServerFrame::Update {
+            message: changed,
+            rev: 12,
+        };
+        let v: serde_json::Value = serde_json::from_str(&u.encode()).unwrap();
+        assert_eq!(
+            v,
+            json!({"type":"update","rev":12,"message":{"seq":1,"room":"r","name":"a","text":"t","ts":5,
+                   "client_id":null,"reply_to":null,"edited_ts":9,
+                   "reactions":[{"emoji":"🎉","names":["a"]}],"reply_count":2}})
+        );
+        assert_eq!(ServerFrame::decode(&u.encode()).unwrap(), u);
         let e = ServerFrame::Error {
             code: ErrorCode::RateLimited,
             message: "slow down".into(),

@@ -203,7 +203,7 @@ impl Bench {
         let started = Instant::now();
         let mut socket = self
             .server
-            .connect(room, name, None)
+            .connect(room, name, (None, None))
             .await
             .map_err(|e| format!("connecting {name} to {room}: {e}"))?;
         let wait = async {
