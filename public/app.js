@@ -3,10 +3,15 @@
 // Two views: the landing page (pick a name and a room) and the chat view, which talks to
 // the room's Durable Object over one WebSocket. PROTOCOL.md is the wire contract; the
 // frames handled here are welcome, message, ack, user_joined, user_left, user_status,
-// typing, history and error.
+// typing, history, update, thread and error. What a message shows beyond its text, and the
+// actions on it (reactions, replies, threads, edits, deletes), live in changes.js.
 //
 // Rule of the house: user text only reaches the DOM through textContent or text nodes
 // (see `h`), never through innerHTML.
+
+import {
+  initChanges, decorate, onUpdate, onNewMessage, onChangeError, onThread, replyTarget, setReplyTo, closeThread,
+} from './changes.js';
 
 // --- Constants -------------------------------------------------------------------------
 
@@ -39,6 +44,7 @@ const ERROR_MEANINGS = {
   invalid_text: 'Messages must be 1 to 4000 characters long.',
   rate_limited: 'You are sending too fast.',
   not_found: 'That message does not exist in this room.',
+  forbidden: 'You can only change your own messages.',
   internal: 'The server hit an error. Please try again.',
 };
 
@@ -63,6 +69,7 @@ const state = {
   maxSeq: 0,             // newest seq on screen
   contiguousSeq: 0,      // every seq from minSeq up to this one is on screen
   knownLastSeq: 0,       // highest seq the room is known to have
+  rev: null,             // the room's last change seen (edits, reactions...): rev= on resume
   hasMoreOlder: false,
   history: null,         // the one history request in flight: { dir, cursor }
   pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, waiting, limited }
@@ -85,6 +92,8 @@ const el = Object.fromEntries([
   'notify-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
+  'reply-bar', 'reply-name', 'reply-text', 'reply-cancel', 'thread-panel', 'thread-close', 'thread-parent',
+  'thread-count', 'thread-list', 'thread-form', 'thread-input',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
 
 /** Creates an element: attrs are `class`, `text`, `on<event>` or attributes (null/false skipped);
@@ -302,9 +311,11 @@ function leaveRoom() {
   clearTimeout(state.timers.hold);
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0,
+    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null,
   });
   clearMessages();
+  closeThread();
+  setReplyTo(null);
   renderUsers();
   renderTyping();
   toggleUsers(false);
@@ -333,6 +344,7 @@ function connect() {
   const params = new URLSearchParams({ name: state.name });
   state.usedSince = state.everConnected;
   if (state.usedSince) params.set('since', String(state.contiguousSeq));
+  if (state.usedSince && state.rev !== null) params.set('rev', String(state.rev));
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const socket = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(state.room)}?${params}`);
   Object.assign(state, { socket, welcomed: false });
@@ -441,6 +453,8 @@ const FRAME_HANDLERS = {
   user_status: onUserStatus,
   typing: (frame) => setTypingNames(frame.names),
   history: onHistory,
+  update: onUpdateFrame,
+  thread: (frame) => onThread(frame),
   error: onErrorFrame,
 };
 
@@ -471,6 +485,13 @@ function onWelcome(frame) {
   }
   state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
   for (const message of messages) addMessage(message);
+  // Older messages that changed while we were away, as they are now.
+  for (const message of Array.isArray(frame.updates) ? frame.updates : []) applyUpdate(message);
+  state.rev = Number.isInteger(frame.rev) ? frame.rev : null;
+  if (frame.updates_truncated) { // too much changed to patch: start over from the newest
+    state.everConnected = false;
+    return connect();
+  }
   // With since=, has_more means more missed messages follow: fillGap fetches them.
   if (state.usedSince && frame.has_more) state.knownLastSeq = Math.max(state.knownLastSeq, state.contiguousSeq + 1);
   resendPending();
@@ -496,7 +517,9 @@ function addMessage(message, { live = false } = {}) {
   const stick = live && isNearBottom();
   const pending = ownPending(message);
   const node = pending ? confirmPending(pending, message) : buildMessageEl(message);
+  if (pending) decorate(node, message);
   placeBySeq(node, seq);
+  onNewMessage(message);
   state.messages.set(seq, { message, el: node });
   state.minSeq = Math.min(state.minSeq, seq);
   state.maxSeq = Math.max(state.maxSeq, seq);
@@ -507,6 +530,33 @@ function addMessage(message, { live = false } = {}) {
   if (!pending && !isMine(message)) notifyIncoming(message);
 }
 
+/** A message changed (edited, deleted, reacted to, replied to): show it as it is now. */
+function onUpdateFrame(frame) {
+  if (!frame.message || !Number.isInteger(frame.message.seq)) return;
+  if (Number.isInteger(frame.rev)) state.rev = Math.max(state.rev ?? 0, frame.rev);
+  keepBottom(() => applyUpdate(frame.message));
+}
+
+function applyUpdate(message) {
+  const entry = state.messages.get(message.seq);
+  if (entry) {
+    entry.message = message;
+    updateMessageEl(entry.el, message);
+  }
+  onUpdate(message);
+}
+
+/** Scrolls to a message shown in the list and flashes it; false if it is not shown. */
+function scrollToSeq(seq) {
+  const entry = state.messages.get(seq);
+  if (!entry) return false;
+  entry.el.scrollIntoView({ block: 'center' });
+  entry.el.classList.remove('flash');
+  void entry.el.offsetWidth; // restart the animation
+  entry.el.classList.add('flash');
+  return true;
+}
+
 function onAck(frame) {
   const pending = state.pending.get(frame.client_id);
   if (!pending || !Number.isInteger(frame.seq)) return; // already confirmed by its broadcast
@@ -514,7 +564,7 @@ function onAck(frame) {
   // The ack came before the broadcast: confirm now; the broadcast will only refresh it.
   addMessage({
     seq: frame.seq, room: state.room, name: myName(), text: pending.text,
-    ts: Date.now(), client_id: pending.clientId, reply_to: null,
+    ts: Date.now(), client_id: pending.clientId, reply_to: pending.replyTo ?? null,
   });
 }
 
@@ -542,6 +592,7 @@ function onUserStatus({ user }) {
 function onErrorFrame(frame) {
   const pending = frame.client_id ? state.pending.get(frame.client_id) : null;
   if (pending) return onPendingError(pending, frame);
+  if (onChangeError(frame)) return;
   // An `internal` about a message already shown: the room has it and broadcast it, and
   // keeps retrying its write to the history database; only its ack is late.
   if (frame.client_id && frame.code === 'internal' && isShown(frame.client_id)) return;
@@ -638,7 +689,8 @@ function placeBySeq(node, seq) {
 }
 
 /** Builds a message element from a Message (seq may be absent for a pending one). */
-function buildMessageEl({ seq, name, text, ts, client_id: clientId }) {
+function buildMessageEl(message) {
+  const { seq, name, text, ts, client_id: clientId } = message;
   const node = h('li', {
     class: 'message', 'data-seq': seq, 'data-client-id': clientId ?? '', 'data-author': key(name), 'data-ts': ts,
   },
@@ -649,14 +701,21 @@ function buildMessageEl({ seq, name, text, ts, client_id: clientId }) {
   node.style.setProperty('--hue', String(nameHue(name)));
   if (key(name) === key(myName())) node.classList.add('own');
   else if (mentionsMe(text)) node.classList.add('mention');
+  decorate(node, message);
   return node;
 }
 
-/** Refreshes a message element from the server's copy (time, and text if it differs). */
+/** Refreshes a message element from the server's copy: time, text if it differs, and the
+ *  marks of changes. An edit box stays open unless its edit was saved or the text changed. */
 function updateMessageEl(node, message) {
   setMessageTime(node, message.ts);
-  const text = node.querySelector('.message-text');
-  if (text.dataset.raw !== message.text) text.replaceWith(textEl(message.text));
+  const editing = node.querySelector('.edit-form');
+  const text = editing || node.querySelector('.message-text');
+  const stale = editing ? editing.classList.contains('saving') || message.text !== editing.dataset.raw
+    : text.dataset.raw !== message.text;
+  if (stale || message.deleted) text.replaceWith(textEl(message.text));
+  if (!isMine(message)) node.classList.toggle('mention', !message.deleted && mentionsMe(message.text));
+  decorate(node, message);
   refreshAround(node);
 }
 
@@ -854,26 +913,40 @@ function textProblem(text) {
 function sendMessage() {
   const text = el.messageInput.value.trim();
   if (!text) return;
+  if (!sendText(text, replyTarget())) return;
+  setReplyTo(null);
+  el.messageInput.value = '';
+  onComposerInput(); // resets height and counter, and sends typing off
+  scrollToBottom();
+}
+
+/** Sends a message (an answer to `replyTo` if given); its client_id, or null if refused here. */
+function sendText(text, replyTo = null) {
   const problem = textProblem(text);
-  if (problem) return toast(problem);
-  const pending = { clientId: newClientId(), text, status: 'pending', el: null, waiting: false, limited: false };
-  pending.el = buildMessageEl({ name: myName(), text, ts: Date.now(), client_id: pending.clientId });
+  if (problem) { toast(problem); return null; }
+  const pending = {
+    clientId: newClientId(), text, replyTo, status: 'pending', el: null, waiting: false, limited: false,
+  };
+  pending.el = buildMessageEl({
+    name: myName(), text, ts: Date.now(), client_id: pending.clientId, reply_to: replyTo ?? null,
+  });
   pending.el.querySelector('.message-body').append(h('span', { class: 'message-state', role: 'img' }));
   setPendingStatus(pending, 'pending');
   state.pending.set(pending.clientId, pending);
   el.messages.append(pending.el);
   refreshAround(pending.el);
   transmit(pending);
-  el.messageInput.value = '';
-  onComposerInput(); // resets height and counter, and sends typing off
-  scrollToBottom();
+  return pending.clientId;
 }
 
 /** Sends a pending message unless disconnected (the next welcome sends it) or held back
  *  by rate limiting (flushWaiting sends it later, so that messages keep their order). */
 function transmit(pending) {
   pending.waiting = !state.welcomed || Date.now() < state.holdUntil || olderIsRetrying(pending);
-  if (!pending.waiting) sendFrame({ type: 'send', text: pending.text, client_id: pending.clientId });
+  if (pending.waiting) return;
+  const frame = { type: 'send', text: pending.text, client_id: pending.clientId };
+  if (pending.replyTo !== null) frame.reply_to = pending.replyTo;
+  sendFrame(frame);
 }
 
 /** Whether an older pending message, refused as rate limited, is still unconfirmed. */
@@ -1148,6 +1221,9 @@ function init() {
   window.addEventListener('popstate', route);
   window.addEventListener('online', reconnectSoon);
   document.addEventListener('visibilitychange', onVisibilityChange);
+  initChanges({
+    state, el, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate, toast, scrollToSeq, sendText,
+  });
   route();
 }
 

@@ -1,0 +1,291 @@
+// Messages that change after they are sent, in the web UI: the actions on a message
+// (react, reply, thread, edit, delete), the marks a changed message carries (a quote
+// of its parent, "edited", a tombstone, reaction chips, a reply count), the reply bar
+// above the composer and the thread panel. app.js owns the socket and the list and
+// lends what this needs through initChanges(); everything is built from text nodes.
+
+/** The reactions offered in the picker; any emoji the server accepts is shown. */
+export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'];
+const QUOTE_CHARS = 120;
+
+let app = null;
+const thread = { seq: null, messages: new Map() }; // the thread panel's parent and replies
+let replyTo = null;                                  // the message the composer answers
+let threadClientIds = new Set();                     // sends made from the thread panel
+
+/**
+ * deps: { state, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate,
+ *         toast, scrollToSeq, sendText }
+ */
+export function initChanges(deps) {
+  app = deps;
+  const { el } = deps;
+  el.replyCancel.addEventListener('click', () => setReplyTo(null));
+  el.threadClose.addEventListener('click', closeThread);
+  el.threadPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeThread(); });
+  el.threadForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = el.threadInput.value.trim();
+    if (!text || thread.seq === null) return;
+    const clientId = app.sendText(text, thread.seq);
+    if (clientId) { threadClientIds.add(clientId); el.threadInput.value = ''; }
+  });
+  el.threadInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      el.threadForm.requestSubmit();
+    }
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && replyTo !== null && document.activeElement === el.messageInput) setReplyTo(null);
+  });
+  document.addEventListener('click', (event) => { // a click elsewhere closes an open picker
+    for (const picker of document.querySelectorAll('.reaction-picker')) {
+      if (!picker.parentElement.contains(event.target)) picker.remove();
+    }
+  });
+}
+
+// --- Marks on a message ------------------------------------------------------------------
+
+const mine = (message) => app.key(message.name) === app.key(app.myName());
+
+/** Adds (or refreshes) everything a message shows beyond its text. `node` is its <li>. */
+export function decorate(node, message) {
+  const { h } = app;
+  const body = node.querySelector('.message-body');
+  for (const old of body.querySelectorAll('.reply-quote, .edited-mark, .reactions, .reply-count, .message-actions')) old.remove();
+  node.classList.toggle('deleted', Boolean(message.deleted));
+  if (message.deleted) {
+    body.querySelector('.message-text').replaceWith(h('div', { class: 'message-text tombstone', text: 'This message was deleted.' }));
+  }
+  if (Number.isInteger(message.reply_to)) body.querySelector('.message-meta').after(quoteEl(message.reply_to));
+  if (message.edited_ts && !message.deleted) {
+    body.querySelector('.message-meta').append(' ', h('span', {
+      class: 'edited-mark', text: '(edited)', title: `Edited ${app.fullDate(message.edited_ts)}`,
+    }));
+  }
+  if (!Number.isInteger(message.seq)) return; // a pending message has no actions yet
+  if (message.reactions?.length) body.append(reactionsEl(message));
+  if (message.reply_count > 0) {
+    const n = message.reply_count;
+    body.append(h('button', {
+      type: 'button', class: 'reply-count link', text: `${n} ${n === 1 ? 'reply' : 'replies'}`,
+      onclick: () => openThread(message.seq),
+    }));
+  }
+  if (!message.deleted) body.append(actionsEl(message));
+}
+
+/** The parent of a reply, quoted: its author and the start of its text, or its number. */
+function quoteEl(parentSeq) {
+  const { h } = app;
+  const parent = app.state.messages.get(parentSeq)?.message ?? thread.messages.get(parentSeq);
+  let summary;
+  if (!parent) summary = `message #${parentSeq}`;
+  else if (parent.deleted) summary = 'a deleted message';
+  else summary = [...parent.text].length > QUOTE_CHARS ? `${[...parent.text].slice(0, QUOTE_CHARS).join('')}…` : parent.text;
+  return h('button', {
+    type: 'button', class: 'reply-quote', 'data-parent': parentSeq,
+    title: 'Show the message this replies to',
+    onclick: () => { if (!app.scrollToSeq(parentSeq)) openThread(parentSeq); },
+  },
+  h('span', { class: 'quote-name', text: parent ? parent.name : 'Reply' }), ' ', h('span', { class: 'quote-text', text: summary }));
+}
+
+function reactionsEl(message) {
+  const { h } = app;
+  const me = app.key(app.myName());
+  return h('div', { class: 'reactions', role: 'group', 'aria-label': 'Reactions' },
+    ...message.reactions.map(({ emoji, names }) => {
+      const reacted = names.some((n) => app.key(n) === me);
+      return h('button', {
+        type: 'button', class: 'reaction', 'aria-pressed': String(reacted), 'data-emoji': emoji,
+        title: `${names.join(', ')} reacted with ${emoji}`,
+        'aria-label': `${emoji} ${names.length}: ${names.join(', ')}${reacted ? ' (you; click to remove)' : ''}`,
+        onclick: () => react(message.seq, emoji, !reacted),
+      }, h('span', { class: 'reaction-emoji', text: emoji }), h('span', { class: 'reaction-count', text: String(names.length) }));
+    }));
+}
+
+function actionsEl(message) {
+  const { h } = app;
+  const action = (label, icon, onclick, cls = '') => h('button', {
+    type: 'button', class: `ghost icon ${cls}`, 'aria-label': label, title: label, text: icon, onclick,
+  });
+  const bar = h('div', { class: 'message-actions' },
+    action('Add reaction', '☺', (event) => togglePicker(event.currentTarget.parentElement, message.seq)),
+    action('Reply', '↩', () => setReplyTo(message)),
+    action('Open thread', '🧵', () => openThread(message.seq)));
+  if (mine(message)) {
+    bar.append(
+      action('Edit message', '✎', () => startEdit(message.seq)),
+      action('Delete message', '🗑', () => deleteMessage(message.seq), 'danger'));
+  }
+  return bar;
+}
+
+function togglePicker(bar, seq) {
+  const open = bar.querySelector('.reaction-picker');
+  if (open) return open.remove();
+  const { h } = app;
+  bar.append(h('div', { class: 'reaction-picker', role: 'group', 'aria-label': 'Pick a reaction' },
+    ...QUICK_EMOJI.map((emoji) => h('button', {
+      type: 'button', class: 'ghost', 'aria-label': `React with ${emoji}`, text: emoji,
+      onclick: (event) => { event.stopPropagation(); event.currentTarget.parentElement.remove(); react(seq, emoji, true); },
+    }))));
+}
+
+// --- What a click sends --------------------------------------------------------------------
+
+const changeId = () => `chg-${app.newClientId()}`;
+
+function send(frame) {
+  if (!app.sendFrame(frame)) app.toast('Not connected: try again in a moment.');
+}
+
+function react(seq, emoji, on) {
+  send({ type: 'react', seq, emoji, on, client_id: changeId() });
+}
+
+function deleteMessage(seq) {
+  if (!window.confirm('Delete this message? Everyone will see that a message was deleted here.')) return;
+  send({ type: 'delete', seq, client_id: changeId() });
+}
+
+/** Edits in place: the text becomes a box; Enter saves, Escape cancels. */
+function startEdit(seq) {
+  const entry = app.state.messages.get(seq);
+  if (!entry || entry.message.deleted) return;
+  const { h } = app;
+  const textNode = entry.el.querySelector('.message-text');
+  const input = h('textarea', { class: 'edit-input', rows: '2', 'aria-label': 'Edit your message' });
+  input.value = entry.message.text;
+  const cancel = () => { form.replaceWith(textNode); };
+  const save = () => {
+    const text = input.value.trim();
+    if (!text || text === entry.message.text) return cancel();
+    send({ type: 'edit', seq, text, client_id: changeId() });
+    form.classList.add('saving');
+  };
+  const form = h('form', { class: 'edit-form', onsubmit: (event) => { event.preventDefault(); save(); } },
+    input,
+    h('div', { class: 'edit-buttons' },
+      h('button', { type: 'button', class: 'ghost', text: 'Cancel', onclick: cancel }),
+      h('button', { type: 'submit', class: 'primary', text: 'Save' })));
+  form.dataset.raw = entry.message.text;
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') { event.preventDefault(); cancel(); }
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); save(); }
+  });
+  textNode.replaceWith(form);
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
+// --- Replying ------------------------------------------------------------------------------
+
+/** The seq the composer's next message answers, if any. */
+export const replyTarget = () => replyTo;
+
+export function setReplyTo(message) {
+  const { el } = app;
+  replyTo = message ? message.seq : null;
+  el.replyBar.hidden = !message;
+  if (message) {
+    el.replyName.textContent = message.name;
+    el.replyText.textContent = [...message.text].slice(0, QUOTE_CHARS).join('');
+    el.messageInput.focus();
+  }
+}
+
+// --- Frames --------------------------------------------------------------------------------
+
+/** A message changed: whichever views show it are refreshed. */
+export function onUpdate(message) {
+  if (thread.messages.has(message.seq) || thread.seq === message.seq) {
+    thread.messages.set(message.seq, message);
+    renderThread();
+  }
+  // Replies quoting it show its new text.
+  for (const quote of document.querySelectorAll(`#messages .reply-quote[data-parent="${message.seq}"]`)) {
+    quote.replaceWith(quoteEl(message.seq));
+  }
+}
+
+/** A new message: a reply to the open thread joins it. */
+export function onNewMessage(message) {
+  if (thread.seq !== null && message.reply_to === thread.seq) {
+    thread.messages.set(message.seq, message);
+    renderThread();
+  }
+  if (threadClientIds.has(message.client_id)) threadClientIds.delete(message.client_id);
+}
+
+/** Whether an error frame is about a change made here; if so it has been shown. */
+export function onChangeError(frame) {
+  if (!frame.client_id?.startsWith('chg-')) return false;
+  app.toast(frame.message || 'That change was refused.');
+  for (const form of document.querySelectorAll('.edit-form.saving')) form.classList.remove('saving');
+  return true;
+}
+
+// --- The thread panel ----------------------------------------------------------------------
+
+export function openThread(seq) {
+  const { el } = app;
+  thread.seq = seq;
+  thread.messages = new Map();
+  thread.loaded = false;
+  const parent = app.state.messages.get(seq)?.message;
+  if (parent) thread.messages.set(seq, parent);
+  el.threadPanel.hidden = false;
+  el.threadPanel.classList.add('open');
+  el.threadList.replaceChildren(app.h('li', { class: 'thread-loading', text: 'Loading replies…' }));
+  el.threadParent.replaceChildren();
+  renderThread();
+  send({ type: 'thread', seq, limit: 100 });
+  el.threadInput.focus();
+}
+
+export function closeThread() {
+  const { el } = app;
+  thread.seq = null;
+  thread.messages = new Map();
+  el.threadPanel.classList.remove('open');
+  el.threadPanel.hidden = true;
+}
+
+export function onThread(frame) {
+  if (frame.seq !== thread.seq) return; // an answer for a thread since closed
+  for (const m of frame.messages) thread.messages.set(m.seq, m);
+  thread.loaded = true;
+  renderThread();
+  if (frame.has_more && frame.messages.length) {
+    send({ type: 'thread', seq: thread.seq, after: frame.messages[frame.messages.length - 1].seq, limit: 100 });
+  }
+}
+
+function threadItem(message) {
+  const { h } = app;
+  const node = h('li', { class: 'thread-message', 'data-seq': message.seq },
+    h('div', { class: 'message-body' },
+      h('div', { class: 'message-meta' }, h('span', { class: 'message-name', text: message.name }), ' ', app.timeEl(message.ts)),
+      message.deleted ? h('div', { class: 'message-text tombstone', text: 'This message was deleted.' }) : app.textEl(message.text)));
+  if (message.edited_ts && !message.deleted) node.querySelector('.message-meta').append(' ', h('span', { class: 'edited-mark', text: '(edited)' }));
+  if (message.reactions?.length) node.querySelector('.message-body').append(reactionsEl(message));
+  return node;
+}
+
+function renderThread() {
+  const { el, h } = app;
+  if (thread.seq === null) return;
+  const parent = thread.messages.get(thread.seq);
+  el.threadParent.replaceChildren(parent ? threadItem(parent) : h('p', { text: `Message #${thread.seq}` }));
+  const replies = [...thread.messages.values()].filter((m) => m.reply_to === thread.seq).sort((a, b) => a.seq - b.seq);
+  if (!thread.loaded && !replies.length) return;
+  el.threadCount.textContent = `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`;
+  el.threadList.replaceChildren(...(replies.length
+    ? replies.map(threadItem)
+    : [h('li', { class: 'thread-empty', text: 'No replies yet. Start the thread below.' })]));
+}
