@@ -1,30 +1,14 @@
 // Markdown-lite in the web UI: *bold*, _italic_, `code`, ```code blocks``` and links are
 // rendered, words with markers inside them are left alone, and no markup ever becomes HTML.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { startServer, GENEROUS_LIMITS } from '../support/server.mjs';
 import { connect, roomId, closeAll } from '../support/client.mjs';
-import { ARTIFACTS, launchBrowser, newPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
+import { useBrowserPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
 
-let server;
-let browser;
-let person;
 const room = roomId('markdown');
 
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await startServer({ vars: GENEROUS_LIMITS });
-  browser = await launchBrowser();
-  person = await newPerson(browser);
-}, { timeout: 120_000 });
+const ctx = useBrowserPerson('markdown');
 
-after(async () => {
-  if (person) await person.page.screenshot({ path: path.join(ARTIFACTS, 'markdown.png'), fullPage: true }).catch(() => {});
-  if (browser) await browser.close().catch(() => {});
-  if (server) await server.stop();
-}, { timeout: 60_000 });
 
 /** The rendered `.message-text` of the message with this seq, described as data. */
 function rendered(page, seq) {
@@ -41,9 +25,9 @@ function rendered(page, seq) {
 }
 
 test('markdown-lite is rendered from what others send, and stays text where it should', { timeout: 60_000 }, async () => {
-  const { page } = person;
-  await join(page, server, room, 'Reader');
-  const writer = await connect(server, room, 'Writer');
+  const { page } = ctx.person;
+  await join(page, ctx.server, room, 'Reader');
+  const writer = await connect(ctx.server, room, 'Writer');
   const sent = [
     '*bold* and _italic_ with `inline *code*` and _a *nested* one_ https://example.com/a_b_c?x=1.',
     'keep snake_case_names, 2*3*4 and *half alone',

@@ -1,17 +1,11 @@
 // Mentions in the web UI: `@name` is highlighted, a message that mentions you is marked,
 // and while the tab is hidden it raises a browser notification unless you are "do not
 // disturb". Permission is asked when the person clicks, never on load.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { startServer, GENEROUS_LIMITS } from '../support/server.mjs';
 import { connect, roomId, closeAll, sleep } from '../support/client.mjs';
-import { ARTIFACTS, launchBrowser, newPerson, eventually, join } from '../support/browser.mjs';
+import { useBrowserPerson, eventually, join } from '../support/browser.mjs';
 
-let server;
-let browser;
-let person;
 const room = roomId('mentions');
 
 // The page's Notification API and tab visibility, under the test's control: every
@@ -45,24 +39,13 @@ const setHidden = (page, hidden) => page.evaluate((h) => {
 }, hidden);
 const notes = (page) => page.evaluate(() => window.__notes);
 
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await startServer({ vars: GENEROUS_LIMITS });
-  browser = await launchBrowser();
-  person = await newPerson(browser);
-  await person.page.addInitScript(FAKES);
-}, { timeout: 120_000 });
+const ctx = useBrowserPerson('mentions', { prepare: (p) => p.page.addInitScript(FAKES) });
 
-after(async () => {
-  if (person) await person.page.screenshot({ path: path.join(ARTIFACTS, 'mentions.png'), fullPage: true }).catch(() => {});
-  if (browser) await browser.close().catch(() => {});
-  if (server) await server.stop();
-}, { timeout: 60_000 });
 
 test('mentions are highlighted and notify a hidden tab, with permission asked on a click only', { timeout: 60_000 }, async () => {
-  const { page } = person;
-  await join(page, server, room, 'Reader');
-  const writer = await connect(server, room, 'Writer');
+  const { page } = ctx.person;
+  await join(page, ctx.server, room, 'Reader');
+  const writer = await connect(ctx.server, room, 'Writer');
 
   // Nothing was asked on load; the button offers it.
   assert.equal((await notes(page)).requests, 0, 'no permission request on load');

@@ -1,9 +1,11 @@
 // What the browser tests share: Debian's Chromium with the flags this machine needs, a
 // person (context + page + what the page logged), and helpers that read the chat UI.
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
-import { REPO_ROOT } from './server.mjs';
+import { REPO_ROOT, startServer, GENEROUS_LIMITS } from './server.mjs';
 import { sleep } from './client.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -15,6 +17,29 @@ const ARGS = [
 
 export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/**
+ * For a test file with one server, one browser and one person: started before its tests,
+ * stopped after them, with a screenshot of the page saved as tests/artifacts/<shot>.png.
+ * `prepare(person)` runs before any test (e.g. to add an init script).
+ * @returns {{ server, browser, person }} filled in once the tests run
+ */
+export function useBrowserPerson(shot, { vars = GENEROUS_LIMITS, prepare } = {}) {
+  const ctx = { server: null, browser: null, person: null };
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    ctx.server = await startServer({ vars });
+    ctx.browser = await launchBrowser();
+    ctx.person = await newPerson(ctx.browser);
+    if (prepare) await prepare(ctx.person);
+  }, { timeout: 120_000 });
+  after(async () => {
+    if (ctx.person) await ctx.person.page.screenshot({ path: path.join(ARTIFACTS, `${shot}.png`), fullPage: true }).catch(() => {});
+    if (ctx.browser) await ctx.browser.close().catch(() => {});
+    if (ctx.server) await ctx.server.stop();
+  }, { timeout: 60_000 });
+  return ctx;
 }
 
 /** A new browser context and page, recording dialogs, console lines and page errors. */
