@@ -213,6 +213,12 @@ impl ChatRoom {
             Ok(q) => q,
             Err(e) => return http::error(&e),
         };
+        let banned = self
+            .with_room(|room| room.refusal_for(&query.name, now()))
+            .flatten();
+        if let Some(refusal) = banned {
+            return http::error_with(refusal.code, &refusal.message, 403);
+        }
         let pair = WebSocketPair::new()?;
         let server = pair.server;
         self.state.accept_web_socket(&server);
@@ -243,7 +249,7 @@ impl ChatRoom {
 
     /// Carries out the room's decisions.
     fn apply(&self, effects: Vec<Effect>) {
-        let sockets = self.sockets.borrow();
+        let mut sockets = self.sockets.borrow_mut();
         for effect in effects {
             match effect {
                 Effect::Send { to, frame } => {
@@ -269,6 +275,16 @@ impl ChatRoom {
                     if let Some(ws) = sockets.get(&attachment.id) {
                         if let Err(e) = ws.serialize_attachment(&attachment) {
                             console_error!("saving an attachment: {e}");
+                        }
+                    }
+                }
+                Effect::Close { ids, code, reason } => {
+                    // The room has let these connections go: forget them now, so that
+                    // nothing more is sent to them; their close event finds no one.
+                    for id in ids {
+                        if let Some(ws) = sockets.remove(&id) {
+                            self.ids.delete(socket_key(&ws));
+                            let _ = ws.close(Some(code), Some(reason.as_str()));
                         }
                     }
                 }
@@ -335,7 +351,26 @@ impl ChatRoom {
                 }
             }
         }
+        self.flush_audit(&db).await;
         self.flushing.set(false);
+    }
+
+    /// Writes the moderation audit entries that wait; a failure leaves them for the next
+    /// flush.
+    async fn flush_audit(&self, db: &worker::D1Database) {
+        let (room, entries) = self
+            .with_room(|r| (r.id().to_owned(), r.pending_audit()))
+            .unwrap_or_default();
+        let Some(&(upto, _)) = entries.last() else {
+            return;
+        };
+        match db::store_audit(db, &room, &entries).await {
+            Ok(()) => {
+                let effects = self.with_room(|r| r.audit_durable(upto));
+                self.apply(effects.unwrap_or_default());
+            }
+            Err(e) => console_error!("writing {} audit entries to D1: {e}", entries.len()),
+        }
     }
 
     async fn schedule_alarm(&self) {

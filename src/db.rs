@@ -1,6 +1,6 @@
 //! The history database (D1): writes from rooms, reads for the HTTP API.
 
-use edgechat_protocol::{Message, Page, Reaction, RoomSummary};
+use edgechat_protocol::{Message, ModEvent, Page, Reaction, RoomSummary};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Error, Result};
@@ -130,6 +130,81 @@ pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)]) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Writes a room's moderation audit entries (as `(id, event)`); a retried batch is a
+/// no-op for entries already there.
+pub async fn store_audit(db: &D1Database, room: &str, entries: &[(u64, ModEvent)]) -> Result<()> {
+    let mut statements = Vec::new();
+    for (id, e) in entries {
+        let opt = |v: Option<u64>| v.map_or(JsValue::NULL, num);
+        statements.push(
+            db.prepare(
+                "INSERT INTO moderation (room, id, ts, action, by, name, seq, until, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (room, id) DO NOTHING",
+            )
+            .bind(&[
+                JsValue::from_str(room),
+                num(*id),
+                num(e.ts),
+                JsValue::from_str(e.action.as_str()),
+                JsValue::from_str(&e.by),
+                JsValue::from_str(&e.name),
+                opt(e.seq),
+                opt(e.until),
+                e.reason.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+            ])?,
+        );
+    }
+    if statements.is_empty() {
+        return Ok(());
+    }
+    for result in db.batch(statements).await? {
+        if !result.success() {
+            return Err(Error::RustError(
+                result.error().unwrap_or_else(|| "D1 batch failed".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A room's moderation audit, newest first (at most 100 entries).
+pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
+    #[derive(Deserialize)]
+    struct Row {
+        ts: f64,
+        action: String,
+        by: String,
+        name: String,
+        seq: Option<f64>,
+        until: Option<f64>,
+        reason: Option<String>,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT ts, action, by, name, seq, until, reason FROM moderation \
+             WHERE room = ?1 ORDER BY id DESC LIMIT 100",
+        )
+        .bind(&[JsValue::from_str(room)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let action = serde_json::from_value(serde_json::Value::String(r.action)).ok()?;
+            Some(ModEvent {
+                action,
+                by: r.by,
+                name: r.name,
+                seq: r.seq.map(|s| s as u64),
+                until: r.until.map(|u| u as u64),
+                reason: r.reason,
+                ts: r.ts as u64,
+            })
+        })
+        .collect())
 }
 
 /// A message row as SQLite returns it (numbers arrive as JavaScript doubles). The

@@ -7,6 +7,7 @@
 //! | `GET /room/:id/users`        | the room's Durable Object              |
 //! | `GET /room/:id/messages`     | D1                                     |
 //! | `GET /room/:id/thread/:seq`  | D1                                     |
+//! | `GET /room/:id/moderation`   | D1                                     |
 //! | `GET /api/rooms`             | D1                                     |
 //! | everything else              | static assets (`public/`)              |
 
@@ -60,6 +61,10 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 [] => connect(req, env, &room).await,
                 ["messages"] => messages(&url, env, &room).await,
                 ["thread", seq] => thread(&url, env, &room, seq).await,
+                ["moderation"] => {
+                    let actions = db::audit(&env.d1("DB")?, room.as_str()).await?;
+                    http::json(&serde_json::json!({ "actions": actions }), 200)
+                }
                 ["users"] => to_room(req, env, &room).await,
                 _ => not_found(),
             }

@@ -5,8 +5,8 @@
 //! D1 and moves the `durable` watermark. Welcome pages, resumes and `history` frames
 //! are answered from here without a round trip to D1.
 
-use edgechat_protocol::{Message, Page};
-use edgechat_room::{Log, LogError, Positions, Stored};
+use edgechat_protocol::{Message, ModEvent, Page};
+use edgechat_room::{Ban, Log, LogError, Positions, Stored};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -28,7 +28,15 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
         reply_to INTEGER
     );
     CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id);
-    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);";
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+    CREATE TABLE IF NOT EXISTS bans (
+        name_key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        until INTEGER NOT NULL,
+        reason TEXT,
+        by TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL);";
 
 /// The log's second shape: messages change in place (edits, deletes, reactions, reply
 /// counts), each row marked with the rev of its last change. Rows from before it keep
@@ -158,12 +166,14 @@ impl Log for SqlLog {
             last: Option<f64>,
             rev: Option<f64>,
             durable: Option<f64>,
+            audit: Option<f64>,
         }
         let rows: Vec<Row> = self
             .sql
             .exec(
                 "SELECT (SELECT MAX(seq) FROM log) AS last, (SELECT MAX(rev) FROM log) AS rev, \
-                 (SELECT value FROM meta WHERE key = 'durable') AS durable",
+                 (SELECT value FROM meta WHERE key = 'durable') AS durable, \
+                 (SELECT value FROM meta WHERE key = 'audit_durable') AS audit",
                 None,
             )
             .map_err(err)?
@@ -177,6 +187,7 @@ impl Log for SqlLog {
             last_seq,
             last_rev,
             durable_rev: durable.min(last_rev),
+            audit_durable: row.and_then(|r| r.audit).unwrap_or(0.0) as u64,
         })
     }
 
@@ -327,6 +338,114 @@ impl Log for SqlLog {
             .into_iter()
             .map(|r| (r.rev as u64, r.message.into_message(Some(&self.room))))
             .collect())
+    }
+
+    fn moderation(&self) -> Result<(Option<String>, Vec<Ban>), LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            name_key: String,
+            name: String,
+            until: f64,
+            reason: Option<String>,
+            by: String,
+        }
+        let creator = self
+            .meta("creator")?
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let rows: Vec<Row> = self
+            .sql
+            .exec("SELECT name_key, name, until, reason, by FROM bans", None)
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        let bans = rows
+            .into_iter()
+            .map(|r| Ban {
+                name_key: r.name_key,
+                name: r.name,
+                until: r.until as u64,
+                reason: r.reason,
+                by: r.by,
+            })
+            .collect();
+        Ok((creator, bans))
+    }
+
+    fn set_creator(&mut self, name: &str) -> Result<(), LogError> {
+        self.set_meta("creator", name.into())
+    }
+
+    fn set_ban(&mut self, ban: &Ban) -> Result<(), LogError> {
+        self.sql
+            .exec(
+                "INSERT INTO bans (name_key, name, until, reason, by) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (name_key) DO UPDATE SET name = excluded.name, \
+                 until = excluded.until, reason = excluded.reason, by = excluded.by",
+                vec![
+                    ban.name_key.as_str().into(),
+                    ban.name.as_str().into(),
+                    int(ban.until),
+                    ban.reason.clone().into(),
+                    ban.by.as_str().into(),
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn remove_ban(&mut self, name_key: &str) -> Result<(), LogError> {
+        self.sql
+            .exec("DELETE FROM bans WHERE name_key = ?", vec![name_key.into()])
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn audit(&mut self, event: &ModEvent) -> Result<u64, LogError> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: f64,
+        }
+        let json = serde_json::to_string(event).map_err(|e| LogError(e.to_string()))?;
+        let rows: Vec<Id> = self
+            .sql
+            .exec(
+                "INSERT INTO audit (event) VALUES (?) RETURNING id",
+                vec![json.into()],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        rows.first()
+            .map(|r| r.id as u64)
+            .ok_or_else(|| LogError("the audit insert returned no id".into()))
+    }
+
+    fn unwritten_audit(&self, after: u64) -> Result<Vec<(u64, ModEvent)>, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: f64,
+            event: String,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT id, event FROM audit WHERE id > ? ORDER BY id",
+                vec![int(after)],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_str(&r.event)
+                    .map(|e| (r.id as u64, e))
+                    .map_err(|e| LogError(format!("audit entry {}: {e}", r.id)))
+            })
+            .collect()
+    }
+
+    fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError> {
+        self.set_meta("audit_durable", int(id))
     }
 
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {

@@ -67,6 +67,9 @@ pub const HELP: &str = "\
 /edit SEQ TEXT     change the text of your message SEQ
 /delete SEQ        delete your message SEQ
 /react SEQ EMOJI   react to message SEQ (/unreact SEQ EMOJI takes it back)
+/kick NAME         (room creator) remove NAME from the room
+/ban NAME [MIN]    (room creator) remove NAME and refuse it for MIN minutes (60)
+/unban NAME        (room creator) lift a ban
 /online /away /dnd set your status
 /quit              leave and exit";
 
@@ -382,10 +385,12 @@ impl<V: View> Driver<V> {
                 Some((seq, text)) => self.say(text, Some(seq)).await,
                 None => self.view.problem(&self.session, "usage: /reply SEQ TEXT"),
             },
-            "edit" | "delete" | "react" | "unreact" | "thread" => match change_frame(word, rest) {
-                Ok(frame) => self.send(&frame).await,
-                Err(usage) => self.view.problem(&self.session, usage),
-            },
+            "edit" | "delete" | "react" | "unreact" | "thread" | "kick" | "ban" | "unban" => {
+                match change_frame(word, rest) {
+                    Ok(frame) => self.send(&frame).await,
+                    Err(usage) => self.view.problem(&self.session, usage),
+                }
+            }
             "online" | "away" | "dnd" => {
                 let status = match word {
                     "away" => Status::Away,
@@ -521,7 +526,24 @@ fn seq_and_text(rest: &str) -> Option<(u64, &str)> {
 fn change_frame(word: &str, rest: &str) -> Result<ClientFrame, &'static str> {
     use edgechat_protocol::{Emoji, MessageText};
     let seq_only = || rest.trim_start_matches('#').parse::<u64>().ok();
+    let name = |raw: &str| {
+        edgechat_protocol::Name::parse(raw)
+            .map_err(|_| "usage: /kick NAME, /ban NAME [MINUTES], /unban NAME")
+    };
     match word {
+        "kick" => Ok(ClientFrame::Kick { name: name(rest)? }),
+        "unban" => Ok(ClientFrame::Unban { name: name(rest)? }),
+        "ban" => {
+            let (who, minutes) = match rest.rsplit_once(char::is_whitespace) {
+                Some((who, m)) if m.parse::<u32>().is_ok() => (who, m.parse().ok()),
+                _ => (rest, None),
+            };
+            Ok(ClientFrame::Ban {
+                name: name(who)?,
+                minutes: minutes.unwrap_or(edgechat_protocol::DEFAULT_BAN_MINUTES),
+                reason: None,
+            })
+        }
         "edit" => {
             let (seq, text) = seq_and_text(rest).ok_or("usage: /edit SEQ TEXT")?;
             Ok(ClientFrame::Edit {
@@ -548,6 +570,32 @@ fn change_frame(word: &str, rest: &str) -> Result<ClientFrame, &'static str> {
                 client_id: None,
             })
         }
+    }
+}
+
+/// A moderation action in words.
+pub fn moderation_line(e: &edgechat_protocol::ModEvent) -> String {
+    use edgechat_protocol::ModAction;
+    let reason = e
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    match e.action {
+        ModAction::Kick => format!("{} removed {} from the room{reason}", e.by, e.name),
+        ModAction::Ban => format!(
+            "{} banned {} until {}{reason}",
+            e.by,
+            e.name,
+            e.until.map(crate::clock::time).unwrap_or_default()
+        ),
+        ModAction::Unban => format!("{} lifted the ban on {}", e.by, e.name),
+        ModAction::Delete => format!(
+            "{} deleted a message of {} (#{})",
+            e.by,
+            e.name,
+            e.seq.unwrap_or_default()
+        ),
     }
 }
 
@@ -606,6 +654,7 @@ impl View for Lines {
             } => self.print(&format!("* reconnected; {missed} message(s) while away")),
             Event::Message(m) => self.print(&message_line(m)),
             Event::Changed(m) => self.print(&format!("* now {}", message_line(m))),
+            Event::Moderation(e) => self.print(&format!("* {}", moderation_line(e))),
             Event::Thread { seq, messages } => {
                 self.print(&format!("* thread of #{seq}: {} repl(ies)", messages.len()));
                 for m in messages {

@@ -38,6 +38,8 @@ pub enum Event {
     Message(Message),
     /// A message shown before changed (edited, deleted, reacted to, replied to).
     Changed(Message),
+    /// The room's creator kicked, banned or unbanned someone, or deleted a message.
+    Moderation(edgechat_protocol::ModEvent),
     /// The replies to a message, asked for with `/thread`.
     Thread {
         seq: u64,
@@ -220,6 +222,7 @@ impl Session {
             ServerFrame::Thread { seq, messages, .. } => {
                 events.push(Event::Thread { seq, messages });
             }
+            ServerFrame::Moderation { event } => events.push(Event::Moderation(event)),
             ServerFrame::Ack { client_id, seq } => {
                 self.pending.retain(|p| p.client_id != client_id);
                 events.push(Event::Acked { client_id, seq });
@@ -373,6 +376,7 @@ mod tests {
             rev: 0,
             updates: vec![],
             updates_truncated: false,
+            creator: None,
         }
     }
 
@@ -553,6 +557,7 @@ mod tests {
                 rev: 9,
                 updates: vec![deleted.clone()],
                 updates_truncated: false,
+                creator: None,
             },
             other => other,
         };

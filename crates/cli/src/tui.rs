@@ -230,6 +230,9 @@ impl View for Tui {
                     }
                 }
             }
+            Event::Moderation(e) => self
+                .entries
+                .push(Entry::Notice(crate::chat::moderation_line(e))),
             Event::Thread { seq, messages } => {
                 self.entries.push(Entry::Notice(format!(
                     "thread of #{seq}: {} repl(ies)",

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientId, Emoji, MessageText, MAX_FRAME_BYTES, MAX_PAGE, MIN_PAGE};
+use crate::{ClientId, Emoji, MessageText, Name, MAX_FRAME_BYTES, MAX_PAGE, MIN_PAGE};
 
 /// A user's presence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -79,6 +79,7 @@ pub enum ErrorCode {
     InvalidName,
     BadRequest,
     Forbidden,
+    Banned,
 }
 
 impl ErrorCode {
@@ -94,6 +95,7 @@ impl ErrorCode {
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Banned => "banned",
         }
     }
 
@@ -104,7 +106,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::Banned => 403,
             _ => 400,
         }
     }
@@ -184,6 +186,66 @@ pub enum ClientFrame {
         after: Option<u64>,
         limit: u32,
     },
+    /// The room's creator removes every connection of a name (it may come back).
+    Kick {
+        name: Name,
+    },
+    /// The room's creator removes a name and refuses it for `minutes`.
+    Ban {
+        name: Name,
+        minutes: u32,
+        reason: Option<String>,
+    },
+    /// The room's creator lifts a ban.
+    Unban {
+        name: Name,
+    },
+}
+
+/// The longest ban, in minutes: a year.
+pub const MAX_BAN_MINUTES: u32 = 525_600;
+/// A ban without `minutes` lasts an hour.
+pub const DEFAULT_BAN_MINUTES: u32 = 60;
+/// The longest moderation reason, in code points.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// What a moderator did, as broadcast and audited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModAction {
+    Kick,
+    Ban,
+    Unban,
+    Delete,
+}
+
+impl ModAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModAction::Kick => "kick",
+            ModAction::Ban => "ban",
+            ModAction::Unban => "unban",
+            ModAction::Delete => "delete",
+        }
+    }
+}
+
+/// One moderation action: broadcast to the room and kept in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModEvent {
+    pub action: ModAction,
+    /// Who did it (the room's creator).
+    pub by: String,
+    /// The name acted on (kick, ban, unban), or the author of the deleted message.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// When a ban ends (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub ts: u64,
 }
 
 /// Why a client frame was refused, ready to become an `error` frame.
@@ -262,6 +324,19 @@ enum RawClientFrame {
         after: Option<u64>,
         #[serde(default)]
         limit: Option<u32>,
+    },
+    Kick {
+        name: String,
+    },
+    Ban {
+        name: String,
+        #[serde(default)]
+        minutes: Option<u32>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    Unban {
+        name: String,
     },
 }
 
@@ -405,6 +480,35 @@ impl ClientFrame {
                 Page::new(None, after, limit).map_err(bad)?;
                 ClientFrame::Thread { seq, after, limit }
             }
+            RawClientFrame::Kick { name } => ClientFrame::Kick {
+                name: Name::parse(&name).map_err(bad)?,
+            },
+            RawClientFrame::Unban { name } => ClientFrame::Unban {
+                name: Name::parse(&name).map_err(bad)?,
+            },
+            RawClientFrame::Ban {
+                name,
+                minutes,
+                reason,
+            } => {
+                let minutes = minutes.unwrap_or(DEFAULT_BAN_MINUTES);
+                if !(1..=MAX_BAN_MINUTES).contains(&minutes) {
+                    return Err(bad("minutes must be from 1 to 525600 (a year)"));
+                }
+                let reason = reason
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty());
+                if reason.as_ref().is_some_and(|r| {
+                    r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control)
+                }) {
+                    return Err(bad("reason is at most 200 characters, on one line"));
+                }
+                ClientFrame::Ban {
+                    name: Name::parse(&name).map_err(bad)?,
+                    minutes,
+                    reason,
+                }
+            }
         })
     }
 }
@@ -469,6 +573,24 @@ impl ClientFrame {
                 }
                 v
             }
+            ClientFrame::Kick { name } => {
+                serde_json::json!({"type": "kick", "name": name.display()})
+            }
+            ClientFrame::Unban { name } => {
+                serde_json::json!({"type": "unban", "name": name.display()})
+            }
+            ClientFrame::Ban {
+                name,
+                minutes,
+                reason,
+            } => {
+                let mut v =
+                    serde_json::json!({"type": "ban", "name": name.display(), "minutes": minutes});
+                if let Some(reason) = reason {
+                    v["reason"] = reason.as_str().into();
+                }
+                v
+            }
         };
         value.to_string()
     }
@@ -519,6 +641,9 @@ pub enum ServerFrame {
         /// More older messages changed than `updates` carries: reload what is shown.
         #[serde(default, skip_serializing_if = "is_false")]
         updates_truncated: bool,
+        /// The room's creator, who moderates it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        creator: Option<String>,
     },
     Message {
         message: Message,
@@ -533,6 +658,11 @@ pub enum ServerFrame {
         seq: u64,
         messages: Vec<Message>,
         has_more: bool,
+    },
+    /// The room's creator kicked, banned or unbanned a name, or deleted a message.
+    Moderation {
+        #[serde(flatten)]
+        event: ModEvent,
     },
     Ack {
         client_id: String,

@@ -32,8 +32,8 @@ use std::rc::Rc;
 
 use edgechat_protocol::{
     check_frame_size, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode, Message,
-    MessageText, Name, Page, Reaction, Refusal, ServerFrame, Status, User, MAX_REACTIONS,
-    RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
+    MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal, ServerFrame, Status, User,
+    MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,12 @@ pub enum Effect {
     Send { to: Target, frame: Rc<str> },
     /// Store this attachment on the connection.
     Save { attachment: Attachment },
+    /// Close these connections (kicked or banned); the room has already let them go.
+    Close {
+        ids: Vec<ConnId>,
+        code: u16,
+        reason: String,
+    },
     /// Something failed inside; for the operator's log, never for a client.
     Log { message: String },
 }
@@ -95,7 +101,23 @@ pub struct Positions {
     pub last_rev: u64,
     /// Every change up to this rev is in the history database.
     pub durable_rev: u64,
+    /// Every audit entry up to this id is in the history database.
+    pub audit_durable: u64,
 }
+
+/// A name refused in a room until a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ban {
+    pub name_key: String,
+    /// The name as the moderator wrote it.
+    pub name: String,
+    pub until: u64,
+    pub reason: Option<String>,
+    pub by: String,
+}
+
+/// The close code a kicked or banned connection gets.
+pub const CLOSE_REMOVED: u16 = 4001;
 
 /// A logged message with its author's name key and the rev of its last change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,6 +174,18 @@ pub trait Log {
     /// Rows changed after `after_rev` with their revs, in rev order: what may not be in
     /// the history database yet.
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError>;
+    /// The room's creator (as first spelled) and its bans, read when the room opens.
+    fn moderation(&self) -> Result<(Option<String>, Vec<Ban>), LogError>;
+    fn set_creator(&mut self, name: &str) -> Result<(), LogError>;
+    /// Adds or replaces the ban of `ban.name_key`.
+    fn set_ban(&mut self, ban: &Ban) -> Result<(), LogError>;
+    fn remove_ban(&mut self, name_key: &str) -> Result<(), LogError>;
+    /// Appends a moderation action to the audit log; its id (1, 2, 3...).
+    fn audit(&mut self, event: &ModEvent) -> Result<u64, LogError>;
+    /// Audit entries with id above `after`, oldest first.
+    fn unwritten_audit(&self, after: u64) -> Result<Vec<(u64, ModEvent)>, LogError>;
+    /// Records that every audit entry up to `id` is durable.
+    fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError>;
 }
 
 struct Conn {
@@ -179,6 +213,12 @@ pub struct Room<L: Log> {
     typing_announced: Vec<Rc<str>>,
     /// When a failed write to the history database should be tried again.
     retry_at: Option<u64>,
+    /// The room's creator, who moderates it: (name as shown, key).
+    creator: Option<(Rc<str>, Rc<str>)>,
+    /// Names refused until a time, by key.
+    bans: BTreeMap<String, Ban>,
+    /// Audit entries not yet in the history database, by id.
+    pending_audit: VecDeque<(u64, ModEvent)>,
 }
 
 /// Messages a room keeps ready for a batch write at most.
@@ -198,6 +238,13 @@ impl<L: Log> Room<L> {
             after = last;
             pending.extend(batch);
         }
+        let (creator, bans) = log.moderation()?;
+        let creator = creator.map(|c| {
+            let key: Rc<str> = name_key(&c).into();
+            (Rc::from(c.as_str()), key)
+        });
+        let bans = bans.into_iter().map(|b| (b.name_key.clone(), b)).collect();
+        let pending_audit = log.unwritten_audit(at.audit_durable)?.into();
         Ok(Room {
             id: id.into(),
             log,
@@ -210,7 +257,35 @@ impl<L: Log> Room<L> {
             waiters: BTreeMap::new(),
             typing_announced: Vec::new(),
             retry_at: None,
+            creator,
+            bans,
+            pending_audit,
         })
+    }
+
+    /// The room's creator, as first spelled.
+    pub fn creator(&self) -> Option<&str> {
+        self.creator.as_ref().map(|(name, _)| &**name)
+    }
+
+    /// Why `name` may not connect now, if it may not: a ban that has not run out.
+    pub fn refusal_for(&self, name: &Name, now: u64) -> Option<Refusal> {
+        let ban = self.bans.get(name.key()).filter(|b| b.until > now)?;
+        let minutes = (ban.until - now).div_ceil(60_000);
+        let reason = ban
+            .reason
+            .as_deref()
+            .map(|r| format!(" (reason: {r})"))
+            .unwrap_or_default();
+        Some(Refusal::new(
+            ErrorCode::Banned,
+            format!(
+                "{} is banned from this room by {} for {minutes} more minute{}{reason}",
+                name.display(),
+                ban.by,
+                if minutes == 1 { "" } else { "s" }
+            ),
+        ))
     }
 
     pub fn id(&self) -> &str {
@@ -262,6 +337,17 @@ impl<L: Log> Room<L> {
         now: u64,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
+        if self.creator.is_none() {
+            // The first name ever to enter a room creates it and moderates it.
+            match self.log.set_creator(name.display()) {
+                Ok(()) => {
+                    self.creator = Some((name.display().into(), name.key().into()));
+                }
+                Err(e) => out.push(Effect::Log {
+                    message: format!("room {}: saving the creator failed: {}", self.id, e.0),
+                }),
+            }
+        }
         let existing = self.user_of_key(name.key());
         let first = existing.is_none();
         let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
@@ -314,6 +400,7 @@ impl<L: Log> Room<L> {
                 rev: self.last_rev,
                 updates,
                 updates_truncated,
+                creator: self.creator().map(str::to_owned),
             },
             (Err(e), _) | (_, Err(e)) => internal(&mut out, &e, None),
         };
@@ -417,7 +504,7 @@ impl<L: Log> Room<L> {
                 text,
                 client_id,
             }) => self.on_edit(id, seq, text, client_id, now),
-            Ok(ClientFrame::Delete { seq, client_id }) => self.on_delete(id, seq, client_id),
+            Ok(ClientFrame::Delete { seq, client_id }) => self.on_delete(id, seq, client_id, now),
             Ok(ClientFrame::React {
                 seq,
                 emoji,
@@ -427,7 +514,192 @@ impl<L: Log> Room<L> {
             Ok(ClientFrame::Thread { seq, after, limit }) => {
                 self.on_thread(id, seq, after.unwrap_or(0), limit)
             }
+            Ok(ClientFrame::Kick { name }) => self.on_remove(id, &name, None, now),
+            Ok(ClientFrame::Ban {
+                name,
+                minutes,
+                reason,
+            }) => self.on_remove(id, &name, Some((minutes, reason)), now),
+            Ok(ClientFrame::Unban { name }) => self.on_unban(id, &name, now),
         }
+    }
+
+    /// The moderator's display name, if connection `id` is the room's creator.
+    fn moderator(&self, id: &str) -> Option<Rc<str>> {
+        let conn = self.conns.get(id)?;
+        let (_, key) = self.creator.as_ref()?;
+        (conn.key == *key).then(|| conn.name.clone())
+    }
+
+    fn not_moderator(id: &str) -> Vec<Effect> {
+        refuse(
+            id,
+            &Refusal::new(
+                ErrorCode::Forbidden,
+                "only the room's creator can kick, ban and unban",
+            ),
+        )
+    }
+
+    /// A kick (`ban` is None) or a ban (for minutes, with a reason): every connection of
+    /// the name is closed; a ban also refuses the name until it runs out.
+    fn on_remove(
+        &mut self,
+        id: &str,
+        name: &Name,
+        ban: Option<(u32, Option<String>)>,
+        now: u64,
+    ) -> Vec<Effect> {
+        let Some(by) = self.moderator(id) else {
+            return Self::not_moderator(id);
+        };
+        if self.conns.get(id).is_some_and(|c| &*c.key == name.key()) {
+            return refuse(
+                id,
+                &Refusal::new(ErrorCode::BadFrame, "you cannot remove yourself"),
+            );
+        }
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| &*c.key == name.key())
+            .map(|(cid, _)| cid.clone())
+            .collect();
+        let shown = self
+            .user_of_key(name.key())
+            .map_or_else(|| name.display().to_owned(), |(n, _)| n.to_string());
+        let mut event = ModEvent {
+            action: ModAction::Kick,
+            by: by.to_string(),
+            name: shown.clone(),
+            seq: None,
+            until: None,
+            reason: None,
+            ts: now,
+        };
+        let is_ban = ban.is_some();
+        match ban {
+            None if targets.is_empty() => {
+                return refuse(
+                    id,
+                    &Refusal::new(
+                        ErrorCode::NotFound,
+                        format!("{} is not in the room", name.display()),
+                    ),
+                )
+            }
+            None => {}
+            Some((minutes, reason)) => {
+                let until = now + u64::from(minutes) * 60_000;
+                let record = Ban {
+                    name_key: name.key().to_owned(),
+                    name: shown.clone(),
+                    until,
+                    reason: reason.clone(),
+                    by: by.to_string(),
+                };
+                if let Err(e) = self.log.set_ban(&record) {
+                    let mut out = Vec::new();
+                    let frame = internal(&mut out, &e, None);
+                    send(&mut out, Target::One(id.to_owned()), &frame);
+                    return out;
+                }
+                self.bans.insert(record.name_key.clone(), record);
+                event.action = ModAction::Ban;
+                event.until = Some(until);
+                event.reason = reason;
+            }
+        }
+        let mut out = self.record(event);
+        let reason = if is_ban {
+            format!("banned from the room by {by}")
+        } else {
+            format!("removed from the room by {by}")
+        };
+        for target in &targets {
+            out.extend(self.leave(target, now));
+        }
+        if !targets.is_empty() {
+            out.push(Effect::Close {
+                ids: targets,
+                code: CLOSE_REMOVED,
+                reason,
+            });
+        }
+        out
+    }
+
+    fn on_unban(&mut self, id: &str, name: &Name, now: u64) -> Vec<Effect> {
+        let Some(by) = self.moderator(id) else {
+            return Self::not_moderator(id);
+        };
+        let Some(ban) = self.bans.get(name.key()).cloned() else {
+            return refuse(
+                id,
+                &Refusal::new(
+                    ErrorCode::NotFound,
+                    format!("{} is not banned here", name.display()),
+                ),
+            );
+        };
+        if let Err(e) = self.log.remove_ban(name.key()) {
+            let mut out = Vec::new();
+            let frame = internal(&mut out, &e, None);
+            send(&mut out, Target::One(id.to_owned()), &frame);
+            return out;
+        }
+        self.bans.remove(name.key());
+        self.record(ModEvent {
+            action: ModAction::Unban,
+            by: by.to_string(),
+            name: ban.name,
+            seq: None,
+            until: None,
+            reason: None,
+            ts: now,
+        })
+    }
+
+    /// Audits a moderation action and tells the room. The audit entry is in the log
+    /// before anyone hears of it; it reaches the history database with the next batch.
+    fn record(&mut self, event: ModEvent) -> Vec<Effect> {
+        let mut out = Vec::new();
+        match self.log.audit(&event) {
+            Ok(audit_id) => self.pending_audit.push_back((audit_id, event.clone())),
+            Err(e) => out.push(Effect::Log {
+                message: format!(
+                    "room {}: auditing a {} failed: {}",
+                    self.id,
+                    event.action.as_str(),
+                    e.0
+                ),
+            }),
+        }
+        send(&mut out, Target::All, &ServerFrame::Moderation { event });
+        out
+    }
+
+    /// Audit entries that still need to reach the history database, oldest first.
+    pub fn pending_audit(&self) -> Vec<(u64, ModEvent)> {
+        self.pending_audit.iter().take(MAX_BATCH).cloned().collect()
+    }
+
+    /// Every audit entry up to `upto` is in the history database.
+    pub fn audit_durable(&mut self, upto: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if let Err(e) = self.log.set_audit_durable(upto) {
+            out.push(Effect::Log {
+                message: format!(
+                    "room {}: saving the audit watermark failed: {}",
+                    self.id, e.0
+                ),
+            });
+            return out;
+        }
+        while self.pending_audit.front().is_some_and(|(i, _)| *i <= upto) {
+            self.pending_audit.pop_front();
+        }
+        out
     }
 
     fn on_send(
@@ -560,21 +832,46 @@ impl<L: Log> Room<L> {
         })
     }
 
-    fn on_delete(&mut self, id: &str, seq: u64, client_id: Option<ClientId>) -> Vec<Effect> {
+    fn on_delete(
+        &mut self,
+        id: &str,
+        seq: u64,
+        client_id: Option<ClientId>,
+        now: u64,
+    ) -> Vec<Effect> {
         let Some(me) = self.conns.get(id).map(|c| c.key.clone()) else {
             return Vec::new();
         };
-        self.modify(Some(id), seq, client_id, |m, author| {
+        let moderator = self.moderator(id);
+        let mut moderated = None;
+        let mut out = self.modify(Some(id), seq, client_id, |m, author| {
             if m.deleted {
                 // Deleting twice is deleting once.
                 return Ok(false);
             }
-            own(m, author, &me, "delete")?;
+            if author != &*me && moderator.is_some() {
+                // The room's creator may delete anyone's message; it is audited.
+                moderated = Some(m.name.clone());
+            } else {
+                own(m, author, &me, "delete")?;
+            }
             m.deleted = true;
             m.text.clear();
             m.reactions.clear();
             Ok(true)
-        })
+        });
+        if let (Some(name), Some(by)) = (moderated, moderator) {
+            out.extend(self.record(ModEvent {
+                action: ModAction::Delete,
+                by: by.to_string(),
+                name,
+                seq: Some(seq),
+                until: None,
+                reason: None,
+                ts: now,
+            }));
+        }
+        out
     }
 
     fn on_react(
@@ -790,10 +1087,11 @@ impl<L: Log> Room<L> {
         self.pending.iter().take(MAX_BATCH).cloned().collect()
     }
 
-    /// Whether the shell should write pending messages now: some wait, and no failed
-    /// write asked to wait before trying again.
+    /// Whether the shell should write pending changes or audit entries now: some wait,
+    /// and no failed write asked to wait before trying again.
     pub fn should_flush(&self, now: u64) -> bool {
-        !self.pending.is_empty() && self.retry_at.is_none_or(|t| t <= now)
+        (!self.pending.is_empty() || !self.pending_audit.is_empty())
+            && self.retry_at.is_none_or(|t| t <= now)
     }
 
     pub fn has_pending(&self) -> bool {

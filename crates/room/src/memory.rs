@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use edgechat_protocol::{Message, Page};
+use edgechat_protocol::{Message, ModEvent, Page};
 
-use crate::{Log, LogError, Positions, Stored};
+use crate::{Ban, Log, LogError, Positions, Stored};
 
 #[derive(Default, Debug, Clone)]
 pub struct MemoryLog {
@@ -12,6 +12,10 @@ pub struct MemoryLog {
     pub rows: Vec<Stored>,
     pub client_ids: HashMap<(String, String), u64>,
     pub durable_rev: u64,
+    pub creator: Option<String>,
+    pub bans: HashMap<String, Ban>,
+    pub audit: Vec<ModEvent>,
+    pub audit_durable: u64,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
 }
@@ -36,6 +40,7 @@ impl Log for MemoryLog {
             last_seq: self.rows.last().map_or(0, |r| r.message.seq),
             last_rev: self.rows.iter().map(|r| r.rev).max().unwrap_or(0),
             durable_rev: self.durable_rev,
+            audit_durable: self.audit_durable,
         })
     }
 
@@ -138,6 +143,46 @@ impl Log for MemoryLog {
             .collect();
         rows.sort_by_key(|r| r.rev);
         Ok(first(rows.into_iter().map(|r| &r.message), limit as usize))
+    }
+
+    fn moderation(&self) -> Result<(Option<String>, Vec<Ban>), LogError> {
+        Ok((self.creator.clone(), self.bans.values().cloned().collect()))
+    }
+
+    fn set_creator(&mut self, name: &str) -> Result<(), LogError> {
+        self.check()?;
+        self.creator = Some(name.to_owned());
+        Ok(())
+    }
+
+    fn set_ban(&mut self, ban: &Ban) -> Result<(), LogError> {
+        self.check()?;
+        self.bans.insert(ban.name_key.clone(), ban.clone());
+        Ok(())
+    }
+
+    fn remove_ban(&mut self, name_key: &str) -> Result<(), LogError> {
+        self.check()?;
+        self.bans.remove(name_key);
+        Ok(())
+    }
+
+    fn audit(&mut self, event: &ModEvent) -> Result<u64, LogError> {
+        self.check()?;
+        self.audit.push(event.clone());
+        Ok(self.audit.len() as u64)
+    }
+
+    fn unwritten_audit(&self, after: u64) -> Result<Vec<(u64, ModEvent)>, LogError> {
+        Ok((after as usize..self.audit.len())
+            .map(|i| (i as u64 + 1, self.audit[i].clone()))
+            .collect())
+    }
+
+    fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError> {
+        self.check()?;
+        self.audit_durable = id;
+        Ok(())
     }
 
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {

@@ -780,3 +780,120 @@ fn changes_logged_before_a_crash_reach_the_history_database_after_it() {
     assert_eq!(pending[0].1.text, "edited");
     assert_eq!(r.last_rev(), 2);
 }
+
+fn closes(effects: &[Effect]) -> Vec<(Vec<ConnId>, u16)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Close { ids, code, .. } => Some((ids.clone(), *code)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_name_in_a_room_creates_and_moderates_it() {
+    let mut r = ann_and_bo();
+    assert_eq!(r.creator(), Some("Ann"));
+    let f = frames_for(&r.join("c".into(), &name("Cy"), None, 0), "c");
+    assert_eq!(f[0]["creator"], "Ann");
+    // Others may not moderate.
+    for frame in [
+        json!({"type":"kick","name":"Ann"}),
+        json!({"type":"ban","name":"Ann"}),
+        json!({"type":"unban","name":"Ann"}),
+    ] {
+        let e = r.on_text("b", &frame.to_string(), 1);
+        assert_eq!(frames_for(&e, "b")[0]["code"], "forbidden", "{frame}");
+    }
+    // The creator may delete anyone's message, and that is audited.
+    send_durable(&mut r, "b", "spam", "s1", 5);
+    let e = r.on_text("a", &frame(json!({"type":"delete","seq":2})), 6);
+    let f = frames_for(&e, "c");
+    assert_eq!(types(&f), ["update", "moderation"]);
+    assert_eq!(f[0]["message"]["deleted"], true);
+    assert_eq!(
+        f[1],
+        json!({"type":"moderation","action":"delete","by":"Ann","name":"Bo","seq":2,"ts":6})
+    );
+    assert_eq!(r.pending_audit().len(), 1);
+    // Deleting one's own message is not moderation.
+    let e = r.on_text("a", &frame(json!({"type":"delete","seq":1})), 7);
+    assert_eq!(types(&frames_for(&e, "c")), ["update"]);
+    assert_eq!(r.pending_audit().len(), 1);
+    r.audit_durable(1);
+    assert!(r.pending_audit().is_empty());
+}
+
+#[test]
+fn a_kick_closes_every_connection_of_the_name_and_it_may_come_back() {
+    let mut r = ann_and_bo();
+    r.join("b2".into(), &name("bo"), None, 0);
+    let e = r.on_text("a", &frame(json!({"type":"kick","name":"BO"})), 10);
+    let f = frames_for(&e, "a");
+    assert_eq!(types(&f), ["moderation", "user_left"]);
+    assert_eq!(f[0]["action"], "kick");
+    assert_eq!(f[0]["name"], "Bo");
+    assert_eq!(
+        frames_for(&e, "b")[0]["type"],
+        "moderation",
+        "the kicked hear why"
+    );
+    assert_eq!(
+        closes(&e),
+        [(vec!["b".to_owned(), "b2".to_owned()], CLOSE_REMOVED)]
+    );
+    assert_eq!(r.users().len(), 1);
+    assert!(r.refusal_for(&name("Bo"), 11).is_none());
+    let e = r.on_text("a", &frame(json!({"type":"kick","name":"Bo"})), 12);
+    assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    let e = r.on_text("a", &frame(json!({"type":"kick","name":"ann"})), 12);
+    assert_eq!(frames_for(&e, "a")[0]["code"], "bad_frame");
+}
+
+#[test]
+fn a_ban_refuses_the_name_until_it_runs_out_or_is_lifted_and_survives_a_restart() {
+    let mut r = ann_and_bo();
+    let e = r.on_text(
+        "a",
+        &frame(json!({"type":"ban","name":"Bo","minutes":2,"reason":" spam "})),
+        1_000,
+    );
+    let f = frames_for(&e, "a");
+    assert_eq!(
+        f[0],
+        json!({"type":"moderation","action":"ban","by":"Ann","name":"Bo","until":121_000,
+               "reason":"spam","ts":1_000})
+    );
+    assert_eq!(closes(&e).len(), 1);
+    let refusal = r.refusal_for(&name("bo"), 2_000).unwrap();
+    assert_eq!(refusal.code, ErrorCode::Banned);
+    assert_eq!(
+        refusal.message,
+        "bo is banned from this room by Ann for 2 more minutes (reason: spam)"
+    );
+    assert!(r.refusal_for(&name("Cy"), 2_000).is_none());
+    assert!(r.refusal_for(&name("Bo"), 121_000).is_none(), "it runs out");
+    // A name not present can be banned ahead; a restart keeps bans and the creator.
+    r.on_text("a", &frame(json!({"type":"ban","name":"Dee"})), 3_000);
+    let log = r.log().clone();
+    let mut r = Room::open("lobby", log, Limits::default()).unwrap();
+    assert_eq!(r.creator(), Some("Ann"));
+    assert!(r.refusal_for(&name("Dee"), 4_000).is_some());
+    assert_eq!(r.pending_audit().len(), 2);
+    r.join("a".into(), &name("Ann"), None, 5_000);
+    let e = r.on_text("a", &frame(json!({"type":"unban","name":"dee"})), 5_000);
+    assert_eq!(frames_for(&e, "a")[0]["action"], "unban");
+    assert!(r.refusal_for(&name("Dee"), 5_001).is_none());
+    let e = r.on_text("a", &frame(json!({"type":"unban","name":"dee"})), 5_000);
+    assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    for bad in [
+        json!({"type":"ban","name":"Bo","minutes":0}),
+        json!({"type":"ban","name":"Bo","minutes":525_601}),
+        json!({"type":"ban","name":"","minutes":5}),
+        json!({"type":"ban","name":"Bo","reason":"x".repeat(201)}),
+    ] {
+        let e = r.on_text("a", &frame(bad.clone()), 6_000);
+        assert_eq!(frames_for(&e, "a")[0]["code"], "bad_frame", "{bad}");
+    }
+}

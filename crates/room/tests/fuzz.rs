@@ -49,6 +49,12 @@ fn deliver(
     seed: u64,
 ) {
     for e in effects {
+        if let Effect::Close { ids, .. } = e {
+            for id in ids {
+                seen.remove(id);
+            }
+            continue;
+        }
         let Effect::Send { to, frame } = e else {
             continue;
         };
@@ -134,7 +140,9 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
             }
             15..=59 if !conns.is_empty() => {
                 let id = rng.pick(&conns).clone();
-                let frame = match rng.below(13) {
+                let frame = match rng.below(15) {
+                    13 => json!({"type":"kick","name": *rng.pick(&names)}).to_string(),
+                    14 => json!({"type":"ban","name": *rng.pick(&names),"minutes":1}).to_string(),
                     10 => json!({"type":"edit","seq": rng.below(20),"text":format!("e{}", rng.below(9))}).to_string(),
                     11 => json!({"type":"delete","seq": rng.below(20)}).to_string(),
                     12 => json!({"type":"react","seq": rng.below(20),"emoji": *rng.pick(&["👍","🎉","x"]),
