@@ -35,6 +35,7 @@ const ROOM_RE = /^[a-z0-9_-]{1,64}$/;
 const BAD_NAME_RE = /[\p{Cc}\p{Cf}\u2028\u2029\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u115f\u1160\u3164\uffa0]/u;
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
+const CLOSE_REMOVED = 4001;            // the close code of a kicked or banned connection
 const STATUS_LABELS = { online: 'Online', away: 'Away', dnd: 'Do not disturb' };
 
 // What each error code means to a person.
@@ -70,6 +71,7 @@ const state = {
   contiguousSeq: 0,      // every seq from minSeq up to this one is on screen
   knownLastSeq: 0,       // highest seq the room is known to have
   rev: null,             // the room's last change seen (edits, reactions...): rev= on resume
+  creator: null,         // the room's creator, who moderates it (from the welcome)
   hasMoreOlder: false,
   history: null,         // the one history request in flight: { dir, cursor }
   pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, waiting, limited }
@@ -311,7 +313,7 @@ function leaveRoom() {
   clearTimeout(state.timers.hold);
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null,
+    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, creator: null,
   });
   clearMessages();
   closeThread();
@@ -351,7 +353,7 @@ function connect() {
   setBanner(state.everConnected ? 'Reconnecting…' : 'Connecting…');
   // Events of a socket that has since been replaced or closed are ignored.
   socket.addEventListener('message', (event) => { if (state.socket === socket) onFrame(event.data); });
-  socket.addEventListener('close', () => { if (state.socket === socket) onSocketLost(); });
+  socket.addEventListener('close', (event) => { if (state.socket === socket) onSocketLost(event); });
 }
 
 /** Closes the socket on purpose: no reconnect follows. */
@@ -362,7 +364,12 @@ function closeSocket() {
   if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, 'bye');
 }
 
-function onSocketLost() {
+function onSocketLost(event) {
+  if (event?.code === CLOSE_REMOVED) { // kicked or banned by the room's creator: no reconnect
+    const room = state.room;
+    const why = event.reason || 'You were removed from this room.';
+    return showLanding({ room, error: why });
+  }
   const firstFailure = !state.everConnected && state.attempt === 0;
   closeSocket();
   state.history = null;
@@ -377,7 +384,7 @@ function onSocketLost() {
 async function checkRefused(room, name) {
   try {
     const response = await fetch(`/room/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`);
-    if (response.status !== 400) return;
+    if (response.status !== 400 && response.status !== 403) return; // 403: banned here
     const { error } = await response.json().catch(() => ({}));
     if (state.room !== room || state.everConnected) return;
     const field = error?.code === 'invalid_name' ? el.nameInput : el.roomInput;
@@ -454,6 +461,7 @@ const FRAME_HANDLERS = {
   typing: (frame) => setTypingNames(frame.names),
   history: onHistory,
   update: onUpdateFrame,
+  moderation: onModeration,
   thread: (frame) => onThread(frame),
   error: onErrorFrame,
 };
@@ -473,7 +481,9 @@ function onWelcome(frame) {
   const messages = Array.isArray(frame.messages) ? frame.messages : [];
   // Without since= (or if the room went backwards, e.g. a wiped dev server) start over.
   const fresh = !state.usedSince || lastSeq < state.contiguousSeq;
-  Object.assign(state, { welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me });
+  Object.assign(state, {
+    welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me, creator: frame.creator ?? null,
+  });
   setBanner(null);
   startKeepAlive();
   setUsers(frame.users);
@@ -528,6 +538,47 @@ function addMessage(message, { live = false } = {}) {
   if (stick || pending) scrollToBottom();
   else el.jumpButton.hidden = false;
   if (!pending && !isMine(message)) notifyIncoming(message);
+}
+
+// --- Moderation: the room's creator kicks, bans, unbans and deletes ---------------------
+
+const isModerator = () => Boolean(state.creator) && key(state.creator) === key(myName());
+
+function onModeration(frame) {
+  const reason = frame.reason ? ` (${frame.reason})` : '';
+  const text = {
+    kick: `${frame.by} removed ${frame.name} from the room${reason}`,
+    ban: `${frame.by} banned ${frame.name} until ${hhmm(frame.until)}${reason}`,
+    unban: `${frame.by} lifted the ban on ${frame.name}`,
+    delete: `${frame.by} deleted a message of ${frame.name}`,
+  }[frame.action];
+  if (!text) return;
+  addSystemLine(text);
+  if (frame.action === 'ban' && isModerator()) { // the line offers to undo it
+    const line = el.messages.lastElementChild;
+    line?.append(' ', h('button', {
+      type: 'button', class: 'link unban', text: 'Unban',
+      onclick: (event) => { event.currentTarget.remove(); sendFrame({ type: 'unban', name: frame.name }); },
+    }));
+  }
+  if ((frame.action === 'kick' || frame.action === 'ban') && key(frame.name) === key(myName())) {
+    // The room closes this socket right after; leave now rather than wait for the close.
+    const why = frame.action === 'kick'
+      ? `${frame.by} removed you from #${state.room}${reason}.`
+      : `${frame.by} banned you from #${state.room} until ${hhmm(frame.until)}${reason}.`;
+    showLanding({ room: state.room, error: why });
+  }
+}
+
+function kick(name) {
+  sendFrame({ type: 'kick', name });
+}
+
+function ban(name) {
+  const minutes = Number(window.prompt(`Ban ${name} from #${state.room} for how many minutes?`, '60'));
+  if (!Number.isInteger(minutes) || minutes < 1) return;
+  const reason = (window.prompt('Reason (optional, everyone sees it):', '') || '').trim();
+  sendFrame({ type: 'ban', name, minutes, ...(reason ? { reason } : {}) });
 }
 
 /** A message changed (edited, deleted, reacted to, replied to): show it as it is now. */
@@ -1142,13 +1193,18 @@ function renderUsers() {
 
 function userItem(user, isMe) {
   const status = STATUS_LABELS[user.status] ? user.status : 'online';
+  const creator = state.creator && key(user.name) === key(state.creator);
   return h('li', { 'data-name': user.name, 'data-status': status, class: isMe ? 'me' : null },
     avatar(user.name, 'small'),
     h('span', { class: 'user-name', text: user.name }),
-    isMe ? h('span', { class: 'you-tag', text: '(you)' }) : null,
+    isMe ? h('span', { class: 'you-tag', text: '(you)' }) : creator ? h('span', { class: 'you-tag', text: 'creator' }) : null,
     h('span', { class: 'user-status' },
       h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
-      h('span', { class: 'status-label', text: STATUS_LABELS[status] })));
+      h('span', { class: 'status-label', text: STATUS_LABELS[status] })),
+    !isMe && isModerator() ? h('span', { class: 'user-mod' },
+      h('button', { type: 'button', class: 'link', text: 'Kick', 'aria-label': `Kick ${user.name}`, onclick: () => kick(user.name) }),
+      h('button', { type: 'button', class: 'link', text: 'Ban', 'aria-label': `Ban ${user.name}`, onclick: () => ban(user.name) }))
+      : null);
 }
 
 /** Changes our presence: tells the room, and shows it (the server only tells the others). */
@@ -1223,6 +1279,7 @@ function init() {
   document.addEventListener('visibilitychange', onVisibilityChange);
   initChanges({
     state, el, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate, toast, scrollToSeq, sendText,
+    isModerator,
   });
   route();
 }

@@ -15,7 +15,7 @@ let threadClientIds = new Set();                     // sends made from the thre
 
 /**
  * deps: { state, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate,
- *         toast, scrollToSeq, sendText }
+ *         toast, scrollToSeq, sendText, isModerator }
  */
 export function initChanges(deps) {
   app = deps;
@@ -121,6 +121,8 @@ function actionsEl(message) {
     bar.append(
       action('Edit message', '✎', () => startEdit(message.seq)),
       action('Delete message', '🗑', () => deleteMessage(message.seq), 'danger'));
+  } else if (app.isModerator()) { // the room's creator may delete anyone's message
+    bar.append(action('Delete message (moderator)', '🗑', () => deleteMessage(message.seq), 'danger'));
   }
   return bar;
 }

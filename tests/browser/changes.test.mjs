@@ -36,8 +36,9 @@ async function action(page, seq, label) {
 
 test('react, reply, use a thread, edit and delete, and see the others do it live', { timeout: 120_000 }, async () => {
   const { page } = ctx.person;
-  await join(page, ctx.server, room, 'Ann');
+  // Bo comes first: he creates (and moderates) the room, so Ann's page is a plain member's.
   const bo = await connect(ctx.server, room, 'Bo');
+  await join(page, ctx.server, room, 'Ann');
   const hello = await bo.say('hello from Bo');
   await confirmedMessage(page, 'hello from Bo');
   let s = await shown(page, 1);
