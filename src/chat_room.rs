@@ -79,6 +79,23 @@ impl DurableObject for ChatRoom {
         }
         match segments.get(2) {
             None if http::is_upgrade(&req) => self.accept(&url).await,
+            None => {
+                let query = match parse_connect_query(url.query_pairs()) {
+                    Ok(q) => q,
+                    Err(e) => return http::error(&e),
+                };
+                if let Some(refusal) = self
+                    .with_room(|r| r.refusal_for(&query.name, now()))
+                    .flatten()
+                {
+                    return http::error_with(refusal.code, &refusal.message, 403);
+                }
+                http::error_with(
+                    ErrorCode::BadRequest,
+                    "this address is a WebSocket: connect with Upgrade: websocket",
+                    426,
+                )
+            }
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
                 self.after_request().await;

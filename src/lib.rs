@@ -81,13 +81,8 @@ async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     if let Err(e) = parse_connect_query(url.query_pairs()) {
         return http::error(&e);
     }
-    if !http::is_upgrade(&req) {
-        return http::error_with(
-            ErrorCode::BadRequest,
-            "this address is a WebSocket: connect with Upgrade: websocket",
-            426,
-        );
-    }
+    // Without an upgrade the room still answers: 403 if the name is banned there (how a
+    // browser, which cannot read a refused upgrade, learns why), else 426.
     to_room(req, env, room).await
 }
 
