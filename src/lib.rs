@@ -7,6 +7,7 @@
 //! | `GET /room/:id/users`        | the room's Durable Object              |
 //! | `GET /room/:id/messages`     | D1                                     |
 //! | `GET /api/rooms`             | D1                                     |
+//! | `GET /api/search`            | D1 (full-text index)                   |
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
@@ -17,7 +18,8 @@ mod sql_log;
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    parse_connect_query, parse_page_query, ErrorCode, MessagesPage, RoomId, RoomsList,
+    parse_connect_query, parse_page_query, parse_search_query, ErrorCode, MessagesPage, RoomId,
+    RoomsList, SearchResults,
 };
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
@@ -45,6 +47,12 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             }
             let rooms = db::rooms(&env.d1("DB")?).await?;
             http::json(&RoomsList { rooms }, 200)
+        }
+        ["api", "search"] => {
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            search(&req.url()?, env).await
         }
         ["room", id, rest @ ..] => {
             let room = match RoomId::parse(id) {
@@ -99,6 +107,15 @@ async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Respons
     };
     let (messages, has_more) = db::page(&env.d1("DB")?, room.as_str(), page).await?;
     http::json(&MessagesPage { messages, has_more }, 200)
+}
+
+async fn search(url: &worker::Url, env: &Env) -> Result<Response> {
+    let query = match parse_search_query(url.query_pairs()) {
+        Ok(query) => query,
+        Err(e) => return http::error(&e),
+    };
+    let (results, has_more) = db::search(&env.d1("DB")?, &query).await?;
+    http::json(&SearchResults { results, has_more }, 200)
 }
 
 fn not_found() -> Result<Response> {
