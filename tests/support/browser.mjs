@@ -1,10 +1,12 @@
 // What the browser tests share: Debian's Chromium with the flags this machine needs, a
 // person (context + page + what the page logged), and helpers that read the chat UI.
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
-import { REPO_ROOT } from './server.mjs';
-import { sleep } from './client.mjs';
+import { REPO_ROOT, startServer } from './server.mjs';
+import { sleep, closeOpenClients } from './client.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = path.join(REPO_ROOT, 'tests', 'artifacts');
@@ -15,6 +17,23 @@ const ARGS = [
 
 export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** One server and one browser for a test file: started before its tests, stopped after.
+ *  The returned object gets `server` and `browser`. */
+export function useBrowserAndServer(serverOptions = {}) {
+  const ctx = { server: null, browser: null };
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    ctx.server = await startServer(serverOptions);
+    ctx.browser = await launchBrowser();
+  }, { timeout: 120_000 });
+  after(async () => {
+    await closeOpenClients();
+    if (ctx.browser) await ctx.browser.close().catch(() => {});
+    if (ctx.server) await ctx.server.stop();
+  }, { timeout: 60_000 });
+  return ctx;
 }
 
 /** A new browser context and page, recording dialogs, console lines and page errors. */
