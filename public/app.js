@@ -496,7 +496,7 @@ function addMessage(message, { live = false } = {}) {
     existing.message = message;
     return updateMessageEl(existing.el, message);
   }
-  const stick = live && isNearBottom();
+  const stick = live && isNearBottom() && !state.detached; // after a jump, the live end is not on screen
   const pending = ownPending(message);
   const node = pending ? confirmPending(pending, message) : buildMessageEl(message);
   placeBySeq(node, seq);
@@ -867,6 +867,7 @@ function sendMessage() {
   if (!text) return;
   const problem = textProblem(text);
   if (problem) return toast(problem);
+  if (state.detached) backToLatest(); // a message sent goes to the live end: show it
   const pending = { clientId: newClientId(), text, status: 'pending', el: null, waiting: false, limited: false };
   pending.el = buildMessageEl({ name: myName(), text, ts: Date.now(), client_id: pending.clientId });
   pending.el.querySelector('.message-body').append(h('span', { class: 'message-state', role: 'img' }));
