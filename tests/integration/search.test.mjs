@@ -227,3 +227,37 @@ test('a message is searchable once acked, and pages of results do not overlap', 
     await closeAll(a);
   }
 });
+
+test('the index follows edits and deletes of the stored text, and only listed rooms are searched', async () => {
+  // Edits and deletes are written as UPDATEs and DELETEs of `messages`; the triggers of
+  // migrations/0004_search.sql keep the index in step, whatever code issues them.
+  const room = roomId('search-sync');
+  const [before, after, gone] = [word('b'), word('a'), word('g')];
+  const a = await connect(srv(), room, 'Ann');
+  try {
+    const edited = await a.say(`${before} will be edited`);
+    const blanked = await a.say(`${gone} will be blanked`);
+    const removed = await a.say(`${gone} will be removed`);
+    assert.deepEqual((await found(gone, room)).sort(), [blanked.message.seq, removed.message.seq].sort());
+
+    await srv().d1(`UPDATE messages SET text = '${after} was edited' WHERE room = '${room}' AND seq = ${edited.message.seq}`);
+    assert.deepEqual(await found(before, room), [], 'the old text is gone from the index');
+    assert.deepEqual(await found(after, room), [edited.message.seq], 'the new text is searched');
+    const { results } = await search({ q: after, room });
+    assert.equal(snippetText(results[0]), `${after} was edited`);
+
+    await srv().d1(`UPDATE messages SET text = '' WHERE room = '${room}' AND seq = ${blanked.message.seq}`);
+    assert.deepEqual(await found(gone, room), [removed.message.seq], 'an emptied (deleted) text is never a result');
+    await srv().d1(`DELETE FROM messages WHERE room = '${room}' AND seq = ${removed.message.seq}`);
+    assert.deepEqual(await found(gone, room), []);
+    const docs = await srv().d1(`SELECT seq FROM search_docs WHERE room = '${room}' ORDER BY seq`);
+    assert.deepEqual(docs.map((r) => r.seq), [edited.message.seq, blanked.message.seq]);
+
+    // A room that is not listed (SEARCHABLE_ROOMS) is left out of every search.
+    await srv().d1(`DELETE FROM rooms WHERE id = '${room}'`);
+    assert.deepEqual(await found(after), []);
+    assert.deepEqual(await found(after, room), []);
+  } finally {
+    await closeAll(a);
+  }
+});
