@@ -74,6 +74,8 @@ const state = {
   creator: null,         // the room's creator, who moderates it (from the welcome)
   hasMoreOlder: false,
   history: null,         // the one history request in flight: { dir, cursor }
+  detached: false,       // showing a window of older history (a jump), not the live end
+  jump: null,            // a message to show once it is loaded: { room, seq, loading }
   pending: new Map(),    // client_id -> { clientId, text, status: 'pending'|'failed', el, waiting, limited }
   holdUntil: 0,          // rate limited: no sends before this time
   users: new Map(),      // lowercased name -> User
@@ -331,7 +333,7 @@ function clearMessages() {
   });
   state.history = null;
   el.messages.replaceChildren(...[...state.pending.values()].map((p) => p.el));
-  el.jumpButton.hidden = true;
+  setDetached(false);
 }
 
 function updateTitle() {
@@ -511,6 +513,7 @@ function onWelcome(frame) {
   fillGap();
   maybeLoadOlder(); // a short history does not fill the screen
   updateHistoryStatus();
+  continueJump();
 }
 
 /** Adds one message, deduplicated and ordered by seq. A message with the client_id of one
@@ -524,7 +527,7 @@ function addMessage(message, { live = false } = {}) {
     existing.message = message;
     return updateMessageEl(existing.el, message);
   }
-  const stick = live && isNearBottom();
+  const stick = live && isNearBottom() && !state.detached; // after a jump, the live end is not on screen
   const pending = ownPending(message);
   const node = pending ? confirmPending(pending, message) : buildMessageEl(message);
   if (pending) decorate(node, message);
@@ -668,8 +671,11 @@ function requestHistory(dir, cursor, limit) {
   updateHistoryStatus();
 }
 
-/** Fetches missed messages after the last contiguous seq, a page at a time. */
+/** Fetches missed messages after the last contiguous seq, a page at a time. Away from the
+ *  live end (after a jump), only when the bottom of what is shown is (nearly) in view. */
 function fillGap() {
+  if (state.detached && state.contiguousSeq >= state.knownLastSeq) setDetached(false);
+  if (state.detached && !isNearBottom()) return;
   if (state.contiguousSeq < state.knownLastSeq) requestHistory('after', state.contiguousSeq, CATCHUP_PAGE);
 }
 
@@ -689,7 +695,10 @@ function onHistory(frame) {
   // answer to an abandoned one. Its messages are still good; keep waiting for ours.
   const fits = request && (!messages.length || (request.dir === 'before'
     ? messages[messages.length - 1].seq < request.cursor : messages[0].seq > request.cursor));
-  if (!fits) return messages.forEach((message) => addMessage(message));
+  if (!fits) {
+    messages.forEach((message) => addMessage(message));
+    return continueJump();
+  }
   state.history = null;
   if (request.dir === 'before') {
     const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop;
@@ -702,8 +711,9 @@ function onHistory(frame) {
     for (const message of messages) addMessage(message);
     if (state.contiguousSeq === reached) state.knownLastSeq = reached; // no progress: stop
     else if (frame.has_more) state.knownLastSeq = Math.max(state.knownLastSeq, state.contiguousSeq + 1);
-    if (stick) scrollToBottom();
+    if (stick && !state.detached) scrollToBottom();
   }
+  continueJump();
   updateHistoryStatus();
   fillGap();
   maybeLoadOlder();
@@ -907,8 +917,9 @@ function keepBottom(change) {
 }
 
 function onScroll() {
-  if (isNearBottom()) el.jumpButton.hidden = true;
+  if (isNearBottom() && !state.detached) el.jumpButton.hidden = true;
   maybeLoadOlder();
+  if (state.detached) fillGap();
 }
 
 /** Announces a new message to screen readers and counts it while the tab is hidden. */
@@ -975,6 +986,7 @@ function sendMessage() {
 function sendText(text, replyTo = null) {
   const problem = textProblem(text);
   if (problem) { toast(problem); return null; }
+  if (state.detached) backToLatest(); // a message sent goes to the live end: show it
   const pending = {
     clientId: newClientId(), text, replyTo, status: 'pending', el: null, waiting: false, limited: false,
   };
@@ -1232,6 +1244,62 @@ function closeUsers() {
   el.usersToggle.focus();
 }
 
+// --- Jumping to a message (search results: see search.js) ------------------------------
+
+const JUMP_CONTEXT = 20; // messages loaded above the one jumped to
+
+/** Shows message `seq` of `room` among its neighbours, highlighted; opens the room first
+ *  if needed (the jump then continues after the welcome). */
+function jumpToMessage(room, seq) {
+  if (!ROOM_RE.test(room) || !Number.isInteger(seq) || seq < 1) return;
+  state.jump = { room, seq, loading: false };
+  if (state.view === 'chat' && state.room === room) continueJump();
+  else navigate(room);
+}
+
+/** Moves a jump on: shows the target once it is on screen, or loads the page around it. */
+function continueJump() {
+  const jump = state.jump;
+  if (!jump || jump.room !== state.room || !state.welcomed) return;
+  if (state.messages.has(jump.seq)) return showJumpTarget(jump.seq);
+  if (state.history) return; // a request is in flight: go on when it is answered
+  if (jump.loading) { // the page around it came without it
+    state.jump = null;
+    return toast('That message is not in the history any more.');
+  }
+  jump.loading = true;
+  const { knownLastSeq } = state;
+  const after = Math.max(0, jump.seq - JUMP_CONTEXT - 1);
+  clearMessages();
+  Object.assign(state, { knownLastSeq, contiguousSeq: after, hasMoreOlder: after > 0 });
+  setDetached(true);
+  requestHistory('after', after, PAGE_SIZE);
+}
+
+function showJumpTarget(seq) {
+  state.jump = null;
+  for (const node of el.messages.querySelectorAll('.jump-target')) node.classList.remove('jump-target');
+  const node = state.messages.get(seq).el;
+  node.classList.add('jump-target');
+  node.scrollIntoView({ block: 'center' });
+  if (!isNearBottom() && state.maxSeq > seq) el.jumpButton.hidden = false;
+}
+
+/** Away from the live end, the jump button brings the newest messages back. */
+function setDetached(detached) {
+  state.detached = detached;
+  el.jumpButton.textContent = detached ? 'Latest messages ↓' : 'New messages ↓';
+  el.jumpButton.hidden = !detached;
+}
+
+function backToLatest() {
+  const { knownLastSeq } = state;
+  const after = Math.max(0, knownLastSeq - PAGE_SIZE);
+  clearMessages();
+  Object.assign(state, { knownLastSeq, contiguousSeq: after, hasMoreOlder: after > 0 });
+  requestHistory('after', after, PAGE_SIZE);
+}
+
 // --- Toasts ----------------------------------------------------------------------------
 
 function toast(text) {
@@ -1268,7 +1336,10 @@ function init() {
       && !el.usersToggle.contains(event.target)) toggleUsers(false);
   });
   el.scroller.addEventListener('scroll', onScroll, { passive: true });
-  el.jumpButton.addEventListener('click', () => { scrollToBottom(); el.messageInput.focus(); });
+  el.jumpButton.addEventListener('click', () => {
+    if (state.detached) backToLatest(); else scrollToBottom();
+    el.messageInput.focus();
+  });
   el.composer.addEventListener('submit', (event) => { event.preventDefault(); sendMessage(); el.messageInput.focus(); });
   el.messageInput.addEventListener('keydown', onComposerKeydown);
   el.messageInput.addEventListener('input', onComposerInput);
@@ -1285,3 +1356,6 @@ function init() {
 }
 
 init();
+
+// What search.js uses.
+export { state, h, timeEl, fullDate, toast, jumpToMessage };

@@ -1,6 +1,9 @@
 //! The history database (D1): writes from rooms, reads for the HTTP API.
 
-use edgechat_protocol::{Message, ModEvent, Page, Reaction, RoomSummary};
+use edgechat_protocol::{
+    split_snippet, Message, ModEvent, Page, Reaction, RoomSummary, SearchQuery, SearchResult,
+    HIT_CLOSE, HIT_OPEN,
+};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Error, Result};
@@ -353,6 +356,70 @@ pub async fn rooms(db: &D1Database) -> Result<Vec<RoomSummary>> {
             last_activity: r.last_activity as u64,
         })
         .collect())
+}
+
+/// The rooms a search without `room` covers, as SQL: every room in the room list
+/// (`GET /api/rooms`), which is every room with history. All rooms are public today; when
+/// rooms can be private, this is the one place that must learn who may see what.
+const SEARCHABLE_ROOMS: &str = "SELECT id FROM rooms";
+
+/// The words around the best match that a snippet shows.
+const SNIPPET_TOKENS: u32 = 16;
+
+#[derive(Deserialize)]
+struct SearchRow {
+    room: String,
+    seq: f64,
+    name: String,
+    ts: f64,
+    snippet: String,
+}
+
+/// One page of search results, best match first (bm25; ties newest first), and whether
+/// more follow. A message whose text is empty (deleted) is never a result.
+pub async fn search(db: &D1Database, query: &SearchQuery) -> Result<(Vec<SearchResult>, bool)> {
+    let limit = query.limit as usize;
+    let sql = format!(
+        "SELECT d.room AS room, d.seq AS seq, m.name AS name, m.ts AS ts, \
+           snippet(messages_fts, 0, char({open}), char({close}), '…', {SNIPPET_TOKENS}) AS snippet \
+         FROM messages_fts \
+         JOIN search_docs d ON d.id = messages_fts.rowid \
+         JOIN messages m ON m.room = d.room AND m.seq = d.seq \
+         WHERE messages_fts MATCH ?1 AND m.text <> '' \
+           AND d.room IN ({SEARCHABLE_ROOMS}) AND (?2 IS NULL OR d.room = ?2) \
+         ORDER BY bm25(messages_fts), m.ts DESC, d.room, d.seq DESC \
+         LIMIT ?3 OFFSET ?4",
+        open = HIT_OPEN as u32,
+        close = HIT_CLOSE as u32,
+    );
+    let room = query
+        .room
+        .as_ref()
+        .map_or(JsValue::NULL, |r| JsValue::from_str(r.as_str()));
+    let rows: Vec<SearchRow> = db
+        .prepare(sql)
+        .bind(&[
+            JsValue::from_str(&query.fts),
+            room,
+            num(limit as u64 + 1),
+            num(query.offset),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let has_more = rows.len() > limit;
+    let results = rows
+        .into_iter()
+        .take(limit)
+        .map(|r| SearchResult {
+            room: r.room,
+            seq: r.seq as u64,
+            name: r.name,
+            ts: r.ts as u64,
+            snippet: split_snippet(&r.snippet),
+        })
+        .collect();
+    Ok((results, has_more))
 }
 
 #[cfg(test)]

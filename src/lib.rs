@@ -9,6 +9,7 @@
 //! | `GET /room/:id/thread/:seq`  | D1                                     |
 //! | `GET /room/:id/moderation`   | D1                                     |
 //! | `GET /api/rooms`             | D1                                     |
+//! | `GET /api/search`            | D1 (full-text index)                   |
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
@@ -19,8 +20,8 @@ mod sql_log;
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    parse_connect_query, parse_page_query, parse_seq, ErrorCode, MessagesPage, Page, RoomId,
-    RoomsList,
+    parse_connect_query, parse_page_query, parse_search_query, parse_seq, ErrorCode, MessagesPage,
+    Page, RoomId, RoomsList, SearchResults,
 };
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
@@ -48,6 +49,12 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             }
             let rooms = db::rooms(&env.d1("DB")?).await?;
             http::json(&RoomsList { rooms }, 200)
+        }
+        ["api", "search"] => {
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            search(&req.url()?, env).await
         }
         ["room", id, rest @ ..] => {
             let room = match RoomId::parse(id) {
@@ -125,6 +132,15 @@ async fn thread(url: &worker::Url, env: &Env, room: &RoomId, seq: &str) -> Resul
     let (messages, has_more) =
         db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
     http::json(&MessagesPage { messages, has_more }, 200)
+}
+
+async fn search(url: &worker::Url, env: &Env) -> Result<Response> {
+    let query = match parse_search_query(url.query_pairs()) {
+        Ok(query) => query,
+        Err(e) => return http::error(&e),
+    };
+    let (results, has_more) = db::search(&env.d1("DB")?, &query).await?;
+    http::json(&SearchResults { results, has_more }, 200)
 }
 
 fn not_found() -> Result<Response> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { REPO_ROOT, startServer, GENEROUS_LIMITS } from './server.mjs';
-import { sleep } from './client.mjs';
+import { sleep, closeOpenClients } from './client.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = path.join(REPO_ROOT, 'tests', 'artifacts');
@@ -19,6 +19,23 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
 
+/** One server and one browser for a test file: started before its tests, stopped after.
+ *  The returned object gets `server` and `browser`. */
+export function useBrowserAndServer(serverOptions = {}) {
+  const ctx = { server: null, browser: null };
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    ctx.server = await startServer(serverOptions);
+    ctx.browser = await launchBrowser();
+  }, { timeout: 120_000 });
+  after(async () => {
+    await closeOpenClients();
+    if (ctx.browser) await ctx.browser.close().catch(() => {});
+    if (ctx.server) await ctx.server.stop();
+  }, { timeout: 60_000 });
+  return ctx;
+}
+
 /**
  * For a test file with one server, one browser and one person: started before its tests,
  * stopped after them, with a screenshot of the page saved as tests/artifacts/<shot>.png.
@@ -26,18 +43,17 @@ export function launchBrowser() {
  * @returns {{ server, browser, person }} filled in once the tests run
  */
 export function useBrowserPerson(shot, { vars = GENEROUS_LIMITS, prepare } = {}) {
-  const ctx = { server: null, browser: null, person: null };
-  before(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    ctx.server = await startServer({ vars });
-    ctx.browser = await launchBrowser();
-    ctx.person = await newPerson(ctx.browser);
-    if (prepare) await prepare(ctx.person);
-  }, { timeout: 120_000 });
+  // Hooks run in the order they are declared: the screenshot before the browser closes,
+  // the person after the browser opens.
+  const holder = { person: null };
   after(async () => {
-    if (ctx.person) await ctx.person.page.screenshot({ path: path.join(ARTIFACTS, `${shot}.png`), fullPage: true }).catch(() => {});
-    if (ctx.browser) await ctx.browser.close().catch(() => {});
-    if (ctx.server) await ctx.server.stop();
+    await holder.person?.page.screenshot({ path: path.join(ARTIFACTS, `${shot}.png`), fullPage: true }).catch(() => {});
+  });
+  const ctx = useBrowserAndServer({ vars });
+  before(async () => {
+    holder.person = await newPerson(ctx.browser);
+    ctx.person = holder.person;
+    if (prepare) await prepare(ctx.person);
   }, { timeout: 60_000 });
   return ctx;
 }

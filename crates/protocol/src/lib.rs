@@ -9,10 +9,12 @@
 
 mod frames;
 mod query;
+mod search;
 mod validate;
 
 pub use frames::*;
 pub use query::*;
+pub use search::*;
 pub use validate::*;
 
 /// The largest client frame the server reads, in UTF-8 bytes.
