@@ -10,6 +10,10 @@
 -- those two as hit markers, so they must not come from the text itself. Both are token
 -- separators for the tokenizer, so matching is the same either way. A message whose text
 -- is empty (a deleted message) has no index row.
+--
+-- The triggers test for an existing `search_docs` row instead of INSERT OR IGNORE: the
+-- room writes messages with an upsert (INSERT ... ON CONFLICT DO UPDATE), and an outer
+-- statement's conflict handling overrides the OR IGNORE of a statement in its triggers.
 CREATE TABLE search_docs (
   id   INTEGER PRIMARY KEY,
   room TEXT    NOT NULL,
@@ -24,7 +28,9 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
 
 CREATE TRIGGER messages_search_insert AFTER INSERT ON messages
 BEGIN
-  INSERT OR IGNORE INTO search_docs (room, seq) VALUES (new.room, new.seq);
+  INSERT INTO search_docs (room, seq)
+    SELECT new.room, new.seq
+    WHERE NOT EXISTS (SELECT 1 FROM search_docs WHERE room = new.room AND seq = new.seq);
   INSERT INTO messages_fts (rowid, text)
     SELECT id, replace(replace(new.text, char(2), ' '), char(3), ' ')
     FROM search_docs WHERE room = new.room AND seq = new.seq AND new.text <> '';
@@ -34,7 +40,9 @@ CREATE TRIGGER messages_search_update AFTER UPDATE OF text ON messages
 BEGIN
   DELETE FROM messages_fts
     WHERE rowid = (SELECT id FROM search_docs WHERE room = old.room AND seq = old.seq);
-  INSERT OR IGNORE INTO search_docs (room, seq) VALUES (new.room, new.seq);
+  INSERT INTO search_docs (room, seq)
+    SELECT new.room, new.seq
+    WHERE NOT EXISTS (SELECT 1 FROM search_docs WHERE room = new.room AND seq = new.seq);
   INSERT INTO messages_fts (rowid, text)
     SELECT id, replace(replace(new.text, char(2), ' '), char(3), ' ')
     FROM search_docs WHERE room = new.room AND seq = new.seq AND new.text <> '';

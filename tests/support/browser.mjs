@@ -19,20 +19,24 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
 
+async function openBrowserAndServer(ctx, serverOptions) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  ctx.server = await startServer(serverOptions);
+  ctx.browser = await launchBrowser();
+}
+
+async function closeBrowserAndServer(ctx) {
+  await closeOpenClients();
+  if (ctx.browser) await ctx.browser.close().catch(() => {});
+  if (ctx.server) await ctx.server.stop();
+}
+
 /** One server and one browser for a test file: started before its tests, stopped after.
  *  The returned object gets `server` and `browser`. */
 export function useBrowserAndServer(serverOptions = {}) {
   const ctx = { server: null, browser: null };
-  before(async () => {
-    await mkdir(ARTIFACTS, { recursive: true });
-    ctx.server = await startServer(serverOptions);
-    ctx.browser = await launchBrowser();
-  }, { timeout: 120_000 });
-  after(async () => {
-    await closeOpenClients();
-    if (ctx.browser) await ctx.browser.close().catch(() => {});
-    if (ctx.server) await ctx.server.stop();
-  }, { timeout: 60_000 });
+  before(() => openBrowserAndServer(ctx, serverOptions), { timeout: 120_000 });
+  after(() => closeBrowserAndServer(ctx), { timeout: 60_000 });
   return ctx;
 }
 
@@ -43,17 +47,15 @@ export function useBrowserAndServer(serverOptions = {}) {
  * @returns {{ server, browser, person }} filled in once the tests run
  */
 export function useBrowserPerson(shot, { vars = GENEROUS_LIMITS, prepare } = {}) {
-  // Hooks run in the order they are declared: the screenshot before the browser closes,
-  // the person after the browser opens.
-  const holder = { person: null };
-  after(async () => {
-    await holder.person?.page.screenshot({ path: path.join(ARTIFACTS, `${shot}.png`), fullPage: true }).catch(() => {});
-  });
-  const ctx = useBrowserAndServer({ vars });
+  const ctx = { server: null, browser: null, person: null };
   before(async () => {
-    holder.person = await newPerson(ctx.browser);
-    ctx.person = holder.person;
+    await openBrowserAndServer(ctx, { vars });
+    ctx.person = await newPerson(ctx.browser);
     if (prepare) await prepare(ctx.person);
+  }, { timeout: 120_000 });
+  after(async () => {
+    await ctx.person?.page.screenshot({ path: path.join(ARTIFACTS, `${shot}.png`), fullPage: true }).catch(() => {});
+    await closeBrowserAndServer(ctx);
   }, { timeout: 60_000 });
   return ctx;
 }
