@@ -369,7 +369,25 @@ impl ChatRoom {
             }
         }
         self.flush_audit(&db).await;
+        self.flush_reads(&db).await;
         self.flushing.set(false);
+    }
+
+    /// Writes the read positions that wait; a failure leaves them for the next flush.
+    async fn flush_reads(&self, db: &worker::D1Database) {
+        let (room, reads) = self
+            .with_room(|r| (r.id().to_owned(), r.pending_reads()))
+            .unwrap_or_default();
+        if reads.is_empty() {
+            return;
+        }
+        match db::store_reads(db, &room, &reads).await {
+            Ok(()) => {
+                let effects = self.with_room(|r| r.reads_durable(&reads));
+                self.apply(effects.unwrap_or_default());
+            }
+            Err(e) => console_error!("writing {} read positions to D1: {e}", reads.len()),
+        }
     }
 
     /// Writes the moderation audit entries that wait; a failure leaves them for the next

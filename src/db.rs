@@ -172,6 +172,31 @@ pub async fn store_audit(db: &D1Database, room: &str, entries: &[(u64, ModEvent)
     Ok(())
 }
 
+/// Writes a room's read positions; a position never moves backwards in D1 either.
+pub async fn store_reads(db: &D1Database, room: &str, reads: &[(String, u64)]) -> Result<()> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let mut statements = Vec::new();
+    for (key, seq) in reads {
+        statements.push(
+            db.prepare(
+                "INSERT INTO reads (name_key, room, seq) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name_key, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+            )
+            .bind(&[JsValue::from_str(key), JsValue::from_str(room), num(*seq)])?,
+        );
+    }
+    for result in db.batch(statements).await? {
+        if !result.success() {
+            return Err(Error::RustError(
+                result.error().unwrap_or_else(|| "D1 batch failed".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A room's moderation audit, newest first (at most 100 entries).
 pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
     #[derive(Deserialize)]
@@ -336,24 +361,35 @@ struct RoomRow {
     id: String,
     message_count: f64,
     last_activity: f64,
+    #[serde(default)]
+    unread: Option<f64>,
 }
 
-/// The 100 most recently active rooms with history.
-pub async fn rooms(db: &D1Database) -> Result<Vec<RoomSummary>> {
-    let rows: Vec<RoomRow> = db
-        .prepare(
+/// The 100 most recently active rooms with history; with a name key, each with how many
+/// messages came after that name's read position there.
+pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSummary>> {
+    let statement = match reader {
+        None => db.prepare(
             "SELECT id, message_count, last_activity FROM rooms \
              ORDER BY last_activity DESC, id LIMIT 100",
-        )
-        .all()
-        .await?
-        .results()?;
+        ),
+        Some(key) => db
+            .prepare(
+                "SELECT r.id, r.message_count, r.last_activity, \
+                        MAX(r.last_seq - COALESCE(d.seq, 0), 0) AS unread \
+                 FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.name_key = ?1 \
+                 ORDER BY r.last_activity DESC, r.id LIMIT 100",
+            )
+            .bind(&[JsValue::from_str(key)])?,
+    };
+    let rows: Vec<RoomRow> = statement.all().await?.results()?;
     Ok(rows
         .into_iter()
         .map(|r| RoomSummary {
             id: r.id,
             message_count: r.message_count as u64,
             last_activity: r.last_activity as u64,
+            unread: r.unread.map(|u| u as u64),
         })
         .collect())
 }

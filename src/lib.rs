@@ -21,7 +21,7 @@ pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
     parse_connect_query, parse_page_query, parse_search_query, parse_seq, ErrorCode, MessagesPage,
-    Page, RoomId, RoomsList, SearchResults,
+    Name, Page, RoomId, RoomsList, SearchResults,
 };
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
@@ -47,7 +47,15 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
-            let rooms = db::rooms(&env.d1("DB")?).await?;
+            // `?name=N` adds each room's unread count for that name.
+            let reader = match url.query_pairs().find(|(k, _)| k == "name") {
+                Some((_, raw)) => match Name::parse(&raw) {
+                    Ok(name) => Some(name.key().to_owned()),
+                    Err(m) => return http::error_with(ErrorCode::InvalidName, m, 400),
+                },
+                None => None,
+            };
+            let rooms = db::rooms(&env.d1("DB")?, reader.as_deref()).await?;
             http::json(&RoomsList { rooms }, 200)
         }
         ["api", "search"] => {

@@ -36,7 +36,12 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
         reason TEXT,
         by TEXT NOT NULL
     );
-    CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL);";
+    CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS reads (
+        name_key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        written INTEGER NOT NULL DEFAULT 0
+    );";
 
 /// The log's second shape: messages change in place (edits, deletes, reactions, reply
 /// counts), each row marked with the rev of its last change. Rows from before it keep
@@ -446,6 +451,68 @@ impl Log for SqlLog {
 
     fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError> {
         self.set_meta("audit_durable", int(id))
+    }
+
+    fn read_seq(&self, name_key: &str) -> Result<u64, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            seq: f64,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT seq FROM reads WHERE name_key = ?",
+                vec![name_key.into()],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows.first().map_or(0, |r| r.seq as u64))
+    }
+
+    fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError> {
+        self.sql
+            .exec(
+                "INSERT INTO reads (name_key, seq, written) VALUES (?, ?, 0) \
+                 ON CONFLICT (name_key) DO UPDATE SET seq = excluded.seq, written = 0 \
+                 WHERE excluded.seq > reads.seq",
+                vec![name_key.into(), int(seq)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            name_key: String,
+            seq: f64,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT name_key, seq FROM reads WHERE written = 0 ORDER BY name_key",
+                None,
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.name_key, r.seq as u64))
+            .collect())
+    }
+
+    fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
+        for (key, seq) in reads {
+            self.sql
+                .exec(
+                    "UPDATE reads SET written = 1 WHERE name_key = ? AND seq <= ?",
+                    vec![key.as_str().into(), int(*seq)],
+                )
+                .map_err(err)?;
+        }
+        Ok(())
     }
 
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {

@@ -223,6 +223,8 @@ impl Session {
                 events.push(Event::Thread { seq, messages });
             }
             ServerFrame::Moderation { event } => events.push(Event::Moderation(event)),
+            // Another connection of ours read further; this client keeps no read marker.
+            ServerFrame::Read { .. } => {}
             ServerFrame::Ack { client_id, seq } => {
                 self.pending.retain(|p| p.client_id != client_id);
                 events.push(Event::Acked { client_id, seq });
@@ -377,6 +379,7 @@ mod tests {
             updates: vec![],
             updates_truncated: false,
             creator: None,
+            read_seq: 0,
         }
     }
 
@@ -558,6 +561,7 @@ mod tests {
                 updates: vec![deleted.clone()],
                 updates_truncated: false,
                 creator: None,
+                read_seq: 0,
             },
             other => other,
         };

@@ -200,6 +200,10 @@ pub enum ClientFrame {
     Unban {
         name: Name,
     },
+    /// Everything up to `seq` has been read by this connection's user.
+    Read {
+        seq: u64,
+    },
 }
 
 /// The longest ban, in minutes: a year.
@@ -337,6 +341,9 @@ enum RawClientFrame {
     },
     Unban {
         name: String,
+    },
+    Read {
+        seq: u64,
     },
 }
 
@@ -483,6 +490,7 @@ impl ClientFrame {
             RawClientFrame::Kick { name } => ClientFrame::Kick {
                 name: Name::parse(&name).map_err(bad)?,
             },
+            RawClientFrame::Read { seq } => ClientFrame::Read { seq },
             RawClientFrame::Unban { name } => ClientFrame::Unban {
                 name: Name::parse(&name).map_err(bad)?,
             },
@@ -579,6 +587,7 @@ impl ClientFrame {
             ClientFrame::Unban { name } => {
                 serde_json::json!({"type": "unban", "name": name.display()})
             }
+            ClientFrame::Read { seq } => serde_json::json!({"type": "read", "seq": seq}),
             ClientFrame::Ban {
                 name,
                 minutes,
@@ -644,6 +653,9 @@ pub enum ServerFrame {
         /// The room's creator, who moderates it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         creator: Option<String>,
+        /// The last seq this user has read here (0: nothing yet).
+        #[serde(default)]
+        read_seq: u64,
     },
     Message {
         message: Message,
@@ -658,6 +670,10 @@ pub enum ServerFrame {
         seq: u64,
         messages: Vec<Message>,
         has_more: bool,
+    },
+    /// This user's read position moved (from another of their connections).
+    Read {
+        seq: u64,
     },
     /// The room's creator kicked, banned or unbanned a name, or deleted a message.
     Moderation {
@@ -751,6 +767,9 @@ pub struct RoomSummary {
     pub id: String,
     pub message_count: u64,
     pub last_activity: u64,
+    /// With `?name=`: the messages after that name's last read seq in this room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

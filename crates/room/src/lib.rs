@@ -186,6 +186,15 @@ pub trait Log {
     fn unwritten_audit(&self, after: u64) -> Result<Vec<(u64, ModEvent)>, LogError>;
     /// Records that every audit entry up to `id` is durable.
     fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError>;
+    /// The last seq a name has read here (0: none).
+    fn read_seq(&self, name_key: &str) -> Result<u64, LogError>;
+    /// Moves a name's read position (never backwards), to be written to the history
+    /// database.
+    fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError>;
+    /// Read positions not yet in the history database.
+    fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError>;
+    /// These read positions (or later ones) are in the history database.
+    fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError>;
 }
 
 struct Conn {
@@ -219,6 +228,10 @@ pub struct Room<L: Log> {
     bans: BTreeMap<String, Ban>,
     /// Audit entries not yet in the history database, by id.
     pending_audit: VecDeque<(u64, ModEvent)>,
+    /// Read positions by name key, as far as this instance has read them.
+    reads: BTreeMap<Rc<str>, u64>,
+    /// Read positions not yet in the history database.
+    pending_reads: BTreeMap<String, u64>,
 }
 
 /// Messages a room keeps ready for a batch write at most.
@@ -245,6 +258,7 @@ impl<L: Log> Room<L> {
         });
         let bans = bans.into_iter().map(|b| (b.name_key.clone(), b)).collect();
         let pending_audit = log.unwritten_audit(at.audit_durable)?.into();
+        let pending_reads = log.unwritten_reads()?.into_iter().collect();
         Ok(Room {
             id: id.into(),
             log,
@@ -260,6 +274,8 @@ impl<L: Log> Room<L> {
             creator,
             bans,
             pending_audit,
+            reads: BTreeMap::new(),
+            pending_reads,
         })
     }
 
@@ -348,6 +364,7 @@ impl<L: Log> Room<L> {
                 }),
             }
         }
+        let read_seq = self.read_position(name.key(), &mut out);
         let existing = self.user_of_key(name.key());
         let first = existing.is_none();
         let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
@@ -401,6 +418,7 @@ impl<L: Log> Room<L> {
                 updates,
                 updates_truncated,
                 creator: self.creator().map(str::to_owned),
+                read_seq,
             },
             (Err(e), _) | (_, Err(e)) => internal(&mut out, &e, None),
         };
@@ -521,7 +539,86 @@ impl<L: Log> Room<L> {
                 reason,
             }) => self.on_remove(id, &name, Some((minutes, reason)), now),
             Ok(ClientFrame::Unban { name }) => self.on_unban(id, &name, now),
+            Ok(ClientFrame::Read { seq }) => self.on_read(id, seq),
         }
+    }
+
+    /// A name's read position, from the log the first time this instance needs it.
+    fn read_position(&mut self, key: &str, out: &mut Vec<Effect>) -> u64 {
+        if let Some(&seq) = self.reads.get(key) {
+            return seq;
+        }
+        match self.log.read_seq(key) {
+            Ok(seq) => {
+                self.reads.insert(key.into(), seq);
+                seq
+            }
+            Err(e) => {
+                out.push(Effect::Log {
+                    message: format!("room {}: reading a read position failed: {}", self.id, e.0),
+                });
+                0
+            }
+        }
+    }
+
+    /// The user has read everything up to `seq` (clamped to the last seq). The position
+    /// only moves forward; the user's other connections are told.
+    fn on_read(&mut self, id: &str, seq: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let Some(key) = self.conns.get(id).map(|c| c.key.clone()) else {
+            return out;
+        };
+        let seq = seq.min(self.last_seq);
+        if seq <= self.read_position(&key, &mut out) {
+            return out;
+        }
+        if let Err(e) = self.log.set_read(&key, seq) {
+            let frame = internal(&mut out, &e, None);
+            send(&mut out, Target::One(id.to_owned()), &frame);
+            return out;
+        }
+        self.reads.insert(key.clone(), seq);
+        self.pending_reads.insert(key.to_string(), seq);
+        let others: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(cid, c)| c.key == key && cid.as_str() != id)
+            .map(|(cid, _)| cid.clone())
+            .collect();
+        if !others.is_empty() {
+            send(&mut out, Target::Many(others), &ServerFrame::Read { seq });
+        }
+        out
+    }
+
+    /// Read positions that still need to reach the history database.
+    pub fn pending_reads(&self) -> Vec<(String, u64)> {
+        self.pending_reads
+            .iter()
+            .take(MAX_BATCH)
+            .map(|(k, s)| (k.clone(), *s))
+            .collect()
+    }
+
+    /// These read positions are in the history database.
+    pub fn reads_durable(&mut self, written: &[(String, u64)]) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if let Err(e) = self.log.reads_written(written) {
+            out.push(Effect::Log {
+                message: format!(
+                    "room {}: marking read positions written failed: {}",
+                    self.id, e.0
+                ),
+            });
+            return out;
+        }
+        for (key, seq) in written {
+            if self.pending_reads.get(key).is_some_and(|s| s <= seq) {
+                self.pending_reads.remove(key);
+            }
+        }
+        out
     }
 
     /// The moderator's display name, if connection `id` is the room's creator.
@@ -1090,7 +1187,9 @@ impl<L: Log> Room<L> {
     /// Whether the shell should write pending changes or audit entries now: some wait,
     /// and no failed write asked to wait before trying again.
     pub fn should_flush(&self, now: u64) -> bool {
-        (!self.pending.is_empty() || !self.pending_audit.is_empty())
+        (!self.pending.is_empty()
+            || !self.pending_audit.is_empty()
+            || !self.pending_reads.is_empty())
             && self.retry_at.is_none_or(|t| t <= now)
     }
 

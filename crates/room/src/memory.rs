@@ -16,6 +16,8 @@ pub struct MemoryLog {
     pub bans: HashMap<String, Ban>,
     pub audit: Vec<ModEvent>,
     pub audit_durable: u64,
+    /// Read positions by name key, and whether each reached the history database.
+    pub reads: HashMap<String, (u64, bool)>,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
 }
@@ -182,6 +184,42 @@ impl Log for MemoryLog {
     fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError> {
         self.check()?;
         self.audit_durable = id;
+        Ok(())
+    }
+
+    fn read_seq(&self, name_key: &str) -> Result<u64, LogError> {
+        Ok(self.reads.get(name_key).map_or(0, |r| r.0))
+    }
+
+    fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError> {
+        self.check()?;
+        let entry = self.reads.entry(name_key.to_owned()).or_insert((0, true));
+        if seq > entry.0 {
+            *entry = (seq, false);
+        }
+        Ok(())
+    }
+
+    fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError> {
+        let mut v: Vec<(String, u64)> = self
+            .reads
+            .iter()
+            .filter(|(_, (_, written))| !written)
+            .map(|(k, (s, _))| (k.clone(), *s))
+            .collect();
+        v.sort();
+        Ok(v)
+    }
+
+    fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
+        self.check()?;
+        for (key, seq) in reads {
+            if let Some(r) = self.reads.get_mut(key) {
+                if r.0 <= *seq {
+                    r.1 = true;
+                }
+            }
+        }
         Ok(())
     }
 

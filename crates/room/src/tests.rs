@@ -897,3 +897,32 @@ fn a_ban_refuses_the_name_until_it_runs_out_or_is_lifted_and_survives_a_restart(
         assert_eq!(frames_for(&e, "a")[0]["code"], "bad_frame", "{bad}");
     }
 }
+
+#[test]
+fn read_positions_move_forward_reach_other_tabs_and_come_back_in_the_welcome() {
+    let mut r = ann_and_bo();
+    for i in 2..=5 {
+        send_durable(&mut r, "a", "more", &format!("c{i}"), i);
+    }
+    r.join("b2".into(), &name("BO"), None, 0);
+    let e = r.on_text("b", &frame(json!({"type":"read","seq":3})), 10);
+    assert!(frames_for(&e, "b").is_empty());
+    assert_eq!(frames_for(&e, "b2"), [json!({"type":"read","seq":3})]);
+    assert!(frames_for(&e, "a").is_empty(), "nobody else learns it");
+    // Never backwards, never beyond the last seq.
+    assert!(r.on_text("b", &frame(json!({"type":"read","seq":2})), 11).is_empty());
+    let e = r.on_text("b2", &frame(json!({"type":"read","seq":99})), 12);
+    assert_eq!(frames_for(&e, "b"), [json!({"type":"read","seq":5})]);
+    assert_eq!(r.pending_reads(), [("bo".to_owned(), 5)]);
+    r.reads_durable(&[("bo".to_owned(), 5)]);
+    assert!(r.pending_reads().is_empty());
+    // A later welcome, in this instance or after a restart, carries it.
+    let f = frames_for(&r.join("b3".into(), &name("Bo"), None, 13), "b3");
+    assert_eq!(f[0]["read_seq"], 5);
+    let log = r.log().clone();
+    let mut r = Room::open("lobby", log, Limits::default()).unwrap();
+    let f = frames_for(&r.join("b".into(), &name("bo"), None, 14), "b");
+    assert_eq!(f[0]["read_seq"], 5);
+    let f = frames_for(&r.join("c".into(), &name("Cy"), None, 14), "c");
+    assert_eq!(f[0]["read_seq"], 0);
+}
