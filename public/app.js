@@ -72,6 +72,8 @@ const state = {
   knownLastSeq: 0,       // highest seq the room is known to have
   rev: null,             // the room's last change seen (edits, reactions...): rev= on resume
   creator: null,         // the room's creator, who moderates it (from the welcome)
+  readSeq: 0,            // the last seq we have read here (the server keeps it per name)
+  readTimer: 0,
   hasMoreOlder: false,
   history: null,         // the one history request in flight: { dir, cursor }
   detached: false,       // showing a window of older history (a jump), not the live end
@@ -268,7 +270,9 @@ function tryJoin() {
 async function loadRooms() {
   el.roomsStatus.textContent = 'Loading rooms…';
   try {
-    const response = await fetch('/api/rooms', { headers: { accept: 'application/json' } });
+    const name = (el.nameInput.value || state.name || '').trim();
+    const query = name && !nameError(name) ? `?${new URLSearchParams({ name })}` : '';
+    const response = await fetch(`/api/rooms${query}`, { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const { rooms = [] } = await response.json();
     el.roomsList.replaceChildren(...rooms.map(roomItem));
@@ -287,7 +291,11 @@ function roomItem(room) {
     h('button', { type: 'button', class: 'room-button', onclick: join },
       avatar(room.id, 'small'),
       h('span', { class: 'room-name', text: room.id }),
-      h('span', { class: 'room-meta', text: meta.join(' · ') })));
+      h('span', { class: 'room-meta', text: meta.join(' · ') }),
+      room.unread > 0 ? h('span', {
+        class: 'unread-badge', text: room.unread > 99 ? '99+' : String(room.unread), title: `${room.unread} unread`,
+        'aria-label': `${room.unread} unread`,
+      }) : null));
 }
 
 // --- Chat view: entering and leaving a room --------------------------------------------
@@ -315,7 +323,7 @@ function leaveRoom() {
   clearTimeout(state.timers.hold);
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, creator: null,
+    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, creator: null, readSeq: 0,
   });
   clearMessages();
   closeThread();
@@ -464,6 +472,7 @@ const FRAME_HANDLERS = {
   history: onHistory,
   update: onUpdateFrame,
   moderation: onModeration,
+  read: (frame) => { state.readSeq = Math.max(state.readSeq, Number(frame.seq) || 0); }, // another tab read
   thread: (frame) => onThread(frame),
   error: onErrorFrame,
 };
@@ -509,11 +518,40 @@ function onWelcome(frame) {
   resendPending();
   if (state.status !== 'online') setMyStatus(state.status); // presence restarts online
   else if (STATUS_LABELS[state.me?.status]) { state.status = state.me.status; showMyStatus(); } // set in another tab
+  if (fresh) showNewDivider(Number(frame.read_seq) || 0);
+  state.readSeq = Math.max(state.readSeq, Number(frame.read_seq) || 0);
   if (fresh || stick) scrollToBottom();
   fillGap();
   maybeLoadOlder(); // a short history does not fill the screen
   updateHistoryStatus();
   continueJump();
+  markReadSoon();
+}
+
+// --- Read state: a "new messages" divider, and the read position kept by the room ------
+
+/** Marks where the messages we have not read begin (none on a first visit). */
+function showNewDivider(readSeq) {
+  el.messages.querySelector('.new-divider')?.remove();
+  if (!readSeq) return;
+  const first = [...state.messages.keys()].filter((seq) => seq > readSeq && !isMine(state.messages.get(seq).message))
+    .sort((a, b) => a - b)[0];
+  if (first === undefined) return;
+  const line = h('li', { class: 'system-line new-divider', 'data-after': first - 1, role: 'separator' },
+    h('span', { text: 'New messages' }));
+  placeBySeq(line, first - 0.5);
+}
+
+/** Tells the room we have read what is on screen, once the tab is visible and at the newest
+ *  messages; at most every half second. */
+function markReadSoon() {
+  if (state.readTimer) return;
+  state.readTimer = setTimeout(() => {
+    state.readTimer = 0;
+    if (document.hidden || !state.welcomed || !isNearBottom() || state.detached) return;
+    const seq = state.contiguousSeq;
+    if (seq > state.readSeq && sendFrame({ type: 'read', seq })) state.readSeq = seq;
+  }, 500);
 }
 
 /** Adds one message, deduplicated and ordered by seq. A message with the client_id of one
@@ -541,6 +579,7 @@ function addMessage(message, { live = false } = {}) {
   if (stick || pending) scrollToBottom();
   else el.jumpButton.hidden = false;
   if (!pending && !isMine(message)) notifyIncoming(message);
+  markReadSoon();
 }
 
 // --- Moderation: the room's creator kicks, bans, unbans and deletes ---------------------
@@ -917,7 +956,7 @@ function keepBottom(change) {
 }
 
 function onScroll() {
-  if (isNearBottom() && !state.detached) el.jumpButton.hidden = true;
+  if (isNearBottom() && !state.detached) { el.jumpButton.hidden = true; markReadSoon(); }
   maybeLoadOlder();
   if (state.detached) fillGap();
 }
@@ -1318,6 +1357,7 @@ function onVisibilityChange() {
   state.unread = 0;
   updateTitle();
   reconnectSoon();
+  markReadSoon();
 }
 
 function init() {
