@@ -8,18 +8,21 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use edgechat_protocol::{parse_connect_query, ErrorCode, Refusal, RoomId, UsersList};
+use edgechat_protocol::{
+    check_upload, clean_filename, parse_connect_query, too_large, ErrorCode, FileRef, Name,
+    Refusal, RoomId, UsersList, MAX_FILE_BYTES,
+};
 use edgechat_room::{Attachment, Effect, Limits, Room, Target};
 use worker::js_sys::Map;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response,
-    Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, HttpMetadata, Method,
+    Request, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
     WebSocketRequestResponsePair,
 };
 
 use crate::sql_log::SqlLog;
-use crate::{db, http};
+use crate::{db, files, http};
 
 /// How long to wait before writing to D1 again after a failure.
 const RETRY_MS: u64 = 1_000;
@@ -39,6 +42,8 @@ pub struct ChatRoom {
     flushing: Cell<bool>,
     /// The alarm time last set, to avoid setting it again for nothing.
     alarm_at: Cell<Option<u64>>,
+    /// Files to delete from R2 (their messages were deleted), done after the event.
+    doomed_files: RefCell<Vec<String>>,
 }
 
 fn now() -> u64 {
@@ -61,6 +66,7 @@ impl DurableObject for ChatRoom {
             ids: Map::new(),
             flushing: Cell::new(false),
             alarm_at: Cell::new(None),
+            doomed_files: RefCell::new(Vec::new()),
         }
     }
 
@@ -96,6 +102,7 @@ impl DurableObject for ChatRoom {
                     426,
                 )
             }
+            Some(&"files") if req.method() == Method::Post => self.upload(req, &url).await,
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
                 self.after_request().await;
@@ -305,6 +312,7 @@ impl ChatRoom {
                         }
                     }
                 }
+                Effect::DeleteFile { id } => self.doomed_files.borrow_mut().push(id),
                 Effect::Log { message } => console_error!("{message}"),
             }
         }
@@ -313,11 +321,90 @@ impl ChatRoom {
     /// After every event: write logged messages to D1 if any wait, and keep the alarm
     /// set for the next deadline (typing expiry, a retry).
     async fn after_event(&self) {
+        self.delete_doomed_files().await;
         let t = now();
         if self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
             self.flush().await;
         }
         self.schedule_alarm().await;
+    }
+
+    /// Deletes the files of deleted messages from R2.
+    async fn delete_doomed_files(&self) {
+        let ids = std::mem::take(&mut *self.doomed_files.borrow_mut());
+        if ids.is_empty() {
+            return;
+        }
+        let Some(room) = self.with_room(|r| r.id().to_owned()) else {
+            return;
+        };
+        match self.env.bucket("FILES") {
+            Ok(bucket) => {
+                for id in ids {
+                    if let Err(e) = bucket.delete(files::key(&room, &id)).await {
+                        console_error!("deleting file {id} of room {room}: {e}");
+                    }
+                }
+            }
+            Err(e) => console_error!("no R2 binding: {e}"),
+        }
+    }
+
+    /// `POST /room/:id/files?name=N&filename=F`: stores a file for `name` to attach to a
+    /// message. The type and size are checked before anything is stored.
+    async fn upload(&self, mut req: Request, url: &worker::Url) -> Result<Response> {
+        let mut name = None;
+        let mut filename = String::new();
+        for (k, v) in url.query_pairs() {
+            match &*k {
+                "name" => name = Some(v.into_owned()),
+                "filename" => filename = v.into_owned(),
+                _ => {}
+            }
+        }
+        let name = match Name::parse(name.as_deref().unwrap_or_default()) {
+            Ok(name) => name,
+            Err(m) => return http::error_with(ErrorCode::InvalidName, m, 400),
+        };
+        if let Some(refusal) = self.with_room(|r| r.refusal_for(&name, now())).flatten() {
+            return http::error_with(refusal.code, &refusal.message, 403);
+        }
+        let declared_len = req
+            .headers()
+            .get("content-length")?
+            .and_then(|v| v.parse::<usize>().ok());
+        if let Some(len) = declared_len.filter(|&l| l > MAX_FILE_BYTES) {
+            return http::error(&too_large(len));
+        }
+        let content_type = req.headers().get("content-type")?.unwrap_or_default();
+        let body = req.bytes().await?;
+        let content_type = match check_upload(&content_type, &body) {
+            Ok(t) => t,
+            Err(e) => return http::error(&e),
+        };
+        let file = FileRef {
+            id: new_conn_id()?,
+            filename: clean_filename(&filename),
+            content_type,
+            size: body.len() as u64,
+        };
+        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
+        let metadata = HttpMetadata {
+            content_type: Some(file.content_type.clone()),
+            content_disposition: Some(files::disposition(&file)),
+            ..HttpMetadata::default()
+        };
+        self.env
+            .bucket("FILES")?
+            .put(files::key(&room, &file.id), body)
+            .http_metadata(metadata)
+            .execute()
+            .await?;
+        if let Some(Err(e)) = self.with_room(|r| r.add_file(&name, &file)) {
+            return Err(worker::Error::RustError(e.0));
+        }
+        let url = file.url(&room);
+        http::json(&serde_json::json!({ "attachment": file, "url": url }), 201)
     }
 
     /// After an HTTP request (a connect, a users read): the answer must not wait for a

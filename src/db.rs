@@ -23,17 +23,18 @@ fn num(n: u64) -> JsValue {
 /// after a crash, or a row written twice in one chunk, ends as the last change.
 const UPSERT_FROM_JSON: &str =
     "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to, \
-                           edited_ts, deleted, reactions, reply_count, rev) \
+                           edited_ts, deleted, reactions, reply_count, rev, attachment) \
      SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.name'), \
             json_extract(value, '$.text'), json_extract(value, '$.ts'), \
             json_extract(value, '$.client_id'), json_extract(value, '$.reply_to'), \
             json_extract(value, '$.edited_ts'), json_extract(value, '$.deleted'), \
             json_extract(value, '$.reactions'), json_extract(value, '$.reply_count'), \
-            json_extract(value, '$.rev') \
+            json_extract(value, '$.rev'), json_extract(value, '$.attachment') \
      FROM json_each(?2) WHERE true \
      ON CONFLICT (room, seq) DO UPDATE SET \
        text = excluded.text, edited_ts = excluded.edited_ts, deleted = excluded.deleted, \
-       reactions = excluded.reactions, reply_count = excluded.reply_count, rev = excluded.rev \
+       reactions = excluded.reactions, reply_count = excluded.reply_count, rev = excluded.rev, \
+       attachment = excluded.attachment \
      WHERE excluded.rev > messages.rev";
 
 /// The most JSON one statement carries, well under D1's 2 MB limit on a bound value.
@@ -53,6 +54,8 @@ struct Row<'a> {
     reactions: Option<String>,
     reply_count: u64,
     rev: u64,
+    /// The attachment as JSON text (the column holds its JSON), or null.
+    attachment: Option<String>,
 }
 
 /// Reactions as stored in a TEXT column: a JSON array, or NULL when there are none.
@@ -81,6 +84,10 @@ fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
             reactions: reactions_json(&m.reactions),
             reply_count: m.reply_count,
             rev: (*rev).min(MAX_BOUND_SEQ),
+            attachment: m
+                .attachment
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
         })?;
         if current.len() > 1 && current.len() + row.len() + 1 > MAX_JSON_BYTES {
             current.push(']');
@@ -255,6 +262,8 @@ pub struct MessageRow {
     reactions: Option<String>,
     #[serde(default)]
     reply_count: Option<f64>,
+    #[serde(default)]
+    attachment: Option<String>,
 }
 
 impl MessageRow {
@@ -275,12 +284,13 @@ impl MessageRow {
                 .and_then(|r| serde_json::from_str(&r).ok())
                 .unwrap_or_default(),
             reply_count: self.reply_count.unwrap_or(0.0) as u64,
+            attachment: self.attachment.and_then(|a| serde_json::from_str(&a).ok()),
         }
     }
 }
 
-const COLUMNS: &str =
-    "room, seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, reply_count";
+const COLUMNS: &str = "room, seq, name, text, ts, client_id, reply_to, edited_ts, deleted, \
+    reactions, reply_count, attachment";
 
 /// The replies to one message, oldest first, after `after`, and whether more follow.
 /// A range scan of the index on (room, reply_to, seq).

@@ -8,12 +8,15 @@
 //! | `GET /room/:id/messages`     | D1                                     |
 //! | `GET /room/:id/thread/:seq`  | D1                                     |
 //! | `GET /room/:id/moderation`   | D1                                     |
+//! | `POST /room/:id/files`       | the room's Durable Object, then R2     |
+//! | `GET /room/:id/files/:file`  | R2                                     |
 //! | `GET /api/rooms`             | D1                                     |
 //! | `GET /api/search`            | D1 (full-text index)                   |
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
 mod db;
+mod files;
 mod http;
 mod sql_log;
 
@@ -69,10 +72,14 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 Ok(room) => room,
                 Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
             };
+            if let (Method::Post, ["files"]) = (req.method(), rest) {
+                return to_room(req, env, &room).await;
+            }
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
             match rest {
+                ["files", id] => files::serve(env, &room, id).await,
                 [] => connect(req, env, &room).await,
                 ["messages"] => messages(&url, env, &room).await,
                 ["thread", seq] => thread(&url, env, &room, seq).await,

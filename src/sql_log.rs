@@ -5,7 +5,7 @@
 //! D1 and moves the `durable` watermark. Welcome pages, resumes and `history` frames
 //! are answered from here without a round trip to D1.
 
-use edgechat_protocol::{Message, ModEvent, Page};
+use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 use edgechat_room::{Ban, Log, LogError, Positions, Stored};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
@@ -41,6 +41,12 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
         name_key TEXT PRIMARY KEY,
         seq INTEGER NOT NULL,
         written INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS files (
+        id TEXT PRIMARY KEY,
+        name_key TEXT NOT NULL,
+        file TEXT NOT NULL,
+        seq INTEGER
     );";
 
 /// The log's second shape: messages change in place (edits, deletes, reactions, reply
@@ -52,6 +58,7 @@ const SCHEMA_2: &str = "ALTER TABLE log ADD COLUMN rev INTEGER NOT NULL DEFAULT 
     ALTER TABLE log ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE log ADD COLUMN reactions TEXT;
     ALTER TABLE log ADD COLUMN reply_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE log ADD COLUMN attachment TEXT;
     UPDATE log SET rev = seq;
     CREATE INDEX log_rev ON log (rev);
     CREATE INDEX log_replies ON log (reply_to, seq) WHERE reply_to IS NOT NULL;
@@ -59,8 +66,15 @@ const SCHEMA_2: &str = "ALTER TABLE log ADD COLUMN rev INTEGER NOT NULL DEFAULT 
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /// The columns every read of messages takes.
-const COLS: &str =
-    "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, reply_count";
+const COLS: &str = "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, \
+    reply_count, attachment";
+
+/// A value as JSON text, or NULL.
+fn json_or_null<T: serde::Serialize>(value: Option<&T>) -> SqlStorageValue {
+    value
+        .and_then(|v| serde_json::to_string(v).ok())
+        .map_or(SqlStorageValue::Null, SqlStorageValue::from)
+}
 
 fn err(e: worker::Error) -> LogError {
     LogError(e.to_string())
@@ -208,8 +222,8 @@ impl Log for SqlLog {
         let written = self
             .sql
             .exec(
-                "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to, rev) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to, rev, attachment) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (name_key, client_id) DO NOTHING",
                 vec![
                     int(m.seq),
@@ -220,6 +234,7 @@ impl Log for SqlLog {
                     m.client_id.clone().into(),
                     m.reply_to.map(int).unwrap_or(SqlStorageValue::Null),
                     int(rev),
+                    json_or_null(m.attachment.as_ref()),
                 ],
             )
             .map_err(err)?
@@ -278,7 +293,7 @@ impl Log for SqlLog {
         self.sql
             .exec(
                 "UPDATE log SET text = ?, edited_ts = ?, deleted = ?, reactions = ?, \
-                 reply_count = ?, rev = ? WHERE seq = ?",
+                 reply_count = ?, rev = ?, attachment = ? WHERE seq = ?",
                 vec![
                     m.text.as_str().into(),
                     m.edited_ts.map(int).unwrap_or(SqlStorageValue::Null),
@@ -286,6 +301,7 @@ impl Log for SqlLog {
                     reactions,
                     int(m.reply_count),
                     int(rev),
+                    json_or_null(m.attachment.as_ref()),
                     int(m.seq),
                 ],
             )
@@ -512,6 +528,53 @@ impl Log for SqlLog {
                 )
                 .map_err(err)?;
         }
+        Ok(())
+    }
+
+    fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError> {
+        self.sql
+            .exec(
+                "INSERT INTO files (id, name_key, file) VALUES (?, ?, ?)",
+                vec![
+                    file.id.as_str().into(),
+                    name_key.into(),
+                    json_or_null(Some(file)),
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            name_key: String,
+            file: String,
+            seq: Option<f64>,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT name_key, file, seq FROM files WHERE id = ?",
+                vec![id.into()],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let file = serde_json::from_str(&row.file).map_err(|e| LogError(e.to_string()))?;
+        Ok(Some((file, row.name_key, row.seq.map(|s| s as u64))))
+    }
+
+    fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError> {
+        self.sql
+            .exec(
+                "UPDATE files SET seq = ? WHERE id = ?",
+                vec![int(seq), id.into()],
+            )
+            .map_err(err)?;
         Ok(())
     }
 

@@ -22,6 +22,7 @@ impl Outgoing {
             text: MessageText::parse(&self.text).ok()?,
             client_id: ClientId::parse(&self.client_id).ok()?,
             reply_to: self.reply_to,
+            attachment: None,
         })
     }
 }

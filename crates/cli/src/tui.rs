@@ -27,7 +27,7 @@ use crate::chat::{status_word, Action, Link, View};
 use crate::session::{Event, Session};
 
 enum Entry {
-    Message(Message),
+    Message(Box<Message>),
     Notice(String),
     Problem(String),
 }
@@ -222,11 +222,11 @@ impl View for Tui {
                 };
                 self.entries.push(Entry::Notice(text));
             }
-            Event::Message(m) => self.entries.push(Entry::Message(m.clone())),
+            Event::Message(m) => self.entries.push(Entry::Message(Box::new(m.clone()))),
             Event::Changed(m) => {
                 for e in self.entries.iter_mut() {
                     if matches!(e, Entry::Message(old) if old.seq == m.seq) {
-                        *e = Entry::Message(m.clone());
+                        *e = Entry::Message(Box::new(m.clone()));
                     }
                 }
             }
@@ -238,8 +238,12 @@ impl View for Tui {
                     "thread of #{seq}: {} repl(ies)",
                     messages.len()
                 )));
-                self.entries
-                    .extend(messages.iter().cloned().map(Entry::Message));
+                self.entries.extend(
+                    messages
+                        .iter()
+                        .cloned()
+                        .map(|m| Entry::Message(Box::new(m))),
+                );
             }
             Event::Older(ms) => {
                 let at = self
@@ -247,7 +251,7 @@ impl View for Tui {
                     .iter()
                     .position(|e| matches!(e, Entry::Message(_)))
                     .unwrap_or(self.entries.len());
-                let older = ms.iter().cloned().map(Entry::Message);
+                let older = ms.iter().cloned().map(|m| Entry::Message(Box::new(m)));
                 self.entries.splice(at..at, older);
                 if ms.is_empty() {
                     self.entries.push(Entry::Notice("no older messages".into()));

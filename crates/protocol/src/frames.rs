@@ -45,6 +45,9 @@ pub struct Message {
     /// How many messages reply to this one.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub reply_count: u64,
+    /// A file sent with the message (gone once the message is deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<crate::FileRef>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -80,6 +83,7 @@ pub enum ErrorCode {
     BadRequest,
     Forbidden,
     Banned,
+    UnsupportedType,
 }
 
 impl ErrorCode {
@@ -96,6 +100,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Banned => "banned",
+            ErrorCode::UnsupportedType => "unsupported_type",
         }
     }
 
@@ -107,6 +112,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Forbidden | ErrorCode::Banned => 403,
+            ErrorCode::UnsupportedType => 415,
             _ => 400,
         }
     }
@@ -152,6 +158,8 @@ pub enum ClientFrame {
         text: MessageText,
         client_id: ClientId,
         reply_to: Option<u64>,
+        /// The id of a file this connection's user uploaded to the room.
+        attachment: Option<String>,
     },
     Typing {
         on: bool,
@@ -288,6 +296,8 @@ enum RawClientFrame {
         client_id: String,
         #[serde(default)]
         reply_to: Option<u64>,
+        #[serde(default)]
+        attachment: Option<String>,
     },
     Typing {
         on: bool,
@@ -437,14 +447,22 @@ impl ClientFrame {
                 text,
                 client_id,
                 reply_to,
+                attachment,
             } => {
                 let client_id = ClientId::parse(&client_id).map_err(bad)?;
                 let text = MessageText::parse(&text)
                     .map_err(|m| Refusal::new(ErrorCode::InvalidText, m))?;
+                if attachment
+                    .as_ref()
+                    .is_some_and(|a| a.is_empty() || a.len() > 64)
+                {
+                    return Err(bad("attachment must be the id an upload answered"));
+                }
                 ClientFrame::Send {
                     text,
                     client_id,
                     reply_to,
+                    attachment,
                 }
             }
             RawClientFrame::Typing { on } => ClientFrame::Typing { on },
@@ -530,6 +548,7 @@ impl ClientFrame {
                 text,
                 client_id,
                 reply_to,
+                attachment,
             } => {
                 let mut v = serde_json::json!({
                     "type": "send",
@@ -538,6 +557,9 @@ impl ClientFrame {
                 });
                 if let Some(seq) = reply_to {
                     v["reply_to"] = (*seq).into();
+                }
+                if let Some(id) = attachment {
+                    v["attachment"] = id.as_str().into();
                 }
                 v
             }
@@ -796,11 +818,13 @@ mod tests {
                 text: MessageText::parse("hi \"there\"").unwrap(),
                 client_id: ClientId::parse("c-1").unwrap(),
                 reply_to: Some(3),
+                attachment: Some("f1".into()),
             },
             ClientFrame::Send {
                 text: MessageText::parse("plain").unwrap(),
                 client_id: ClientId::parse("c-2").unwrap(),
                 reply_to: None,
+                attachment: None,
             },
             ClientFrame::Typing { on: true },
             ClientFrame::Status {
@@ -896,6 +920,7 @@ mod tests {
                 text,
                 client_id,
                 reply_to,
+                ..
             } => {
                 assert_eq!(text.as_str(), "hi");
                 assert_eq!(client_id.as_str(), "c1");
@@ -910,7 +935,8 @@ mod tests {
             ClientFrame::Send {
                 text: MessageText::parse("x").unwrap(),
                 client_id: ClientId::parse("c").unwrap(),
-                reply_to: Some(3)
+                reply_to: Some(3),
+                attachment: None,
             }
         );
         assert_eq!(

@@ -7,11 +7,13 @@
 //!
 //! The contract itself is documented in `docs/PROTOCOL.md` at the repository root.
 
+mod files;
 mod frames;
 mod query;
 mod search;
 mod validate;
 
+pub use files::*;
 pub use frames::*;
 pub use query::*;
 pub use search::*;

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use edgechat_protocol::{
-    check_frame_size, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode, Message,
+    check_frame_size, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode, FileRef, Message,
     MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal, ServerFrame, Status, User,
     MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
 };
@@ -78,6 +78,8 @@ pub enum Effect {
     Send { to: Target, frame: Rc<str> },
     /// Store this attachment on the connection.
     Save { attachment: Attachment },
+    /// Delete this stored file (its message was deleted).
+    DeleteFile { id: String },
     /// Close these connections (kicked or banned); the room has already let them go.
     Close {
         ids: Vec<ConnId>,
@@ -195,6 +197,12 @@ pub trait Log {
     fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError>;
     /// These read positions (or later ones) are in the history database.
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError>;
+    /// Records a file a name uploaded, not yet attached to a message.
+    fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError>;
+    /// A file, its uploader's name key and the message it is attached to, if any.
+    fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError>;
+    /// Attaches a file to a message.
+    fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError>;
 }
 
 struct Conn {
@@ -505,7 +513,8 @@ impl<L: Log> Room<L> {
                 text,
                 client_id,
                 reply_to,
-            }) => self.on_send(id, text, client_id, reply_to, now),
+                attachment,
+            }) => self.on_send(id, text, client_id, reply_to, attachment, now),
             Ok(ClientFrame::Typing { on }) => self.on_typing(id, on, now),
             Ok(ClientFrame::Status { status }) => self.on_status(id, status),
             Ok(ClientFrame::History { page }) => {
@@ -805,6 +814,7 @@ impl<L: Log> Room<L> {
         text: MessageText,
         client_id: ClientId,
         reply_to: Option<u64>,
+        attachment: Option<String>,
         now: u64,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
@@ -812,6 +822,27 @@ impl<L: Log> Room<L> {
             return out;
         };
         let (name, key) = (conn.name.clone(), conn.key.clone());
+        let file = match attachment {
+            None => None,
+            Some(file_id) => match self.attachable(&key, &file_id, client_id.as_str()) {
+                Ok(file) => Some(file),
+                Err(Some((seq, rev))) => {
+                    return self.already_stored(id, client_id.into_string(), seq, rev)
+                }
+                Err(None) => {
+                    return refuse(
+                        id,
+                        &Refusal {
+                            code: ErrorCode::NotFound,
+                            message: format!(
+                                "attachment {file_id} is no file you uploaded to this room, or it is attached already"
+                            ),
+                            client_id: Some(client_id.into_string()),
+                        },
+                    )
+                }
+            },
+        };
         if let Some(parent) = reply_to.filter(|&p| p == 0 || p > self.last_seq) {
             // A resend of a stored message is acked whatever it says; anything else
             // must answer a message that exists.
@@ -840,6 +871,7 @@ impl<L: Log> Room<L> {
             ts: now,
             client_id: Some(client_id.into_string()),
             reply_to,
+            attachment: file,
             ..Message::default()
         };
         let cid = message.client_id.clone().unwrap_or_default();
@@ -852,6 +884,16 @@ impl<L: Log> Room<L> {
             }
             Ok(Some((seq, rev))) => return self.already_stored(id, cid, seq, rev),
             Ok(None) => {}
+        }
+        if let Some(file) = &message.attachment {
+            if let Err(e) = self.log.attach_file(&file.id, message.seq) {
+                out.push(Effect::Log {
+                    message: format!(
+                        "room {}: attaching file {} failed: {}",
+                        self.id, file.id, e.0
+                    ),
+                });
+            }
         }
         // In the room's durable log now: everyone may see it (the runtime holds these
         // frames until that write is confirmed). The ack waits for the history database.
@@ -885,6 +927,32 @@ impl<L: Log> Room<L> {
             self.announce_typing(&mut out, now);
         }
         out
+    }
+
+    /// The file a send names, if this name uploaded it here and it is not attached yet.
+    /// `Err(Some((seq, rev)))`: it is attached, by a send with this very client_id (a
+    /// resend); `Err(None)`: refused.
+    fn attachable(
+        &self,
+        key: &str,
+        file_id: &str,
+        client_id: &str,
+    ) -> Result<FileRef, Option<(u64, u64)>> {
+        match self.log.file(file_id) {
+            Ok(Some((file, owner, None))) if owner == key => Ok(file),
+            Ok(Some((_, owner, Some(_)))) if owner == key => {
+                match self.log.find_client_id(key, client_id) {
+                    Ok(Some(found)) => Err(Some(found)),
+                    _ => Err(None),
+                }
+            }
+            _ => Err(None),
+        }
+    }
+
+    /// Records a file `name` uploaded to this room (the shell stored its bytes).
+    pub fn add_file(&mut self, name: &Name, file: &FileRef) -> Result<(), LogError> {
+        self.log.add_file(file, name.key())
     }
 
     /// A `send` whose client_id this name already used: no new message; an ack with
@@ -941,6 +1009,7 @@ impl<L: Log> Room<L> {
         };
         let moderator = self.moderator(id);
         let mut moderated = None;
+        let mut file = None;
         let mut out = self.modify(Some(id), seq, client_id, |m, author| {
             if m.deleted {
                 // Deleting twice is deleting once.
@@ -955,8 +1024,13 @@ impl<L: Log> Room<L> {
             m.deleted = true;
             m.text.clear();
             m.reactions.clear();
+            file = m.attachment.take();
             Ok(true)
         });
+        if let Some(file) = file {
+            // Deleting the message deletes its file.
+            out.push(Effect::DeleteFile { id: file.id });
+        }
         if let (Some(name), Some(by)) = (moderated, moderator) {
             out.extend(self.record(ModEvent {
                 action: ModAction::Delete,

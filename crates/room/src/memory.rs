@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use edgechat_protocol::{Message, ModEvent, Page};
+use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 
 use crate::{Ban, Log, LogError, Positions, Stored};
 
@@ -18,6 +18,8 @@ pub struct MemoryLog {
     pub audit_durable: u64,
     /// Read positions by name key, and whether each reached the history database.
     pub reads: HashMap<String, (u64, bool)>,
+    /// Files by id: the file, its uploader's key, the message it is attached to.
+    pub files: HashMap<String, (FileRef, String, Option<u64>)>,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
 }
@@ -219,6 +221,25 @@ impl Log for MemoryLog {
                     r.1 = true;
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError> {
+        self.check()?;
+        self.files
+            .insert(file.id.clone(), (file.clone(), name_key.to_owned(), None));
+        Ok(())
+    }
+
+    fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
+        Ok(self.files.get(id).cloned())
+    }
+
+    fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError> {
+        self.check()?;
+        if let Some(f) = self.files.get_mut(id) {
+            f.2 = Some(seq);
         }
         Ok(())
     }

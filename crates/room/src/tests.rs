@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::memory::MemoryLog;
+use edgechat_protocol::FileRef;
 use serde_json::{json, Value};
 
 /// A room whose rate limit never gets in the way (the limit has its own test).
@@ -910,7 +911,9 @@ fn read_positions_move_forward_reach_other_tabs_and_come_back_in_the_welcome() {
     assert_eq!(frames_for(&e, "b2"), [json!({"type":"read","seq":3})]);
     assert!(frames_for(&e, "a").is_empty(), "nobody else learns it");
     // Never backwards, never beyond the last seq.
-    assert!(r.on_text("b", &frame(json!({"type":"read","seq":2})), 11).is_empty());
+    assert!(r
+        .on_text("b", &frame(json!({"type":"read","seq":2})), 11)
+        .is_empty());
     let e = r.on_text("b2", &frame(json!({"type":"read","seq":99})), 12);
     assert_eq!(frames_for(&e, "b"), [json!({"type":"read","seq":5})]);
     assert_eq!(r.pending_reads(), [("bo".to_owned(), 5)]);
@@ -925,4 +928,47 @@ fn read_positions_move_forward_reach_other_tabs_and_come_back_in_the_welcome() {
     assert_eq!(f[0]["read_seq"], 5);
     let f = frames_for(&r.join("c".into(), &name("Cy"), None, 14), "c");
     assert_eq!(f[0]["read_seq"], 0);
+}
+
+fn file(id: &str) -> FileRef {
+    FileRef {
+        id: id.into(),
+        filename: "cat.png".into(),
+        content_type: "image/png".into(),
+        size: 10,
+    }
+}
+
+#[test]
+fn a_file_is_attached_once_by_its_uploader_and_deleted_with_its_message() {
+    let mut r = ann_and_bo();
+    r.add_file(&name("Ann"), &file("f1")).unwrap();
+    let send = |cid: &str, f: &str| {
+        frame(json!({"type":"send","text":"look","client_id":cid,"attachment":f}))
+    };
+    // Someone else's file, or an unknown one, is not attachable.
+    let e = r.on_text("b", &send("b1", "f1"), 20);
+    let got = frames_for(&e, "b");
+    assert_eq!(got[0]["code"], "not_found");
+    assert_eq!(got[0]["client_id"], "b1");
+    let e = r.on_text("a", &send("a0", "nope"), 20);
+    assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    // The uploader attaches it; everyone gets it with the message.
+    let e = r.on_text("a", &send("a1", "f1"), 21);
+    let m = &frames_for(&e, "b")[0]["message"];
+    assert_eq!(m["seq"], 2);
+    assert_eq!(
+        m["attachment"],
+        json!({"id":"f1","filename":"cat.png","content_type":"image/png","size":10})
+    );
+    // A resend is the same message; another send cannot take the same file.
+    let e = r.on_text("a", &send("a1", "f1"), 22);
+    assert!(frames_for(&e, "b").is_empty());
+    let e = r.on_text("a", &send("a2", "f1"), 22);
+    assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    assert_eq!(r.last_seq(), 2);
+    // Deleting the message drops the file from it and asks the shell to delete it.
+    let e = r.on_text("a", &frame(json!({"type":"delete","seq":2})), 23);
+    assert!(e.contains(&Effect::DeleteFile { id: "f1".into() }));
+    assert_eq!(frames_for(&e, "b")[0]["message"].get("attachment"), None);
 }

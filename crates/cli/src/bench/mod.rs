@@ -275,6 +275,7 @@ fn send_frame(client_id: &str) -> WsMessage {
             text,
             client_id,
             reply_to: None,
+            attachment: None,
         }
         .encode(),
         // Both are built above from valid parts; never reached.
