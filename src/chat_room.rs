@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use edgechat_protocol::{parse_connect_query, ErrorCode, Refusal, RoomId, UsersList};
+use edgechat_protocol::{parse_connect_query, ErrorCode, Refusal, RoomId, ServerFrame, UsersList};
 use edgechat_room::{Attachment, Effect, Limits, Room, Target};
 use worker::js_sys::Map;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
@@ -78,7 +78,10 @@ impl DurableObject for ChatRoom {
             return http::internal("opening the room", &e);
         }
         match segments.get(2) {
-            None if http::is_upgrade(&req) => self.accept(&url).await,
+            None if http::is_upgrade(&req) => {
+                let claimed = req.headers().get(crate::names::CLAIMED_TOKEN_HEADER)?;
+                self.accept(&url, claimed).await
+            }
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
                 self.after_request().await;
@@ -208,7 +211,9 @@ impl ChatRoom {
         self.room.borrow_mut().as_mut().map(f)
     }
 
-    async fn accept(&self, url: &worker::Url) -> Result<Response> {
+    /// Accepts a socket. `claimed` is the token the Worker has just issued for this
+    /// connect's name: it follows the welcome as a `name_claimed` frame, on this socket only.
+    async fn accept(&self, url: &worker::Url, claimed: Option<String>) -> Result<Response> {
         let query = match parse_connect_query(url.query_pairs()) {
             Ok(q) => q,
             Err(e) => return http::error(&e),
@@ -220,8 +225,18 @@ impl ChatRoom {
         self.ids.set(socket_key(&server), &JsValue::from_str(&id));
         self.sockets.borrow_mut().insert(id.clone(), server);
         let t = now();
-        let effects = self.with_room(|room| room.join(id, &query.name, query.since, t));
+        let effects = self.with_room(|room| room.join(id.clone(), &query.name, query.since, t));
         self.apply(effects.unwrap_or_default());
+        if let Some(token) = claimed {
+            let frame = ServerFrame::NameClaimed {
+                name: query.name.display().to_owned(),
+                token,
+            };
+            self.apply(vec![Effect::Send {
+                to: Target::One(id),
+                frame: frame.encode().into(),
+            }]);
+        }
         self.after_request().await;
         Response::from_websocket(pair.client)
     }

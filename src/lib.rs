@@ -7,19 +7,23 @@
 //! | `GET /room/:id/users`        | the room's Durable Object              |
 //! | `GET /room/:id/messages`     | D1                                     |
 //! | `GET /api/rooms`             | D1                                     |
+//! | `GET /api/names/:name`       | D1 (name claims)                       |
+//! | `POST /api/names/release`    | D1 (name claims)                       |
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
 mod db;
 mod http;
+mod names;
 mod sql_log;
 
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    parse_connect_query, parse_page_query, ErrorCode, MessagesPage, RoomId, RoomsList,
+    parse_connect_query, parse_connect_token, parse_page_query, ErrorCode, MessagesPage, RoomId,
+    RoomsList,
 };
-use worker::{event, Context, Env, Method, Request, Response, Result};
+use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 #[event(start)]
 fn start() {
@@ -46,6 +50,18 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             let rooms = db::rooms(&env.d1("DB")?).await?;
             http::json(&RoomsList { rooms }, 200)
         }
+        ["api", "names", "release"] => {
+            if req.method() != Method::Post {
+                return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
+            }
+            names::release(req, env).await
+        }
+        ["api", "names", name] => {
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            names::info(env, name).await
+        }
         ["room", id, rest @ ..] => {
             let room = match RoomId::parse(id) {
                 Ok(room) => room,
@@ -57,7 +73,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             match rest {
                 [] => connect(req, env, &room).await,
                 ["messages"] => messages(&url, env, &room).await,
-                ["users"] => to_room(req, env, &room).await,
+                ["users"] => to_room(forwarded(&req, None)?, env, &room).await,
                 _ => not_found(),
             }
         }
@@ -70,17 +86,45 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
 /// the upgrade to the room.
 async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
-    if let Err(e) = parse_connect_query(url.query_pairs()) {
-        return http::error(&e);
-    }
+    let query = match parse_connect_query(url.query_pairs()) {
+        Ok(query) => query,
+        Err(e) => return http::error(&e),
+    };
+    let token = parse_connect_token(url.query_pairs());
     if !http::is_upgrade(&req) {
+        // Read-only: a plain GET never claims, but it learns that a name is taken.
+        if let Some(refusal) = names::check(env, &query.name, token.as_deref()).await? {
+            return http::error(&refusal);
+        }
         return http::error_with(
             ErrorCode::BadRequest,
             "this address is a WebSocket: connect with Upgrade: websocket",
             426,
         );
     }
+    let claimed = match names::admit(env, &query.name, token.as_deref()).await? {
+        names::Admission::Refused(refusal) => return http::error(&refusal),
+        names::Admission::Admitted(claimed) => claimed,
+    };
+    let req = forwarded(&req, claimed.as_deref())?;
     to_room(req, env, room).await
+}
+
+/// The connect request as the room gets it: the client's headers without the internal
+/// one (a client cannot forge a claim), plus the token this connect has just claimed.
+fn forwarded(req: &Request, claimed: Option<&str>) -> Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        if !name.eq_ignore_ascii_case(names::CLAIMED_TOKEN_HEADER) {
+            headers.append(&name, &value)?;
+        }
+    }
+    if let Some(token) = claimed {
+        headers.set(names::CLAIMED_TOKEN_HEADER, token)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    Request::new_with_init(req.url()?.as_str(), &init)
 }
 
 /// Forwards a request to the room's Durable Object, named by the folded room id.

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     InvalidRoom,
     InvalidName,
     BadRequest,
+    /// The name is claimed by another browser or client (see `names`).
+    NameTaken,
 }
 
 impl ErrorCode {
@@ -60,6 +62,7 @@ impl ErrorCode {
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NameTaken => "name_taken",
         }
     }
 
@@ -67,6 +70,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::NotFound => 404,
+            ErrorCode::NameTaken => 403,
             ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
@@ -326,7 +330,7 @@ impl ClientFrame {
 }
 
 /// serde's messages name the field and the expectation; they never echo large input.
-fn describe_serde_error(e: &serde_json::Error) -> String {
+pub(crate) fn describe_serde_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     if msg.starts_with("unknown variant") {
         // Either an unknown frame type or an unknown status.
@@ -378,6 +382,12 @@ pub enum ServerFrame {
         client_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
+    },
+    /// Sent right after `welcome` on the one socket whose connect claimed its name:
+    /// the secret that later connects with this name must bring.
+    NameClaimed {
+        name: String,
+        token: String,
     },
 }
 

@@ -8,10 +8,12 @@
 //! The contract itself is documented in `docs/PROTOCOL.md` at the repository root.
 
 mod frames;
+mod names;
 mod query;
 mod validate;
 
 pub use frames::*;
+pub use names::*;
 pub use query::*;
 pub use validate::*;
 
