@@ -225,18 +225,27 @@ impl ChatRoom {
         self.ids.set(socket_key(&server), &JsValue::from_str(&id));
         self.sockets.borrow_mut().insert(id.clone(), server);
         let t = now();
-        let effects = self.with_room(|room| room.join(id.clone(), &query.name, query.since, t));
-        self.apply(effects.unwrap_or_default());
+        let mut effects = self
+            .with_room(|room| room.join(id.clone(), &query.name, query.since, t))
+            .unwrap_or_default();
         if let Some(token) = claimed {
+            // Right after the welcome, the first frame the room addresses to this socket.
+            let welcome = effects
+                .iter()
+                .position(|e| matches!(e, Effect::Send { to: Target::One(to), .. } if *to == id));
             let frame = ServerFrame::NameClaimed {
                 name: query.name.display().to_owned(),
                 token,
             };
-            self.apply(vec![Effect::Send {
-                to: Target::One(id),
-                frame: frame.encode().into(),
-            }]);
+            effects.insert(
+                welcome.map_or(effects.len(), |i| i + 1),
+                Effect::Send {
+                    to: Target::One(id),
+                    frame: frame.encode().into(),
+                },
+            );
         }
+        self.apply(effects);
         self.after_request().await;
         Response::from_websocket(pair.client)
     }
