@@ -152,7 +152,7 @@ export class Client {
     this.room = room;
     this.name = name;
     this.jar = jar;
-    /** The `name_claimed` frame this socket got, if any (it stays in the buffer too). */
+    /** The `name_claimed` frame this socket got, if any (also in `frames`, already taken). */
     this.claimed = null;
     this._claimedWaiters = [];
     /** Every frame received, in order. */
@@ -184,13 +184,16 @@ export class Client {
         try { frame = JSON.parse(text); } catch { frame = text; }
       }
     }
-    if (frame?.type === 'name_claimed' && typeof frame.token === 'string') {
+    // A `name_claimed` frame is taken by the jar: it stays in `frames` and in `claimed`,
+    // but next/expectNoFrame/pending do not see it, as before claims existed.
+    const claim = frame?.type === 'name_claimed' && typeof frame.token === 'string';
+    if (claim) {
       this.claimed = frame;
       this.jar?.set(fold(frame.name), frame.token);
       for (const wake of this._claimedWaiters.splice(0)) wake();
     }
     this.frames.push(frame);
-    this._consumed.push(false);
+    this._consumed.push(claim);
     for (const w of [...this._waiters]) w.check();
   }
 
