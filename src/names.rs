@@ -6,7 +6,7 @@
 
 use edgechat_protocol::{
     claim_ttl_ms, decide_claim, name_taken, Claim, ClaimDecision, ErrorCode, HttpError, Name,
-    NameInfo, ReleaseRequest, Released,
+    NameInfo, ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -191,6 +191,14 @@ fn parse_path_name(raw: &str) -> std::result::Result<Name, HttpError> {
 
 /// `POST /api/names/release` with `{"name","token"}`: frees a claim its token proves.
 pub async fn release(mut req: Request, env: &Env) -> Result<Response> {
+    // A body announced as too large is refused unread (ReleaseRequest checks the rest).
+    let announced = req.headers().get("content-length")?;
+    if announced.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0) > MAX_RELEASE_BODY_BYTES {
+        return http::error(&HttpError::new(
+            ErrorCode::BadRequest,
+            format!("the body is over {MAX_RELEASE_BODY_BYTES} bytes"),
+        ));
+    }
     let body = req.text().await.unwrap_or_default();
     let ask = match ReleaseRequest::parse(&body) {
         Ok(ask) => ask,
