@@ -107,7 +107,15 @@ async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
         names::Admission::Admitted(claimed) => claimed,
     };
     let req = forwarded(&req, claimed.as_deref())?;
-    to_room(req, env, room).await
+    let answer = to_room(req, env, room).await;
+    if let Some(token) = claimed {
+        // The token reaches the client only on the socket: without one, drop the claim
+        // again, or the name would stay locked with a token nobody has.
+        if !matches!(&answer, Ok(r) if r.status_code() == 101) {
+            names::undo_claim(env, &query.name, &token).await;
+        }
+    }
+    answer
 }
 
 /// The connect request as the room gets it: the client's headers without the internal

@@ -164,6 +164,24 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&str>) -> Result<Admiss
     }
 }
 
+/// Deletes a name's claim if it still carries this token hash.
+async fn delete_claim(db: &D1Database, name: &Name, token_hash: &str) -> Result<()> {
+    db.prepare("DELETE FROM names WHERE name_key = ?1 AND token_hash = ?2")
+        .bind(&[JsValue::from_str(name.key()), JsValue::from_str(token_hash)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Drops a claim just made by `admit` whose connect then failed (only that claim: the
+/// row must still carry this token's hash).
+pub async fn undo_claim(env: &Env, name: &Name, token: &str) {
+    let undone = async { delete_claim(&env.d1("DB")?, name, &hash(token).await?).await };
+    if let Err(e) = undone.await {
+        worker::console_error!("dropping the claim of a failed connect: {e}");
+    }
+}
+
 /// `GET /api/names/:name`: whether the name is claimed now.
 pub async fn info(env: &Env, raw: &str) -> Result<Response> {
     let name = match parse_path_name(raw) {
@@ -218,13 +236,7 @@ pub async fn release(mut req: Request, env: &Env) -> Result<Response> {
     if token_hash != claim.token_hash {
         return http::error(&name_taken(ask.name.display()));
     }
-    db.prepare("DELETE FROM names WHERE name_key = ?1 AND token_hash = ?2")
-        .bind(&[
-            JsValue::from_str(ask.name.key()),
-            JsValue::from_str(&token_hash),
-        ])?
-        .run()
-        .await?;
+    delete_claim(&db, &ask.name, &token_hash).await?;
     http::json(&Released { released: true }, 200)
 }
 
