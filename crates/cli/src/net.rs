@@ -152,12 +152,32 @@ impl Server {
             Ok(Err(tungstenite::Error::Http(response))) => {
                 let status = response.status().as_u16();
                 let body = response.body().as_deref().unwrap_or_default();
-                Err(refusal(status, body))
+                let refused = refusal(status, body);
+                match &refused {
+                    // The body did not come with the headers: ask again over plain HTTP.
+                    NetError::Refused { code, .. } if code.starts_with("http_") => {
+                        Err(self.ask_why(&url, status).await.unwrap_or(refused))
+                    }
+                    _ => Err(refused),
+                }
             }
             Ok(Err(e)) => Err(NetError::Unreachable(format!(
                 "cannot reach {}: {e}",
                 self.base
             ))),
+        }
+    }
+
+    /// Why a socket was refused, when the refusal's body was not read with its headers:
+    /// the same URL without an upgrade answers the same JSON error (the server checks the
+    /// query, and a claimed name, before it asks for an upgrade).
+    async fn ask_why(&self, socket_url: &Url, status: u16) -> Option<NetError> {
+        let path_and_query = format!("{}?{}", socket_url.path(), socket_url.query()?);
+        let server = self.clone();
+        let probe = move || server.get_json::<serde_json::Value>(&path_and_query);
+        match tokio::task::spawn_blocking(probe).await {
+            Ok(Err(e @ NetError::Refused { status: s, .. })) if s == status => Some(e),
+            _ => None,
         }
     }
 
