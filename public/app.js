@@ -6,12 +6,15 @@
 // typing, history, update, thread and error. What a message shows beyond its text, and the
 // actions on it (reactions, replies, threads, edits, deletes), live in changes.js.
 //
+// Name claims (tokens, release) live in names.js.
+//
 // Rule of the house: user text only reaches the DOM through textContent or text nodes
 // (see `h`), never through innerHTML.
 
 import {
   initChanges, decorate, onUpdate, onNewMessage, onChangeError, onThread, replyTarget, setReplyTo, closeThread,
 } from './changes.js';
+import { tokenFor, keepClaim, releaseName } from './names.js';
 
 // --- Constants -------------------------------------------------------------------------
 
@@ -93,9 +96,9 @@ window.edgechat = { state };
 
 // Every element with one of these ids, as el.camelCase (e.g. el.nameInput).
 const el = Object.fromEntries([
-  'landing', 'join-form', 'name-input', 'room-input', 'form-error', 'rooms-list', 'rooms-status',
+  'landing', 'join-form', 'name-input', 'room-input', 'form-error', 'form-notice', 'rooms-list', 'rooms-status',
   'rooms-refresh', 'chat', 'room-title', 'leave-button', 'status-picker', 'status-select',
-  'notify-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
+  'notify-button', 'release-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
   'reply-bar', 'reply-name', 'reply-text', 'reply-cancel', 'thread-panel', 'thread-close', 'thread-parent',
@@ -243,6 +246,7 @@ function showLanding({ room = '', error = null, field = el.roomInput } = {}) {
 }
 
 function showFormError(message, field = null) {
+  el.formNotice.hidden = true;
   el.formError.hidden = !message;
   el.formError.textContent = message || '';
   el.nameInput.toggleAttribute('aria-invalid', field === el.nameInput);
@@ -357,6 +361,8 @@ function connect() {
   state.usedSince = state.everConnected;
   if (state.usedSince) params.set('since', String(state.contiguousSeq));
   if (state.usedSince && state.rev !== null) params.set('rev', String(state.rev));
+  const token = tokenFor(state.name);
+  if (token) params.set('token', token);
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const socket = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(state.room)}?${params}`);
   Object.assign(state, { socket, welcomed: false });
@@ -389,15 +395,19 @@ function onSocketLost(event) {
   scheduleReconnect();
 }
 
-/** A refused WebSocket (HTTP 400) looks like a network failure to the browser, so ask the
- *  same URL over plain HTTP: a bad room or name gets its 400 JSON error there too. */
+/** A refused WebSocket (HTTP 400 or 403) looks like a network failure to the browser, so
+ *  ask the same URL over plain HTTP: a bad room or name gets its 400 JSON error there too,
+ *  and a name claimed by someone else its 403 `name_taken` (the probe never claims). */
 async function checkRefused(room, name) {
   try {
-    const response = await fetch(`/room/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`);
-    if (response.status !== 400 && response.status !== 403) return; // 403: banned here
+    const params = new URLSearchParams({ name });
+    const token = tokenFor(name);
+    if (token) params.set('token', token);
+    const response = await fetch(`/room/${encodeURIComponent(room)}?${params}`);
+    if (response.status !== 400 && response.status !== 403) return; // 403: a claimed name, or banned here
     const { error } = await response.json().catch(() => ({}));
     if (state.room !== room || state.everConnected) return;
-    const field = error?.code === 'invalid_name' ? el.nameInput : el.roomInput;
+    const field = ['invalid_name', 'name_taken'].includes(error?.code) ? el.nameInput : el.roomInput;
     showLanding({ room, error: error?.message || 'The server refused this room or name.', field });
   } catch { /* network trouble: keep retrying */ }
 }
@@ -475,6 +485,7 @@ const FRAME_HANDLERS = {
   read: (frame) => { state.readSeq = Math.max(state.readSeq, Number(frame.seq) || 0); }, // another tab read
   thread: (frame) => onThread(frame),
   error: onErrorFrame,
+  name_claimed: keepClaim,
 };
 
 function onFrame(data) {
@@ -1272,6 +1283,17 @@ function showMyStatus() {
   el.statusPicker.dataset.status = state.status;
 }
 
+/** "Release name": gives the name up, then back to the join form. */
+async function onReleaseName() {
+  const name = myName();
+  navigate(''); // leave first: nobody should find the name free while we still use it
+  const { ok, message } = await releaseName(name);
+  if (!ok) return showFormError(message, el.nameInput);
+  el.formNotice.textContent = message;
+  el.formNotice.hidden = false;
+  el.nameInput.focus();
+}
+
 function toggleUsers(open = !el.usersPanel.classList.contains('open')) {
   el.usersPanel.classList.toggle('open', open);
   el.usersToggle.setAttribute('aria-expanded', String(open));
@@ -1368,6 +1390,7 @@ function init() {
   el.statusSelect.addEventListener('change', () => setMyStatus(el.statusSelect.value));
   el.usersToggle.addEventListener('click', () => toggleUsers());
   el.notifyButton.addEventListener('click', askNotificationPermission);
+  el.releaseButton.addEventListener('click', onReleaseName);
   showNotifyButton();
   el.usersClose.addEventListener('click', closeUsers);
   el.usersPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeUsers(); });

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use edgechat_protocol::{
     check_upload, clean_filename, parse_connect_query, too_large, ErrorCode, FileRef, Name,
-    Refusal, RoomId, UsersList, MAX_FILE_BYTES,
+    Refusal, RoomId, ServerFrame, UsersList, MAX_FILE_BYTES,
 };
 use edgechat_room::{Attachment, Effect, Limits, Room, Target};
 use worker::js_sys::Map;
@@ -84,7 +84,10 @@ impl DurableObject for ChatRoom {
             return http::internal("opening the room", &e);
         }
         match segments.get(2) {
-            None if http::is_upgrade(&req) => self.accept(&url).await,
+            None if http::is_upgrade(&req) => {
+                let claimed = req.headers().get(crate::names::CLAIMED_TOKEN_HEADER)?;
+                self.accept(&url, claimed).await
+            }
             None => {
                 let query = match parse_connect_query(url.query_pairs()) {
                     Ok(q) => q,
@@ -232,7 +235,9 @@ impl ChatRoom {
         self.room.borrow_mut().as_mut().map(f)
     }
 
-    async fn accept(&self, url: &worker::Url) -> Result<Response> {
+    /// Accepts a socket. `claimed` is the token the Worker has just issued for this
+    /// connect's name: it follows the welcome as a `name_claimed` frame, on this socket only.
+    async fn accept(&self, url: &worker::Url, claimed: Option<String>) -> Result<Response> {
         let query = match parse_connect_query(url.query_pairs()) {
             Ok(q) => q,
             Err(e) => return http::error(&e),
@@ -250,9 +255,27 @@ impl ChatRoom {
         self.ids.set(socket_key(&server), &JsValue::from_str(&id));
         self.sockets.borrow_mut().insert(id.clone(), server);
         let t = now();
-        let effects =
-            self.with_room(|room| room.resume(id, &query.name, query.since, query.rev, t));
-        self.apply(effects.unwrap_or_default());
+        let mut effects = self
+            .with_room(|room| room.resume(id.clone(), &query.name, query.since, query.rev, t))
+            .unwrap_or_default();
+        if let Some(token) = claimed {
+            // Right after the welcome, the first frame the room addresses to this socket.
+            let welcome = effects
+                .iter()
+                .position(|e| matches!(e, Effect::Send { to: Target::One(to), .. } if *to == id));
+            let frame = ServerFrame::NameClaimed {
+                name: query.name.display().to_owned(),
+                token,
+            };
+            effects.insert(
+                welcome.map_or(effects.len(), |i| i + 1),
+                Effect::Send {
+                    to: Target::One(id),
+                    frame: frame.encode().into(),
+                },
+            );
+        }
+        self.apply(effects);
         self.after_request().await;
         Response::from_websocket(pair.client)
     }

@@ -12,7 +12,7 @@ use worker::{D1Database, Error, Result};
 /// JavaScript doubles. Larger seqs only ever come from queries that point past the end.
 pub const MAX_BOUND_SEQ: u64 = (1 << 53) - 1;
 
-fn num(n: u64) -> JsValue {
+pub(crate) fn num(n: u64) -> JsValue {
     JsValue::from_f64(n.min(MAX_BOUND_SEQ) as f64)
 }
 

@@ -12,21 +12,24 @@
 //! | `GET /room/:id/files/:file`  | R2                                     |
 //! | `GET /api/rooms`             | D1                                     |
 //! | `GET /api/search`            | D1 (full-text index)                   |
+//! | `GET /api/names/:name`       | D1 (name claims)                       |
+//! | `POST /api/names/release`    | D1 (name claims)                       |
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
 mod db;
 mod files;
 mod http;
+mod names;
 mod sql_log;
 
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    parse_connect_query, parse_page_query, parse_search_query, parse_seq, ErrorCode, MessagesPage,
-    Name, Page, RoomId, RoomsList, SearchResults,
+    parse_connect_query, parse_connect_token, parse_page_query, parse_search_query, parse_seq,
+    ErrorCode, MessagesPage, Name, Page, RoomId, RoomsList, SearchResults,
 };
-use worker::{event, Context, Env, Method, Request, Response, Result};
+use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 #[event(start)]
 fn start() {
@@ -67,6 +70,18 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             }
             search(&req.url()?, env).await
         }
+        ["api", "names", "release"] => {
+            if req.method() != Method::Post {
+                return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
+            }
+            names::release(req, env).await
+        }
+        ["api", "names", name] => {
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            names::info(env, name).await
+        }
         ["room", id, rest @ ..] => {
             let room = match RoomId::parse(id) {
                 Ok(room) => room,
@@ -87,7 +102,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                     let actions = db::audit(&env.d1("DB")?, room.as_str()).await?;
                     http::json(&serde_json::json!({ "actions": actions }), 200)
                 }
-                ["users"] => to_room(req, env, &room).await,
+                ["users"] => to_room(forwarded(&req, None)?, env, &room).await,
                 _ => not_found(),
             }
         }
@@ -100,12 +115,51 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
 /// the upgrade to the room.
 async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
-    if let Err(e) = parse_connect_query(url.query_pairs()) {
-        return http::error(&e);
+    let query = match parse_connect_query(url.query_pairs()) {
+        Ok(query) => query,
+        Err(e) => return http::error(&e),
+    };
+    let token = parse_connect_token(url.query_pairs());
+    if !http::is_upgrade(&req) {
+        // Read-only: a plain GET never claims, but it learns that a name is taken.
+        if let Some(refusal) = names::check(env, &query.name, token.as_deref()).await? {
+            return http::error(&refusal);
+        }
+        // The room answers too: 403 if the name is banned there (how a browser, which
+        // cannot read a refused upgrade, learns why), else 426.
+        return to_room(forwarded(&req, None)?, env, room).await;
     }
-    // Without an upgrade the room still answers: 403 if the name is banned there (how a
-    // browser, which cannot read a refused upgrade, learns why), else 426.
-    to_room(req, env, room).await
+    let claimed = match names::admit(env, &query.name, token.as_deref()).await? {
+        names::Admission::Refused(refusal) => return http::error(&refusal),
+        names::Admission::Admitted(claimed) => claimed,
+    };
+    let req = forwarded(&req, claimed.as_deref())?;
+    let answer = to_room(req, env, room).await;
+    if let Some(token) = claimed {
+        // The token reaches the client only on the socket: without one, drop the claim
+        // again, or the name would stay locked with a token nobody has.
+        if !matches!(&answer, Ok(r) if r.status_code() == 101) {
+            names::undo_claim(env, &query.name, &token).await;
+        }
+    }
+    answer
+}
+
+/// The connect request as the room gets it: the client's headers without the internal
+/// one (a client cannot forge a claim), plus the token this connect has just claimed.
+fn forwarded(req: &Request, claimed: Option<&str>) -> Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        if !name.eq_ignore_ascii_case(names::CLAIMED_TOKEN_HEADER) {
+            headers.append(&name, &value)?;
+        }
+    }
+    if let Some(token) = claimed {
+        headers.set(names::CLAIMED_TOKEN_HEADER, token)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    Request::new_with_init(req.url()?.as_str(), &init)
 }
 
 /// Forwards a request to the room's Durable Object, named by the folded room id.

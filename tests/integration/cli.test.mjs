@@ -1,10 +1,11 @@
 // The `edgechat` command-line client against the real Worker: the script commands
 // (send, tail), the line view of `chat` fed from a pipe, and the full-screen view of
 // `chat` driven through a pseudo-terminal, as a person would use it.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useServer, http, GENEROUS_LIMITS, REPO_ROOT, stripAnsi } from '../support/server.mjs';
 import { connect, roomId, sleep, closeAll } from '../support/client.mjs';
@@ -15,11 +16,21 @@ const srv = () => ctx.server;
 const BIN = process.env.EDGECHAT_BIN
   || path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, 'target'), 'debug', 'edgechat');
 
+// The CLI keeps the tokens of the names it claims in $EDGECHAT_CONFIG_DIR/names.json:
+// a directory of this test file's own, never the user's.
+const CONFIG_DIR = mkdtempSync(path.join(tmpdir(), 'edgechat-cli-config-'));
+after(() => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+const cliEnv = (configDir = CONFIG_DIR, extra = {}) => {
+  const env = { ...process.env, EDGECHAT_CONFIG_DIR: configDir, ...extra };
+  if (!('EDGECHAT_TOKEN' in extra)) delete env.EDGECHAT_TOKEN;
+  return env;
+};
+
 /** Runs the CLI; resolves with its exit code and output. `input` goes to stdin. */
-function run(args, { input = '', timeout = 30_000 } = {}) {
+function run(args, { input = '', timeout = 30_000, env = cliEnv() } = {}) {
   assert.ok(existsSync(BIN), `${BIN} is missing: cargo build -p edgechat-cli`);
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -38,7 +49,7 @@ function run(args, { input = '', timeout = 30_000 } = {}) {
 
 /** A long-running CLI process whose output is watched as it comes. */
 function start(command, args) {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: cliEnv() });
   const proc = { child, out: '', err: '', exited: null };
   child.stdout.on('data', (d) => { proc.out += d; });
   child.stderr.on('data', (d) => { proc.err += d; });
@@ -117,7 +128,8 @@ test('tail prints the newest messages or everything after a seq, as JSON lines',
 
 test('tail --follow prints live messages and resumes after a restart with nothing lost or doubled', { timeout: 120_000 }, async () => {
   const room = roomId('cli-follow');
-  const writer = await connect(srv(), room, 'Writer');
+  // Not 'Writer': the CLI claimed that name in the test above (claims are global).
+  const writer = await connect(srv(), room, 'Poster');
   await writer.say('before');
   const tail = start(BIN, ['tail', ...where(room), '--follow', '--name', 'follower', '-n', '5']);
   try {
@@ -127,7 +139,7 @@ test('tail --follow prints live messages and resumes after a restart with nothin
     await tail.waitFor((o) => o.includes('"live one"'), 'a live message');
 
     await srv().restart({ samePort: true });
-    const again = await connect(srv(), room, 'Writer');
+    const again = await connect(srv(), room, 'Poster');
     await again.say('after restart 1');
     await again.say('after restart 2');
     await tail.waitFor((o) => o.includes('"after restart 2"'), 'the messages after the restart', 30_000);
@@ -214,4 +226,36 @@ test('chat on a terminal: the full-screen view shows the room, sends what is typ
     if (tty.exited === null) tty.child.kill('SIGKILL');
     await closeAll(bob);
   }
+});
+
+test('the CLI keeps the token of a name it claims and brings it back; without it the name is refused', async () => {
+  const room = roomId('cli-claim');
+  const first = await run(['send', ...where(room), '--name', 'Claimer', 'one']);
+  assert.equal(first.code, 0, first.stderr);
+  const stored = JSON.parse(readFileSync(path.join(CONFIG_DIR, 'names.json'), 'utf8'));
+  const token = stored[srv().url]?.claimer;
+  assert.match(token ?? '', /^[0-9a-f]{64}$/, `the token is filed by origin and folded name: ${JSON.stringify(stored)}`);
+
+  // Again, in another room and another spelling: the stored token is sent.
+  const second = await run(['send', '--url', srv().url, '--room', roomId('cli-claim2'), '--name', 'CLAIMER', 'two']);
+  assert.equal(second.code, 0, second.stderr);
+
+  // Another machine (config dir) has no token: refused with the server's words, at once.
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'edgechat-cli-other-'));
+  try {
+    const refused = await run(['send', ...where(room), '--name', 'Claimer', 'three'], { env: cliEnv(elsewhere) });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /name_taken: the name "Claimer" is claimed/);
+    const wrong = await run(['send', ...where(room), '--name', 'Claimer', '--token', 'nope', 'x'], { env: cliEnv(elsewhere) });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /name_taken/);
+    // The token given by hand (here through EDGECHAT_TOKEN) works anywhere.
+    const byHand = await run(['send', ...where(room), '--name', 'Claimer', 'four'],
+      { env: cliEnv(elsewhere, { EDGECHAT_TOKEN: token }) });
+    assert.equal(byHand.code, 0, byHand.stderr);
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+  const res = await http(srv(), `/room/${room}/messages`);
+  assert.deepEqual(res.json.messages.map((m) => m.text), ['one', 'four']);
 });

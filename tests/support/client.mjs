@@ -26,7 +26,32 @@ function toMatcher(what) {
   return (f) => f !== null && typeof f === 'object' && !Buffer.isBuffer(f) && f.type === what;
 }
 
-function wsUrlFor(server, room, name, { since, query } = {}) {
+// Name claims: the first connect with a free name gets a `name_claimed` frame with a
+// secret token, and later connects with that name must bring it. Every server (object,
+// so a restarted server keeps its jar) has a jar of tokens by folded name, filled from
+// `name_claimed` frames and used by later connects with the same name.
+const jars = new WeakMap();
+const fold = (name) => String(name).trim().toLowerCase();
+
+/** The token jar of a server: folded name -> token. */
+export function tokenJar(server) {
+  let jar = jars.get(server);
+  if (!jar) jars.set(server, (jar = new Map()));
+  return jar;
+}
+
+/**
+ * The token a connect sends: `token: undefined` (the default) takes the jar's, `null` or
+ * `false` sends none, a string sends that string.
+ */
+function tokenFor(server, name, token) {
+  if (token === null || token === false) return null;
+  if (typeof token === 'string') return token;
+  if (typeof name !== 'string') return null;
+  return tokenJar(server).get(fold(name)) ?? null;
+}
+
+function wsUrlFor(server, room, name, { since, query, token } = {}) {
   let q;
   if (query !== undefined) {
     q = query;
@@ -34,6 +59,8 @@ function wsUrlFor(server, room, name, { since, query } = {}) {
     const params = [];
     if (name !== undefined && name !== null) params.push(`name=${encodeURIComponent(name)}`);
     if (since !== undefined && since !== null) params.push(`since=${encodeURIComponent(since)}`);
+    const t = tokenFor(server, name, token);
+    if (t !== null) params.push(`token=${encodeURIComponent(t)}`);
     q = params.join('&');
   }
   return `${server.wsUrl}/room/${encodeURIComponent(room)}${q ? `?${q}` : ''}`;
@@ -50,7 +77,7 @@ export function openSocket(server, room, name, opts = {}) {
     const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: opts.timeout ?? 10_000 });
     const early = [];
     ws.on('message', (data, isBinary) => early.push({ data, isBinary }));
-    ws.once('open', () => resolve({ ws, early }));
+    ws.once('open', () => resolve({ ws, early, sentToken: /[?&]token=/.test(url) }));
     ws.once('unexpected-response', (req, res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -91,13 +118,16 @@ export async function expectRefused(server, room, name, opts = {}) {
  * @returns {Promise<Client>}
  */
 export async function connect(server, room, name, opts = {}) {
-  const { ws, early } = await openSocket(server, room, name, opts);
-  const client = new Client(ws, { room, name });
+  const { ws, early, sentToken } = await openSocket(server, room, name, opts);
+  const client = new Client(ws, { room, name, jar: tokenJar(server) });
   for (const { data, isBinary } of early) client._push(data, isBinary);
   ws.removeAllListeners('message');
   ws.on('message', (data, isBinary) => client._push(data, isBinary));
   try {
     client.welcome = await client.next('welcome', { timeout: opts.timeout ?? 10_000 });
+    // Admitted without a token means the name was free and is now ours: its token comes
+    // right after the welcome, and the next connect with this name will need it.
+    if (!sentToken && typeof name === 'string') await client.claimedPromise(opts.timeout ?? 10_000);
   } catch (err) {
     client.terminate();
     throw err;
@@ -116,11 +146,15 @@ export async function closeOpenClients() {
 }
 
 export class Client {
-  constructor(ws, { room, name }) {
+  constructor(ws, { room, name, jar = null }) {
     openClients.add(this);
     this.ws = ws;
     this.room = room;
     this.name = name;
+    this.jar = jar;
+    /** The `name_claimed` frame this socket got, if any (also in `frames`, already taken). */
+    this.claimed = null;
+    this._claimedWaiters = [];
     /** Every frame received, in order. */
     this.frames = [];
     this.welcome = null;
@@ -150,8 +184,16 @@ export class Client {
         try { frame = JSON.parse(text); } catch { frame = text; }
       }
     }
+    // A `name_claimed` frame is taken by the jar: it stays in `frames` and in `claimed`,
+    // but next/expectNoFrame/pending do not see it, as before claims existed.
+    const claim = frame?.type === 'name_claimed' && typeof frame.token === 'string';
+    if (claim) {
+      this.claimed = frame;
+      this.jar?.set(fold(frame.name), frame.token);
+      for (const wake of this._claimedWaiters.splice(0)) wake();
+    }
     this.frames.push(frame);
-    this._consumed.push(false);
+    this._consumed.push(claim);
     for (const w of [...this._waiters]) w.check();
   }
 
@@ -164,6 +206,16 @@ export class Client {
       }
     }
     return { found: false };
+  }
+
+  /** Resolves once this socket got its `name_claimed` frame (without taking it). */
+  claimedPromise(timeout = DEFAULT_TIMEOUT_MS) {
+    if (this.claimed) return Promise.resolve(this.claimed);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(
+        `${this.name}: connected without a token but got no name_claimed frame within ${timeout} ms`)), timeout);
+      this._claimedWaiters.push(() => { clearTimeout(timer); resolve(this.claimed); });
+    });
   }
 
   /** Frames received and not taken by next/waitFor/discard yet. */

@@ -285,6 +285,9 @@ impl<V: View> Driver<V> {
                 return;
             }
         };
+        if let Some(problem) = self.server.observe(&frame) {
+            self.view.problem(&self.session, &problem);
+        }
         let welcome = matches!(frame, ServerFrame::Welcome { .. });
         let (events, replies) = self.session.apply(frame);
         if welcome {

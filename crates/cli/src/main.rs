@@ -6,6 +6,7 @@ mod clock;
 mod net;
 mod script;
 mod session;
+mod tokens;
 mod tui;
 
 use std::io::BufRead;
@@ -34,6 +35,10 @@ struct Where {
     /// The room (1-64 of a-z, 0-9, _ and -).
     #[arg(long, short, default_value = "general")]
     room: String,
+    /// The secret token of a claimed name (otherwise the one saved when the name was
+    /// claimed from this machine is used).
+    #[arg(long, env = "EDGECHAT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -108,7 +113,7 @@ fn main() -> ExitCode {
 }
 
 fn server(at: &Where) -> Result<Server, String> {
-    Server::parse(&at.url)
+    Ok(Server::parse(&at.url)?.with_tokens(tokens::default_file(), at.token.clone()))
 }
 
 fn valid_name(raw: &str) -> Result<String, String> {

@@ -1,14 +1,18 @@
 //! Talking to an edgechat server: room sockets and the JSON HTTP API.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use edgechat_protocol::{ClientFrame, HttpError, MessagesPage, RoomsList};
+use edgechat_protocol::{ClientFrame, HttpError, MessagesPage, RoomsList, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
+
+use crate::tokens::Tokens;
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -43,10 +47,12 @@ impl fmt::Display for NetError {
 
 impl std::error::Error for NetError {}
 
-/// Where the server is: its base URL as a person types it (`http://localhost:8787`).
+/// Where the server is: its base URL as a person types it (`http://localhost:8787`),
+/// with the tokens of the names claimed there (shared by every clone).
 #[derive(Clone, Debug)]
 pub struct Server {
     base: Url,
+    tokens: Arc<Mutex<Tokens>>,
 }
 
 impl Server {
@@ -58,9 +64,40 @@ impl Server {
         };
         let base = Url::parse(&with_scheme).map_err(|e| format!("bad --url {raw:?}: {e}"))?;
         match base.scheme() {
-            "http" | "https" | "ws" | "wss" => Ok(Server { base }),
+            "http" | "https" | "ws" | "wss" => Ok(Server {
+                base,
+                tokens: Arc::default(),
+            }),
             other => Err(format!("bad --url {raw:?}: scheme {other} is not http(s)")),
         }
+    }
+
+    /// Keeps name tokens in `file` (none: in memory only) and sends `explicit` for
+    /// every name until a new claim replaces it.
+    pub fn with_tokens(self, file: Option<PathBuf>, explicit: Option<String>) -> Server {
+        Server {
+            tokens: Arc::new(Mutex::new(Tokens::new(file, explicit))),
+            ..self
+        }
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, Tokens> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The server's origin as tokens are filed under (`http://host:port`).
+    fn origin(&self) -> String {
+        self.url("/", false).origin().ascii_serialization()
+    }
+
+    /// Remembers the token of a `name_claimed` frame; other frames are ignored. Returns
+    /// a problem to show if the token could not be saved.
+    pub fn observe(&self, frame: &ServerFrame) -> Option<String> {
+        let ServerFrame::NameClaimed { name, token } = frame else {
+            return None;
+        };
+        let origin = self.origin();
+        self.tokens().remember(&origin, name, token).err()
     }
 
     fn url(&self, path: &str, websocket: bool) -> Url {
@@ -97,7 +134,8 @@ impl Server {
         url
     }
 
-    /// Opens a room's socket. A refusal (400 with a JSON error) comes back as
+    /// Opens a room's socket, with the name's token if one is known. A refusal (a 4xx
+    /// with a JSON error: a bad name, a name claimed by someone else) comes back as
     /// [`NetError::Refused`] with the server's own words.
     pub async fn connect(
         &self,
@@ -105,7 +143,11 @@ impl Server {
         name: &str,
         resume: (Option<u64>, Option<u64>),
     ) -> Result<Socket, NetError> {
-        let url = self.room_socket(room, name, resume);
+        let mut url = self.room_socket(room, name, resume);
+        let token = self.tokens().get(&self.origin(), name);
+        if let Some(token) = token {
+            url.query_pairs_mut().append_pair("token", &token);
+        }
         let connecting = tokio_tungstenite::connect_async(url.as_str());
         match tokio::time::timeout(Duration::from_secs(15), connecting).await {
             Err(_) => Err(NetError::Unreachable(format!(
@@ -116,12 +158,32 @@ impl Server {
             Ok(Err(tungstenite::Error::Http(response))) => {
                 let status = response.status().as_u16();
                 let body = response.body().as_deref().unwrap_or_default();
-                Err(refusal(status, body))
+                let refused = refusal(status, body);
+                match &refused {
+                    // The body did not come with the headers: ask again over plain HTTP.
+                    NetError::Refused { code, .. } if code.starts_with("http_") => {
+                        Err(self.ask_why(&url, status).await.unwrap_or(refused))
+                    }
+                    _ => Err(refused),
+                }
             }
             Ok(Err(e)) => Err(NetError::Unreachable(format!(
                 "cannot reach {}: {e}",
                 self.base
             ))),
+        }
+    }
+
+    /// Why a socket was refused, when the refusal's body was not read with its headers:
+    /// the same URL without an upgrade answers the same JSON error (the server checks the
+    /// query, and a claimed name, before it asks for an upgrade).
+    async fn ask_why(&self, socket_url: &Url, status: u16) -> Option<NetError> {
+        let path_and_query = format!("{}?{}", socket_url.path(), socket_url.query()?);
+        let server = self.clone();
+        let probe = move || server.get_json::<serde_json::Value>(&path_and_query);
+        match tokio::task::spawn_blocking(probe).await {
+            Ok(Err(e @ NetError::Refused { status: s, .. })) if s == status => Some(e),
+            _ => None,
         }
     }
 

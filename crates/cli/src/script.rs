@@ -88,6 +88,7 @@ pub async fn send(
             let Ok(frame) = ServerFrame::decode(&text) else {
                 continue;
             };
+            keep_token(server, &frame);
             if let ServerFrame::Error {
                 code: ErrorCode::RateLimited,
                 client_id: Some(_),
@@ -177,6 +178,7 @@ pub async fn tail(server: &Server, room: &str, opts: TailOptions) -> Result<(), 
             let Ok(frame) = ServerFrame::decode(&text) else {
                 continue;
             };
+            keep_token(server, &frame);
             if matches!(frame, ServerFrame::Welcome { .. }) {
                 failures = 0;
             }
@@ -264,6 +266,13 @@ async fn print_history(
 
 /// A refusal is final; an unreachable server is retried, but only a few times if it was
 /// never reached (a wrong address should not make a script hang).
+/// Files the token of a `name_claimed` frame; a token that cannot be saved is said.
+fn keep_token(server: &Server, frame: &ServerFrame) {
+    if let Some(problem) = server.observe(frame) {
+        eprintln!("edgechat: {problem}");
+    }
+}
+
 fn give_up(e: &NetError, failures: u32, ever_connected: bool) -> Result<(), String> {
     if e.is_fatal() || (!ever_connected && failures >= 3) {
         return Err(e.to_string());

@@ -290,6 +290,8 @@ impl Session {
                     client_id,
                 });
             }
+            // Its token is filed by whoever holds the server (`Server::observe`).
+            ServerFrame::NameClaimed { .. } => {}
         }
         (events, replies)
     }

@@ -84,6 +84,8 @@ pub enum ErrorCode {
     Forbidden,
     Banned,
     UnsupportedType,
+    /// The name is claimed by another browser or client (see `names`).
+    NameTaken,
 }
 
 impl ErrorCode {
@@ -101,6 +103,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Banned => "banned",
             ErrorCode::UnsupportedType => "unsupported_type",
+            ErrorCode::NameTaken => "name_taken",
         }
     }
 
@@ -108,6 +111,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::NotFound => 404,
+            ErrorCode::NameTaken => 403,
             ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
@@ -641,7 +645,7 @@ fn with_client_id(mut v: serde_json::Value, client_id: &Option<ClientId>) -> ser
 }
 
 /// serde's messages name the field and the expectation; they never echo large input.
-fn describe_serde_error(e: &serde_json::Error) -> String {
+pub(crate) fn describe_serde_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     if msg.starts_with("unknown variant") {
         // Either an unknown frame type or an unknown status.
@@ -729,6 +733,12 @@ pub enum ServerFrame {
         client_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
+    },
+    /// Sent right after `welcome` on the one socket whose connect claimed its name:
+    /// the secret that later connects with this name must bring.
+    NameClaimed {
+        name: String,
+        token: String,
     },
 }
 

@@ -9,12 +9,14 @@
 
 mod files;
 mod frames;
+mod names;
 mod query;
 mod search;
 mod validate;
 
 pub use files::*;
 pub use frames::*;
+pub use names::*;
 pub use query::*;
 pub use search::*;
 pub use validate::*;

@@ -198,8 +198,11 @@ impl Bench {
         format!("bench-{what}-{}-{n}", self.tag)
     }
 
-    /// Opens a socket and waits for its `welcome`; the time that took.
+    /// Opens a socket and waits for its `welcome`; the time that took. Names are made
+    /// this run's own as well: the first connect with a name claims it on the server
+    /// (for every room, for 30 days), so a name from an earlier run would be refused.
     async fn join(&self, room: &str, name: &str) -> Result<(Socket, Duration), String> {
+        let name = &format!("{name}-{}", self.tag);
         let started = Instant::now();
         let mut socket = self
             .server

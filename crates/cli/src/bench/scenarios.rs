@@ -421,7 +421,7 @@ pub async fn rooms(b: &Bench, rooms: u32, clients: u32, parallel: usize) -> Resu
     let joined: Vec<Result<(u32, u32, crate::net::Socket), String>> =
         futures_util::stream::iter(plan)
             .map(|(r, c)| async move {
-                let (socket, _) = b.join(&b.room("rooms", r), &format!("c{c}")).await?;
+                let (socket, _) = b.join(&b.room("rooms", r), &format!("c{r}.{c}")).await?;
                 Ok((r, c, socket))
             })
             .buffer_unordered(parallel.max(1))
