@@ -14,6 +14,7 @@
 import {
   initChanges, decorate, onUpdate, onNewMessage, onChangeError, onThread, replyTarget, setReplyTo, closeThread,
 } from './changes.js';
+import { initAttachments, attachmentEl } from './attachments.js';
 import { tokenFor, keepClaim, releaseName } from './names.js';
 
 // --- Constants -------------------------------------------------------------------------
@@ -101,6 +102,7 @@ const el = Object.fromEntries([
   'notify-button', 'release-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
+  'attach-button', 'file-input', 'attach-status',
   'reply-bar', 'reply-name', 'reply-text', 'reply-cancel', 'thread-panel', 'thread-close', 'thread-parent',
   'thread-count', 'thread-list', 'thread-form', 'thread-input',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
@@ -1033,12 +1035,12 @@ function sendMessage() {
 }
 
 /** Sends a message (an answer to `replyTo` if given); its client_id, or null if refused here. */
-function sendText(text, replyTo = null) {
+function sendText(text, replyTo = null, attachment = null) {
   const problem = textProblem(text);
   if (problem) { toast(problem); return null; }
   if (state.detached) backToLatest(); // a message sent goes to the live end: show it
   const pending = {
-    clientId: newClientId(), text, replyTo, status: 'pending', el: null, waiting: false, limited: false,
+    clientId: newClientId(), text, replyTo, attachment, status: 'pending', el: null, waiting: false, limited: false,
   };
   pending.el = buildMessageEl({
     name: myName(), text, ts: Date.now(), client_id: pending.clientId, reply_to: replyTo ?? null,
@@ -1059,6 +1061,7 @@ function transmit(pending) {
   if (pending.waiting) return;
   const frame = { type: 'send', text: pending.text, client_id: pending.clientId };
   if (pending.replyTo !== null) frame.reply_to = pending.replyTo;
+  if (pending.attachment) frame.attachment = pending.attachment;
   sendFrame(frame);
 }
 
@@ -1413,8 +1416,9 @@ function init() {
   document.addEventListener('visibilitychange', onVisibilityChange);
   initChanges({
     state, el, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate, toast, scrollToSeq, sendText,
-    isModerator,
+    isModerator, attachmentEl,
   });
+  initAttachments({ state, el, h, myName, toast, sendText, replyTarget, setReplyTo });
   route();
 }
 

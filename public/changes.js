@@ -15,7 +15,7 @@ let threadClientIds = new Set();                     // sends made from the thre
 
 /**
  * deps: { state, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate,
- *         toast, scrollToSeq, sendText, isModerator }
+ *         toast, scrollToSeq, sendText, isModerator, attachmentEl }
  */
 export function initChanges(deps) {
   app = deps;
@@ -54,7 +54,7 @@ const mine = (message) => app.key(message.name) === app.key(app.myName());
 export function decorate(node, message) {
   const { h } = app;
   const body = node.querySelector('.message-body');
-  for (const old of body.querySelectorAll('.reply-quote, .edited-mark, .reactions, .reply-count, .message-actions')) old.remove();
+  for (const old of body.querySelectorAll('.reply-quote, .edited-mark, .attachment, .reactions, .reply-count, .message-actions')) old.remove();
   node.classList.toggle('deleted', Boolean(message.deleted));
   if (message.deleted) {
     body.querySelector('.message-text').replaceWith(h('div', { class: 'message-text tombstone', text: 'This message was deleted.' }));
@@ -65,6 +65,7 @@ export function decorate(node, message) {
       class: 'edited-mark', text: '(edited)', title: `Edited ${app.fullDate(message.edited_ts)}`,
     }));
   }
+  if (message.attachment && !message.deleted) body.querySelector('.message-text').after(app.attachmentEl(message));
   if (!Number.isInteger(message.seq)) return; // a pending message has no actions yet
   if (message.reactions?.length) body.append(reactionsEl(message));
   if (message.reply_count > 0) {

@@ -134,7 +134,7 @@ test('a result far back in this room: jump, then back to the latest with live me
 
   const reader = await newPerson(ctx.browser);
   const { page } = reader;
-  await join(page, ctx.server, room, 'Reader');
+  await join(page, ctx.server, room, 'Reader2');
   await eventually(async () => assert.equal((await shownMessages(page)).length, 50));
 
   await searchFor(page, needle, 'room');

@@ -224,7 +224,7 @@ test('a client resuming with since and rev gets the older messages that changed 
   await ann.next('update');
   await ann.say('four');
 
-  const back = await connect(srv(), room, 'Bo', { query: `name=Bo&since=${since}&rev=${rev}` });
+  const back = await connect(srv(), room, 'Bo', { since, rev });
   assert.deepEqual(seqs(back.welcome.messages), [4]);
   assert.deepEqual(seqs(back.welcome.updates), [2, 1, 3], 'in the order they changed');
   assert.equal(back.welcome.updates[0].text, 'TWO');
@@ -233,7 +233,7 @@ test('a client resuming with since and rev gets the older messages that changed 
   assert.equal(back.welcome.rev, 7);
 
   // Caught up: nothing to bring. A v1 resume (no rev) never gets updates.
-  const again = await connect(srv(), room, 'Dee', { query: `name=Dee&since=4&rev=7` });
+  const again = await connect(srv(), room, 'Dee', { since: 4, rev: 7 });
   assert.equal(again.welcome.updates, undefined);
   const v1 = await connect(srv(), room, 'Eve', { since: 3 });
   assert.equal(v1.welcome.updates, undefined);
@@ -264,7 +264,7 @@ test('edits, deletes, reactions and reply counts survive a restart and replay on
 
   await srv().restart();
 
-  const back = await connect(srv(), room, 'Bo', { query: `name=Bo&since=4&rev=${rev}` });
+  const back = await connect(srv(), room, 'Bo', { since: 4, rev });
   assert.equal(back.welcome.rev, last.rev);
   const byseq = Object.fromEntries(back.welcome.updates.map((m) => [m.seq, m]));
   assert.equal(byseq[2].text, 'edited');

@@ -51,7 +51,7 @@ function tokenFor(server, name, token) {
   return tokenJar(server).get(fold(name)) ?? null;
 }
 
-function wsUrlFor(server, room, name, { since, query, token } = {}) {
+function wsUrlFor(server, room, name, { since, rev, query, token } = {}) {
   let q;
   if (query !== undefined) {
     q = query;
@@ -59,6 +59,7 @@ function wsUrlFor(server, room, name, { since, query, token } = {}) {
     const params = [];
     if (name !== undefined && name !== null) params.push(`name=${encodeURIComponent(name)}`);
     if (since !== undefined && since !== null) params.push(`since=${encodeURIComponent(since)}`);
+    if (rev !== undefined && rev !== null) params.push(`rev=${encodeURIComponent(rev)}`);
     const t = tokenFor(server, name, token);
     if (t !== null) params.push(`token=${encodeURIComponent(t)}`);
     q = params.join('&');
