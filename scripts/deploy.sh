@@ -8,5 +8,9 @@ if grep -q '00000000-0000-0000-0000-000000000000' wrangler.toml; then
   echo "wrangler.toml still has the placeholder D1 id: run 'npx wrangler d1 create edgechat' and paste its database_id" >&2
   exit 1
 fi
+# The attachments bucket: created on the first deploy, left alone afterwards.
+if ! npx wrangler r2 bucket info edgechat-files >/dev/null 2>&1; then
+  npx wrangler r2 bucket create edgechat-files
+fi
 npx wrangler d1 migrations apply DB --remote
 exec npx wrangler deploy "$@"
