@@ -380,7 +380,7 @@ struct RoomRow {
 pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSummary>> {
     let statement = match reader {
         None => db.prepare(
-            "SELECT id, message_count, last_activity FROM rooms \
+            "SELECT id, message_count, last_activity FROM rooms WHERE id NOT LIKE 'dm--%' \
              ORDER BY last_activity DESC, id LIMIT 100",
         ),
         Some(key) => db
@@ -388,6 +388,7 @@ pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSumm
                 "SELECT r.id, r.message_count, r.last_activity, \
                         MAX(r.last_seq - COALESCE(d.seq, 0), 0) AS unread \
                  FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.name_key = ?1 \
+                 WHERE r.id NOT LIKE 'dm--%' \
                  ORDER BY r.last_activity DESC, r.id LIMIT 100",
             )
             .bind(&[JsValue::from_str(key)])?,
@@ -407,7 +408,7 @@ pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSumm
 /// The rooms a search without `room` covers, as SQL: every room in the room list
 /// (`GET /api/rooms`), which is every room with history. All rooms are public today; when
 /// rooms can be private, this is the one place that must learn who may see what.
-const SEARCHABLE_ROOMS: &str = "SELECT id FROM rooms";
+const SEARCHABLE_ROOMS: &str = "SELECT id FROM rooms WHERE id NOT LIKE 'dm--%'";
 
 /// The words around the best match that a snippet shows.
 const SNIPPET_TOKENS: u32 = 16;

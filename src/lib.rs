@@ -18,6 +18,7 @@
 
 mod chat_room;
 mod db;
+mod dms;
 mod files;
 mod http;
 mod names;
@@ -70,6 +71,15 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             }
             search(&req.url()?, env).await
         }
+        ["api", "dms"] => match req.method() {
+            Method::Get => dms::list(&url, env).await,
+            Method::Post => dms::open(req, env).await,
+            _ => http::error_with(
+                ErrorCode::BadRequest,
+                "only GET and POST are supported here",
+                405,
+            ),
+        },
         ["api", "names", "release"] => {
             if req.method() != Method::Post {
                 return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
@@ -87,6 +97,13 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 Ok(room) => room,
                 Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
             };
+            // A direct-message room opens only to its two names (with their tokens); its
+            // files are served to anyone with their unguessable address, like an image link.
+            if !matches!(rest, ["files", _]) {
+                if let Some(refusal) = dms::guard(env, &room, &url).await? {
+                    return Ok(refusal);
+                }
+            }
             if let (Method::Post, ["files"]) = (req.method(), rest) {
                 return to_room(req, env, &room).await;
             }

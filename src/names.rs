@@ -53,7 +53,7 @@ async fn lookup(db: &D1Database, key: &str) -> Result<Option<Claim>> {
 }
 
 /// Lowercase hex SHA-256 of a token, by the runtime's Web Crypto.
-async fn hash(token: &str) -> Result<String> {
+pub async fn hash(token: &str) -> Result<String> {
     let js = |e: JsValue| Error::RustError(format!("web crypto: {e:?}"));
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(js)?;
     let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(js)?;
@@ -111,6 +111,21 @@ async fn decide(
     };
     let decision = decide_claim(claim.as_ref(), token_hash.as_deref(), now(), ttl_ms(env));
     Ok((decision, db))
+}
+
+/// Whether `token` holds a live claim on `name` (it does not claim anything).
+pub async fn holds(env: &Env, name: &Name, token: Option<&str>) -> Result<bool> {
+    let (decision, _) = decide(env, name, token).await?;
+    Ok(matches!(
+        decision,
+        ClaimDecision::Accept | ClaimDecision::Refresh
+    ))
+}
+
+/// Whether someone holds a live claim on `name`.
+pub async fn is_claimed(env: &Env, name: &Name) -> Result<bool> {
+    let (decision, _) = decide(env, name, None).await?;
+    Ok(decision == ClaimDecision::Refuse)
 }
 
 /// Admits a connect with this name and token: claims a free name (the one atomic

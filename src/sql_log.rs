@@ -519,6 +519,23 @@ impl Log for SqlLog {
             .collect())
     }
 
+    fn max_read_except(&self, name_key: &str) -> Result<u64, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            seq: Option<f64>,
+        }
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT MAX(seq) AS seq FROM reads WHERE name_key <> ?",
+                vec![name_key.into()],
+            )
+            .map_err(err)?
+            .to_array()
+            .map_err(err)?;
+        Ok(rows.first().and_then(|r| r.seq).unwrap_or(0.0) as u64)
+    }
+
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
         for (key, seq) in reads {
             self.sql

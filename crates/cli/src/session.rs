@@ -383,6 +383,7 @@ mod tests {
             updates_truncated: false,
             creator: None,
             read_seq: 0,
+            peer_read_seq: None,
         }
     }
 
@@ -565,6 +566,7 @@ mod tests {
                 updates_truncated: false,
                 creator: None,
                 read_seq: 0,
+                peer_read_seq: None,
             },
             other => other,
         };

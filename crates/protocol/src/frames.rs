@@ -682,6 +682,9 @@ pub enum ServerFrame {
         /// The last seq this user has read here (0: nothing yet).
         #[serde(default)]
         read_seq: u64,
+        /// In a direct-message room: how far the other name has read ("seen").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_read_seq: Option<u64>,
     },
     Message {
         message: Message,
@@ -697,9 +700,12 @@ pub enum ServerFrame {
         messages: Vec<Message>,
         has_more: bool,
     },
-    /// This user's read position moved (from another of their connections).
+    /// A read position moved: this user's (from another of their connections), or, in a
+    /// direct-message room, the other name's (`name` says whose).
     Read {
         seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// The room's creator kicked, banned or unbanned a name, or deleted a message.
     Moderation {

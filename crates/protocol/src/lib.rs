@@ -7,6 +7,7 @@
 //!
 //! The contract itself is documented in `docs/PROTOCOL.md` at the repository root.
 
+mod dms;
 mod files;
 mod frames;
 mod names;
@@ -14,6 +15,7 @@ mod query;
 mod search;
 mod validate;
 
+pub use dms::*;
 pub use files::*;
 pub use frames::*;
 pub use names::*;

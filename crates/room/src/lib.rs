@@ -31,9 +31,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use edgechat_protocol::{
-    check_frame_size, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode, FileRef, Message,
-    MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal, ServerFrame, Status, User,
-    MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
+    check_frame_size, is_dm_room, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode,
+    FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal, ServerFrame,
+    Status, User, MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -195,6 +195,8 @@ pub trait Log {
     fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError>;
     /// Read positions not yet in the history database.
     fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError>;
+    /// The furthest read position of any name but this one.
+    fn max_read_except(&self, name_key: &str) -> Result<u64, LogError>;
     /// These read positions (or later ones) are in the history database.
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError>;
     /// Records a file a name uploaded, not yet attached to a message.
@@ -427,6 +429,11 @@ impl<L: Log> Room<L> {
                 updates_truncated,
                 creator: self.creator().map(str::to_owned),
                 read_seq,
+                peer_read_seq: if is_dm_room(&self.id) {
+                    self.log.max_read_except(name.key()).ok()
+                } else {
+                    None
+                },
             },
             (Err(e), _) | (_, Err(e)) => internal(&mut out, &e, None),
         };
@@ -589,6 +596,16 @@ impl<L: Log> Room<L> {
         }
         self.reads.insert(key.clone(), seq);
         self.pending_reads.insert(key.to_string(), seq);
+        if is_dm_room(&self.id) {
+            // In a direct message the other name sees it too: "seen".
+            let name = self.conns.get(id).map(|c| c.name.to_string());
+            send(
+                &mut out,
+                Target::AllExcept(id.to_owned()),
+                &ServerFrame::Read { seq, name },
+            );
+            return out;
+        }
         let others: Vec<ConnId> = self
             .conns
             .iter()
@@ -596,7 +613,11 @@ impl<L: Log> Room<L> {
             .map(|(cid, _)| cid.clone())
             .collect();
         if !others.is_empty() {
-            send(&mut out, Target::Many(others), &ServerFrame::Read { seq });
+            send(
+                &mut out,
+                Target::Many(others),
+                &ServerFrame::Read { seq, name: None },
+            );
         }
         out
     }

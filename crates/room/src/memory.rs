@@ -213,6 +213,16 @@ impl Log for MemoryLog {
         Ok(v)
     }
 
+    fn max_read_except(&self, name_key: &str) -> Result<u64, LogError> {
+        Ok(self
+            .reads
+            .iter()
+            .filter(|(k, _)| k.as_str() != name_key)
+            .map(|(_, (s, _))| *s)
+            .max()
+            .unwrap_or(0))
+    }
+
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
         self.check()?;
         for (key, seq) in reads {

@@ -972,3 +972,26 @@ fn a_file_is_attached_once_by_its_uploader_and_deleted_with_its_message() {
     assert!(e.contains(&Effect::DeleteFile { id: "f1".into() }));
     assert_eq!(frames_for(&e, "b")[0]["message"].get("attachment"), None);
 }
+
+#[test]
+fn in_a_direct_message_the_other_name_sees_how_far_you_read() {
+    let limits = Limits {
+        burst: 1e9,
+        per_sec: 1e9,
+    };
+    let mut r = Room::open("dm--abc", MemoryLog::default(), limits).unwrap();
+    r.join("a".into(), &name("Ann"), None, 0);
+    r.join("b".into(), &name("Bo"), None, 0);
+    send_durable(&mut r, "a", "hi Bo", "c1", 1);
+    let e = r.on_text("b", &frame(json!({"type":"read","seq":1})), 2);
+    assert_eq!(frames_for(&e, "a"), [json!({"type":"read","seq":1,"name":"Bo"})]);
+    r.leave("a", 3);
+    let f = frames_for(&r.join("a".into(), &name("Ann"), None, 4), "a");
+    assert_eq!(f[0]["peer_read_seq"], 1);
+    // Outside direct messages nobody else learns it, and the welcome has no such field.
+    let mut r = ann_and_bo();
+    let e = r.on_text("b", &frame(json!({"type":"read","seq":1})), 2);
+    assert!(frames_for(&e, "a").is_empty());
+    let f = frames_for(&r.join("c".into(), &name("Cy"), None, 4), "c");
+    assert_eq!(f[0].get("peer_read_seq"), None);
+}
