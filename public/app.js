@@ -15,6 +15,7 @@ import {
   initChanges, decorate, onUpdate, onNewMessage, onChangeError, onThread, replyTarget, setReplyTo, closeThread,
 } from './changes.js';
 import { initAttachments, attachmentEl } from './attachments.js';
+import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel } from './dms.js';
 import { tokenFor, keepClaim, releaseName } from './names.js';
 
 // --- Constants -------------------------------------------------------------------------
@@ -77,6 +78,7 @@ const state = {
   rev: null,             // the room's last change seen (edits, reactions...): rev= on resume
   creator: null,         // the room's creator, who moderates it (from the welcome)
   readSeq: 0,            // the last seq we have read here (the server keeps it per name)
+  peerReadSeq: null,     // in a direct message: how far the other name has read
   readTimer: 0,
   hasMoreOlder: false,
   history: null,         // the one history request in flight: { dir, cursor }
@@ -102,7 +104,7 @@ const el = Object.fromEntries([
   'notify-button', 'release-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
-  'attach-button', 'file-input', 'attach-status',
+  'attach-button', 'file-input', 'attach-status', 'dms-section', 'dms-list',
   'reply-bar', 'reply-name', 'reply-text', 'reply-cancel', 'thread-panel', 'thread-close', 'thread-parent',
   'thread-count', 'thread-list', 'thread-form', 'thread-input',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
@@ -278,6 +280,7 @@ async function loadRooms() {
   try {
     const name = (el.nameInput.value || state.name || '').trim();
     const query = name && !nameError(name) ? `?${new URLSearchParams({ name })}` : '';
+    if (query) loadDms(name); else el.dmsSection.hidden = true;
     const response = await fetch(`/api/rooms${query}`, { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const { rooms = [] } = await response.json();
@@ -311,7 +314,7 @@ function openRoom(room) {
   Object.assign(state, { view: 'chat', room });
   el.landing.hidden = true;
   el.chat.hidden = false;
-  el.roomTitle.textContent = room;
+  el.roomTitle.textContent = roomLabel(room);
   el.messageInput.placeholder = `Message #${room}`;
   el.messageInput.setAttribute('aria-label', `Message #${room}`);
   showMyStatus();
@@ -484,7 +487,7 @@ const FRAME_HANDLERS = {
   history: onHistory,
   update: onUpdateFrame,
   moderation: onModeration,
-  read: (frame) => { state.readSeq = Math.max(state.readSeq, Number(frame.seq) || 0); }, // another tab read
+  read: onRead,
   thread: (frame) => onThread(frame),
   error: onErrorFrame,
   name_claimed: keepClaim,
@@ -532,6 +535,8 @@ function onWelcome(frame) {
   if (state.status !== 'online') setMyStatus(state.status); // presence restarts online
   else if (STATUS_LABELS[state.me?.status]) { state.status = state.me.status; showMyStatus(); } // set in another tab
   if (fresh) showNewDivider(Number(frame.read_seq) || 0);
+  state.peerReadSeq = Number.isInteger(frame.peer_read_seq) ? frame.peer_read_seq : null;
+  renderSeen();
   state.readSeq = Math.max(state.readSeq, Number(frame.read_seq) || 0);
   if (fresh || stick) scrollToBottom();
   fillGap();
@@ -542,6 +547,16 @@ function onWelcome(frame) {
 }
 
 // --- Read state: a "new messages" divider, and the read position kept by the room ------
+
+/** A read position moved: ours (another tab), or in a direct message the other name's. */
+function onRead(frame) {
+  const seq = Number(frame.seq) || 0;
+  if (frame.name && key(frame.name) !== key(myName())) {
+    state.peerReadSeq = Math.max(state.peerReadSeq ?? 0, seq);
+    return renderSeen();
+  }
+  state.readSeq = Math.max(state.readSeq, seq);
+}
 
 /** Marks where the messages we have not read begin (none on a first visit). */
 function showNewDivider(readSeq) {
@@ -592,6 +607,7 @@ function addMessage(message, { live = false } = {}) {
   if (stick || pending) scrollToBottom();
   else el.jumpButton.hidden = false;
   if (!pending && !isMine(message)) notifyIncoming(message);
+  else if (state.peerReadSeq) renderSeen();
   markReadSoon();
 }
 
@@ -1266,6 +1282,10 @@ function userItem(user, isMe) {
     h('span', { class: 'user-status' },
       h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
       h('span', { class: 'status-label', text: STATUS_LABELS[status] })),
+    !isMe && canMessage() ? h('button', {
+      type: 'button', class: 'link user-dm', text: 'Message', 'aria-label': `Message ${user.name} directly`,
+      onclick: () => messageUser(user.name),
+    }) : null,
     !isMe && isModerator() ? h('span', { class: 'user-mod' },
       h('button', { type: 'button', class: 'link', text: 'Kick', 'aria-label': `Kick ${user.name}`, onclick: () => kick(user.name) }),
       h('button', { type: 'button', class: 'link', text: 'Ban', 'aria-label': `Ban ${user.name}`, onclick: () => ban(user.name) }))
@@ -1419,6 +1439,7 @@ function init() {
     isModerator, attachmentEl,
   });
   initAttachments({ state, el, h, myName, toast, sendText, replyTarget, setReplyTo });
+  initDms({ state, el, h, key, myName, toast, navigate, relativeTime });
   route();
 }
 

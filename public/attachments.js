@@ -8,6 +8,8 @@ export const ACCEPTED_TYPES = [
   'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'application/zip', 'text/plain',
 ];
 
+import { tokenFor } from './names.js';
+
 let app = null;
 
 /** deps: { state, el, h, myName, toast, sendText, replyTarget, setReplyTo } */
@@ -34,6 +36,8 @@ async function upload(file) {
   el.attachStatus.textContent = `Uploading ${file.name}…`;
   try {
     const query = new URLSearchParams({ name: app.myName(), filename: file.name });
+    const token = tokenFor(app.myName());
+    if (token) query.set('token', token); // direct-message rooms ask for it
     const response = await fetch(`/room/${encodeURIComponent(room)}/files?${query}`, {
       method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' },
     });

@@ -396,7 +396,9 @@ impl ChatRoom {
             .headers()
             .get("content-length")?
             .and_then(|v| v.parse::<usize>().ok());
-        if let Some(len) = declared_len.filter(|&l| l > MAX_FILE_BYTES) {
+        // Far over the limit: refused unread. A little over: read first, so that the
+        // client, still sending, gets the answer rather than a reset connection.
+        if let Some(len) = declared_len.filter(|&l| l > 2 * MAX_FILE_BYTES) {
             return http::error(&too_large(len));
         }
         let content_type = req.headers().get("content-type")?.unwrap_or_default();
