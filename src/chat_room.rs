@@ -44,6 +44,8 @@ pub struct ChatRoom {
     alarm_at: Cell<Option<u64>>,
     /// Files to delete from R2 (their messages were deleted), done after the event.
     doomed_files: RefCell<Vec<String>>,
+    /// How many names are connected, when that changed and the room list has not heard.
+    online: Cell<Option<usize>>,
 }
 
 fn now() -> u64 {
@@ -67,6 +69,7 @@ impl DurableObject for ChatRoom {
             flushing: Cell::new(false),
             alarm_at: Cell::new(None),
             doomed_files: RefCell::new(Vec::new()),
+            online: Cell::new(None),
         }
     }
 
@@ -336,6 +339,7 @@ impl ChatRoom {
                     }
                 }
                 Effect::DeleteFile { id } => self.doomed_files.borrow_mut().push(id),
+                Effect::Online { count } => self.online.set(Some(count)),
                 Effect::Log { message } => console_error!("{message}"),
             }
         }
@@ -345,11 +349,29 @@ impl ChatRoom {
     /// set for the next deadline (typing expiry, a retry).
     async fn after_event(&self) {
         self.delete_doomed_files().await;
+        self.report_online().await;
         let t = now();
         if self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
             self.flush().await;
         }
         self.schedule_alarm().await;
+    }
+
+    /// Tells the room list how many names are connected, if that changed.
+    async fn report_online(&self) {
+        let Some(count) = self.online.take() else {
+            return;
+        };
+        let Some(room) = self.with_room(|r| r.id().to_owned()) else {
+            return;
+        };
+        let written = match self.env.d1("DB") {
+            Ok(db) => db::set_online(&db, &room, count).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            console_error!("room {room}: recording {count} online: {e}");
+        }
     }
 
     /// Deletes the files of deleted messages from R2.
@@ -437,7 +459,11 @@ impl ChatRoom {
     /// the others) are written by an alarm set for now.
     async fn after_request(&self) {
         let t = now();
-        if !self.flushing.get() && self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
+        // The answer must not wait for D1: a change of who is online is reported by the
+        // alarm, like writes a crash left waiting.
+        let waiting =
+            self.with_room(|r| r.should_flush(t)).unwrap_or(false) || self.online.get().is_some();
+        if !self.flushing.get() && waiting {
             match self.state.storage().set_alarm(0).await {
                 Ok(()) => self.alarm_at.set(Some(t)),
                 Err(e) => console_error!("setting the alarm: {e}"),

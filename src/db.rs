@@ -1,8 +1,8 @@
 //! The history database (D1): writes from rooms, reads for the HTTP API.
 
 use edgechat_protocol::{
-    split_snippet, Message, ModEvent, Page, Reaction, RoomSummary, SearchQuery, SearchResult,
-    HIT_CLOSE, HIT_OPEN,
+    split_snippet, CreateRoom, Message, ModEvent, Page, Preview, Reaction, RoomInfo, RoomSummary,
+    SearchQuery, SearchResult, Visibility, HIT_CLOSE, HIT_OPEN, PREVIEW_CHARS,
 };
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -124,13 +124,22 @@ pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)]) -> Result<()
     // Seqs are gapless from 1, so the count of a room's messages is its last seq.
     statements.push(
         db.prepare(
-            "INSERT INTO rooms (id, message_count, last_seq, last_activity) VALUES (?1, ?2, ?2, ?3) \
+            "INSERT INTO rooms (id, message_count, last_seq, last_activity, last_name, last_text) \
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5) \
              ON CONFLICT (id) DO UPDATE SET \
+               last_name = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_name ELSE last_name END, \
+               last_text = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_text ELSE last_text END, \
                message_count = MAX(message_count, excluded.message_count), \
                last_seq = MAX(last_seq, excluded.last_seq), \
                last_activity = MAX(last_activity, excluded.last_activity)",
         )
-        .bind(&[JsValue::from_str(&last.room), num(last.seq), num(last.ts)])?,
+        .bind(&[
+            JsValue::from_str(&last.room),
+            num(last.seq),
+            num(last.ts),
+            JsValue::from_str(&last.name),
+            JsValue::from_str(&last.text.chars().take(PREVIEW_CHARS).collect::<String>()),
+        ])?,
     );
     for result in db.batch(statements).await? {
         if !result.success() {
@@ -373,6 +382,101 @@ struct RoomRow {
     last_activity: f64,
     #[serde(default)]
     unread: Option<f64>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    online: Option<f64>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    last_text: Option<String>,
+}
+
+impl RoomRow {
+    fn into_summary(self) -> RoomSummary {
+        RoomSummary {
+            id: self.id,
+            message_count: self.message_count as u64,
+            last_activity: self.last_activity as u64,
+            unread: self.unread.map(|u| u as u64),
+            title: self.title,
+            description: self.description,
+            online: self.online.unwrap_or(0.0) as u64,
+            last_message: self.last_name.map(|name| Preview {
+                name,
+                text: self.last_text.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+/// A room's title, description, visibility and counts (`GET /api/rooms/:id`); None if
+/// the room was never made nor written to.
+pub async fn room(db: &D1Database, id: &str) -> Result<Option<(RoomInfo, RoomSummary)>> {
+    #[derive(Deserialize)]
+    struct Extra {
+        visibility: Option<String>,
+    }
+    let row: Option<serde_json::Value> = db
+        .prepare(
+            "SELECT id, message_count, last_activity, title, description, online, last_name, \
+                    last_text, visibility FROM rooms WHERE id = ?1",
+        )
+        .bind(&[JsValue::from_str(id)])?
+        .first(None)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let extra: Extra = serde_json::from_value(row.clone())?;
+    let summary = serde_json::from_value::<RoomRow>(row)?.into_summary();
+    let info = RoomInfo {
+        id: summary.id.clone(),
+        title: summary.title.clone(),
+        description: summary.description.clone(),
+        visibility: if extra.visibility.as_deref() == Some("private") {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+    };
+    Ok(Some((info, summary)))
+}
+
+/// Makes a room with a title (`id` chosen by the maker, or random for a private room).
+/// A public room that already has messages but no title takes this one; a room that
+/// has a title already is not made again: false.
+pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom, by: &str) -> Result<bool> {
+    let made: Option<serde_json::Value> = db
+        .prepare(
+            "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
+                                visibility, created_by) \
+             VALUES (?1, 0, 0, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+               description = excluded.description, created_by = excluded.created_by \
+             WHERE rooms.title IS NULL AND rooms.visibility = 'public' \
+             RETURNING id",
+        )
+        .bind(&[
+            JsValue::from_str(id),
+            num(worker::Date::now().as_millis()),
+            JsValue::from_str(&ask.title),
+            JsValue::from_str(&ask.description),
+            JsValue::from_str(ask.visibility.as_str()),
+            JsValue::from_str(by),
+        ])?
+        .first(None)
+        .await?;
+    Ok(made.is_some())
+}
+
+/// The number of names connected to a room, for the room list (rooms in the list only).
+pub async fn set_online(db: &D1Database, room: &str, count: usize) -> Result<()> {
+    db.prepare("UPDATE rooms SET online = ?2 WHERE id = ?1")
+        .bind(&[JsValue::from_str(room), num(count as u64)])?
+        .run()
+        .await?;
+    Ok(())
 }
 
 /// The 100 most recently active rooms with history; with a name key, each with how many
@@ -380,35 +484,33 @@ struct RoomRow {
 pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSummary>> {
     let statement = match reader {
         None => db.prepare(
-            "SELECT id, message_count, last_activity FROM rooms WHERE id NOT LIKE 'dm--%' \
+            "SELECT id, message_count, last_activity, title, description, online, last_name, \
+                    last_text FROM rooms \
+             WHERE id NOT LIKE 'dm--%' AND visibility = 'public' \
              ORDER BY last_activity DESC, id LIMIT 100",
         ),
         Some(key) => db
             .prepare(
-                "SELECT r.id, r.message_count, r.last_activity, \
+                "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
+                        r.last_name, r.last_text, \
                         MAX(r.last_seq - COALESCE(d.seq, 0), 0) AS unread \
                  FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.name_key = ?1 \
-                 WHERE r.id NOT LIKE 'dm--%' \
+                 WHERE r.id NOT LIKE 'dm--%' AND r.visibility = 'public' \
                  ORDER BY r.last_activity DESC, r.id LIMIT 100",
             )
             .bind(&[JsValue::from_str(key)])?,
     };
     let rows: Vec<RoomRow> = statement.all().await?.results()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RoomSummary {
-            id: r.id,
-            message_count: r.message_count as u64,
-            last_activity: r.last_activity as u64,
-            unread: r.unread.map(|u| u as u64),
-        })
-        .collect())
+    Ok(rows.into_iter().map(RoomRow::into_summary).collect())
 }
 
-/// The rooms a search without `room` covers, as SQL: every room in the room list
-/// (`GET /api/rooms`), which is every room with history. All rooms are public today; when
-/// rooms can be private, this is the one place that must learn who may see what.
-const SEARCHABLE_ROOMS: &str = "SELECT id FROM rooms WHERE id NOT LIKE 'dm--%'";
+/// Who may search what, in one place. Without `room`, a search covers the rooms of the
+/// room list: public ones (never private rooms, never direct messages). With `room`, it
+/// covers that room if it is not a direct message: a private room's link is what lets
+/// you in, so whoever has its id may search it too.
+const SEARCH_SCOPE: &str =
+    "((?2 IS NULL AND d.room IN (SELECT id FROM rooms WHERE id NOT LIKE 'dm--%' \
+     AND visibility = 'public')) OR (d.room = ?2 AND d.room NOT LIKE 'dm--%'))";
 
 /// The words around the best match that a snippet shows.
 const SNIPPET_TOKENS: u32 = 16;
@@ -433,7 +535,7 @@ pub async fn search(db: &D1Database, query: &SearchQuery) -> Result<(Vec<SearchR
          JOIN search_docs d ON d.id = messages_fts.rowid \
          JOIN messages m ON m.room = d.room AND m.seq = d.seq \
          WHERE messages_fts MATCH ?1 AND m.text <> '' \
-           AND d.room IN ({SEARCHABLE_ROOMS}) AND (?2 IS NULL OR d.room = ?2) \
+           AND {SEARCH_SCOPE} \
          ORDER BY bm25(messages_fts), m.ts DESC, d.room, d.seq DESC \
          LIMIT ?3 OFFSET ?4",
         open = HIT_OPEN as u32,

@@ -27,8 +27,9 @@ mod sql_log;
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    parse_connect_query, parse_connect_token, parse_page_query, parse_search_query, parse_seq,
-    ErrorCode, MessagesPage, Name, Page, RoomId, RoomsList, SearchResults,
+    is_dm_room, parse_connect_query, parse_connect_token, parse_page_query, parse_search_query,
+    parse_seq, CreateRoom, ErrorCode, MessagesPage, Name, Page, RoomId, RoomInfo, RoomsList,
+    SearchResults, PRIVATE_PREFIX,
 };
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -51,6 +52,9 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["api", "rooms"] => {
+            if req.method() == Method::Post {
+                return create_room(req, env).await;
+            }
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
@@ -70,6 +74,25 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 return method_not_allowed();
             }
             search(&req.url()?, env).await
+        }
+        ["api", "rooms", id] => {
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            let room = match RoomId::parse(id) {
+                Ok(room) => room,
+                Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
+            };
+            if is_dm_room(room.as_str()) {
+                return not_found();
+            }
+            match db::room(&env.d1("DB")?, room.as_str()).await? {
+                Some((info, summary)) => http::json(
+                    &serde_json::json!({ "room": info, "summary": summary }),
+                    200,
+                ),
+                None => http::error_with(ErrorCode::NotFound, "no room has this id yet", 404),
+            }
         }
         ["api", "dms"] => match req.method() {
             Method::Get => dms::list(&url, env).await,
@@ -227,6 +250,51 @@ async fn search(url: &worker::Url, env: &Env) -> Result<Response> {
     };
     let (results, has_more) = db::search(&env.d1("DB")?, &query).await?;
     http::json(&SearchResults { results, has_more }, 200)
+}
+
+/// `POST /api/rooms` `{"id"?, "title", "description"?, "visibility"?, "name"?}`: a room
+/// with a title; a private one gets a random id, which is its link.
+async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
+    let body = req.text().await?;
+    if body.len() > 8192 {
+        return http::error_with(ErrorCode::BadRequest, "the body is over 8 KiB", 400);
+    }
+    let ask = match CreateRoom::parse(&body) {
+        Ok(ask) => ask,
+        Err(e) => return http::error(&e),
+    };
+    let by = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        .and_then(|n| Name::parse(&n).ok())
+        .map(|n| n.display().to_owned())
+        .unwrap_or_default();
+    let id = match &ask.id {
+        Some(id) => id.as_str().to_owned(),
+        None => {
+            let mut bytes = [0u8; 12];
+            getrandom::fill(&mut bytes).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{PRIVATE_PREFIX}{hex}")
+        }
+    };
+    if !db::create_room(&env.d1("DB")?, &id, &ask, &by).await? {
+        return http::error_with(
+            ErrorCode::BadRequest,
+            &format!("the room {id} exists already"),
+            409,
+        );
+    }
+    let info = RoomInfo {
+        id: id.clone(),
+        title: Some(ask.title),
+        description: Some(ask.description),
+        visibility: ask.visibility,
+    };
+    http::json(
+        &serde_json::json!({ "room": info, "link": format!("/#{id}") }),
+        201,
+    )
 }
 
 fn not_found() -> Result<Response> {

@@ -808,7 +808,28 @@ pub struct RoomSummary {
     /// With `?name=`: the messages after that name's last read seq in this room.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<u64>,
+    /// A title and description, for rooms made with `POST /api/rooms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Names connected now.
+    #[serde(default)]
+    pub online: u64,
+    /// The newest message: who wrote it and how it begins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<Preview>,
 }
+
+/// The start of a room's newest message, for the room list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    pub name: String,
+    pub text: String,
+}
+
+/// The longest preview text, in code points.
+pub const PREVIEW_CHARS: usize = 100;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomsList {

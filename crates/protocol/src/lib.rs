@@ -12,6 +12,7 @@ mod files;
 mod frames;
 mod names;
 mod query;
+mod rooms;
 mod search;
 mod validate;
 
@@ -20,6 +21,7 @@ pub use files::*;
 pub use frames::*;
 pub use names::*;
 pub use query::*;
+pub use rooms::*;
 pub use search::*;
 pub use validate::*;
 

@@ -78,6 +78,8 @@ pub enum Effect {
     Send { to: Target, frame: Rc<str> },
     /// Store this attachment on the connection.
     Save { attachment: Attachment },
+    /// How many names are connected changed: this many now (for the room list).
+    Online { count: usize },
     /// Delete this stored file (its message was deleted).
     DeleteFile { id: String },
     /// Close these connections (kicked or banned); the room has already let them go.
@@ -444,6 +446,9 @@ impl<L: Log> Room<L> {
                 Target::AllExcept(id.clone()),
                 &ServerFrame::UserJoined { user: you },
             );
+            out.push(Effect::Online {
+                count: self.online(),
+            });
         }
         let typing = self.typing_names_for(name.key(), now);
         if !typing.is_empty() {
@@ -473,6 +478,9 @@ impl<L: Log> Room<L> {
                     },
                 },
             );
+            out.push(Effect::Online {
+                count: self.online(),
+            });
         }
         if conn.typing_until.is_some() {
             self.announce_typing(&mut out, now);
@@ -1347,6 +1355,15 @@ impl<L: Log> Room<L> {
             send(&mut out, Target::One(conn), &frame);
         }
         out
+    }
+
+    /// How many names are connected now.
+    pub fn online(&self) -> usize {
+        self.conns
+            .values()
+            .map(|c| &c.key)
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 
     /// The users connected now, one per name, sorted by name.

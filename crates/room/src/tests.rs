@@ -984,7 +984,10 @@ fn in_a_direct_message_the_other_name_sees_how_far_you_read() {
     r.join("b".into(), &name("Bo"), None, 0);
     send_durable(&mut r, "a", "hi Bo", "c1", 1);
     let e = r.on_text("b", &frame(json!({"type":"read","seq":1})), 2);
-    assert_eq!(frames_for(&e, "a"), [json!({"type":"read","seq":1,"name":"Bo"})]);
+    assert_eq!(
+        frames_for(&e, "a"),
+        [json!({"type":"read","seq":1,"name":"Bo"})]
+    );
     r.leave("a", 3);
     let f = frames_for(&r.join("a".into(), &name("Ann"), None, 4), "a");
     assert_eq!(f[0]["peer_read_seq"], 1);
