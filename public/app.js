@@ -16,6 +16,7 @@ import {
 } from './changes.js';
 import { initAttachments, attachmentEl } from './attachments.js';
 import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel } from './dms.js';
+import { initRooms, addOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread } from './rooms.js';
 import { tokenFor, keepClaim, releaseName } from './names.js';
 
 // --- Constants -------------------------------------------------------------------------
@@ -105,6 +106,8 @@ const el = Object.fromEntries([
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
   'attach-button', 'file-input', 'attach-status', 'dms-section', 'dms-list',
+  'create-form', 'create-title', 'create-id', 'create-private', 'create-description', 'create-error',
+  'room-description', 'open-rooms', 'open-rooms-list',
   'reply-bar', 'reply-name', 'reply-text', 'reply-cancel', 'thread-panel', 'thread-close', 'thread-parent',
   'thread-count', 'thread-list', 'thread-form', 'thread-input',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
@@ -294,12 +297,16 @@ async function loadRooms() {
 function roomItem(room) {
   const count = Number(room.message_count) || 0;
   const meta = [`${count} message${count === 1 ? '' : 's'}`];
+  if (room.online > 0) meta.unshift(`${room.online} online`);
   if (room.last_activity) meta.push(relativeTime(room.last_activity));
   const join = () => { el.roomInput.value = room.id; tryJoin(); };
   return h('li', { 'data-room': room.id },
     h('button', { type: 'button', class: 'room-button', onclick: join },
       avatar(room.id, 'small'),
-      h('span', { class: 'room-name', text: room.id }),
+      h('span', { class: room.title ? 'room-name titled' : 'room-name', text: room.title || room.id, title: `#${room.id}` },
+        room.last_message ? h('span', {
+          class: 'room-preview', text: `${room.last_message.name}: ${room.last_message.text || '(deleted)'}`,
+        }) : null),
       h('span', { class: 'room-meta', text: meta.join(' · ') }),
       room.unread > 0 ? h('span', {
         class: 'unread-badge', text: room.unread > 99 ? '99+' : String(room.unread), title: `${room.unread} unread`,
@@ -312,6 +319,9 @@ function roomItem(room) {
 function openRoom(room) {
   leaveRoom();
   Object.assign(state, { view: 'chat', room });
+  restoreRoom(room);
+  addOpenRoom(room);
+  loadRoomInfo(room);
   el.landing.hidden = true;
   el.chat.hidden = false;
   el.roomTitle.textContent = roomLabel(room);
@@ -322,11 +332,45 @@ function openRoom(room) {
   updateHistoryStatus();
   connect();
   el.messageInput.focus();
+  pollUnread();
+}
+
+// Each open room's list as it was left, so that switching back shows it at once and
+// resumes it (since= and rev=) instead of starting over.
+const stashes = new Map();
+
+function stashRoom() {
+  stashes.delete(state.room);
+  if (!state.everConnected || state.detached || !isOpenRoom(state.room)) return;
+  stashes.set(state.room, {
+    nodes: [...el.messages.children], scrollTop: el.scroller.scrollTop,
+    ...Object.fromEntries(['messages', 'minSeq', 'maxSeq', 'contiguousSeq', 'knownLastSeq', 'hasMoreOlder', 'rev',
+      'readSeq', 'creator', 'pending'].map((k) => [k, state[k]])),
+  });
+}
+
+function restoreRoom(room) {
+  const stash = stashes.get(room);
+  if (!stash) return;
+  stashes.delete(room);
+  const { nodes, scrollTop, ...kept } = stash;
+  Object.assign(state, kept, { everConnected: true });
+  el.messages.replaceChildren(...nodes);
+  requestAnimationFrame(() => { el.scroller.scrollTop = scrollTop; });
+}
+
+/** The × of an open room: forget it; if it is the current one, go to another. */
+function onLeaveOpenRoom(room) {
+  stashes.delete(room);
+  if (room !== state.room) return;
+  state.everConnected = false; // nothing to keep
+  navigate(openRooms()[0] || '');
 }
 
 /** Closes the socket and forgets everything about the current room. */
 function leaveRoom() {
   if (!state.room) return;
+  stashRoom();
   closeSocket();
   clearReconnect();
   clearTimeout(state.timers.hold);
@@ -1440,6 +1484,7 @@ function init() {
   });
   initAttachments({ state, el, h, myName, toast, sendText, replyTarget, setReplyTo });
   initDms({ state, el, h, key, myName, toast, navigate, relativeTime });
+  initRooms({ state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName: saveName, nameError });
   route();
 }
 

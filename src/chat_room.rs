@@ -492,7 +492,8 @@ impl ChatRoom {
             let Some(upto) = batch.last().map(|(rev, _)| *rev) else {
                 break;
             };
-            match db::store_batch(&db, &batch).await {
+            let online = self.with_room(|r| r.online()).unwrap_or(0);
+            match db::store_batch(&db, &batch, online).await {
                 Ok(()) => {
                     let effects = self.with_room(|r| r.durable(upto));
                     self.apply(effects.unwrap_or_default());

@@ -109,7 +109,7 @@ fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
 /// order) in one atomic batch, together with the room's summary row. Re-writing a
 /// change already there is a no-op, so a batch can be retried after a crash without
 /// doubling anything.
-pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)]) -> Result<()> {
+pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)], online: usize) -> Result<()> {
     let Some(last) = batch.iter().map(|(_, m)| m).max_by_key(|m| m.seq) else {
         return Ok(());
     };
@@ -124,9 +124,10 @@ pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)]) -> Result<()
     // Seqs are gapless from 1, so the count of a room's messages is its last seq.
     statements.push(
         db.prepare(
-            "INSERT INTO rooms (id, message_count, last_seq, last_activity, last_name, last_text) \
-             VALUES (?1, ?2, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (id) DO UPDATE SET \
+            "INSERT INTO rooms (id, message_count, last_seq, last_activity, last_name, last_text, \
+                                online) \
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET online = excluded.online, \
                last_name = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_name ELSE last_name END, \
                last_text = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_text ELSE last_text END, \
                message_count = MAX(message_count, excluded.message_count), \
@@ -139,6 +140,7 @@ pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)]) -> Result<()
             num(last.ts),
             JsValue::from_str(&last.name),
             JsValue::from_str(&last.text.chars().take(PREVIEW_CHARS).collect::<String>()),
+            num(online as u64),
         ])?,
     );
     for result in db.batch(statements).await? {
@@ -414,17 +416,28 @@ impl RoomRow {
 
 /// A room's title, description, visibility and counts (`GET /api/rooms/:id`); None if
 /// the room was never made nor written to.
-pub async fn room(db: &D1Database, id: &str) -> Result<Option<(RoomInfo, RoomSummary)>> {
+pub async fn room(
+    db: &D1Database,
+    id: &str,
+    reader: Option<&str>,
+) -> Result<Option<(RoomInfo, RoomSummary)>> {
     #[derive(Deserialize)]
     struct Extra {
         visibility: Option<String>,
     }
     let row: Option<serde_json::Value> = db
         .prepare(
-            "SELECT id, message_count, last_activity, title, description, online, last_name, \
-                    last_text, visibility FROM rooms WHERE id = ?1",
+            "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
+                    r.last_name, r.last_text, r.visibility, \
+                    CASE WHEN ?2 IS NULL THEN NULL \
+                         ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
+             FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.name_key = ?2 \
+             WHERE r.id = ?1",
         )
-        .bind(&[JsValue::from_str(id)])?
+        .bind(&[
+            JsValue::from_str(id),
+            reader.map_or(JsValue::NULL, JsValue::from_str),
+        ])?
         .first(None)
         .await?;
     let Some(row) = row else { return Ok(None) };

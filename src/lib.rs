@@ -59,12 +59,9 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 return method_not_allowed();
             }
             // `?name=N` adds each room's unread count for that name.
-            let reader = match url.query_pairs().find(|(k, _)| k == "name") {
-                Some((_, raw)) => match Name::parse(&raw) {
-                    Ok(name) => Some(name.key().to_owned()),
-                    Err(m) => return http::error_with(ErrorCode::InvalidName, m, 400),
-                },
-                None => None,
+            let reader = match reader_of(&url) {
+                Ok(reader) => reader,
+                Err(answer) => return answer,
             };
             let rooms = db::rooms(&env.d1("DB")?, reader.as_deref()).await?;
             http::json(&RoomsList { rooms }, 200)
@@ -86,7 +83,11 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             if is_dm_room(room.as_str()) {
                 return not_found();
             }
-            match db::room(&env.d1("DB")?, room.as_str()).await? {
+            let reader = match reader_of(&url) {
+                Ok(reader) => reader,
+                Err(answer) => return answer,
+            };
+            match db::room(&env.d1("DB")?, room.as_str(), reader.as_deref()).await? {
                 Some((info, summary)) => http::json(
                     &serde_json::json!({ "room": info, "summary": summary }),
                     200,
@@ -295,6 +296,17 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
         &serde_json::json!({ "room": info, "link": format!("/#{id}") }),
         201,
     )
+}
+
+/// The folded `name` query parameter, whose unread counts an answer adds.
+fn reader_of(url: &worker::Url) -> std::result::Result<Option<String>, Result<Response>> {
+    match url.query_pairs().find(|(k, _)| k == "name") {
+        Some((_, raw)) => match Name::parse(&raw) {
+            Ok(name) => Ok(Some(name.key().to_owned())),
+            Err(m) => Err(http::error_with(ErrorCode::InvalidName, m, 400)),
+        },
+        None => Ok(None),
+    }
 }
 
 fn not_found() -> Result<Response> {
