@@ -1,0 +1,72 @@
+// Rooms in the web UI: make a private room with a title and a description from the
+// landing page, keep several rooms open in the rail, see an unread count on the room you
+// are not in, switch back without losing what was loaded, and leave a room with ×.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, roomId, closeAll } from '../support/client.mjs';
+import { useBrowserPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
+
+const ctx = useBrowserPerson('rooms');
+
+const rail = (page) => page.$$eval('#open-rooms-list li', (els) => els.map((li) => ({
+  room: li.dataset.room, current: li.classList.contains('current'),
+  name: li.querySelector('.rail-name').textContent, unread: li.querySelector('.unread-badge')?.textContent ?? null,
+})));
+
+test('make a private room, keep two rooms open, see unread counts, switch back intact, leave one', { timeout: 120_000 }, async () => {
+  const { page } = ctx.person;
+  const lobby = roomId('lobby');
+  await join(page, ctx.server, lobby, 'Ann');
+  await typeAndSend(page, 'hello lobby');
+  await confirmedMessage(page, 'hello lobby');
+  const lobbySeq = await page.evaluate(() => window.edgechat.state.maxSeq);
+
+  // Back to the landing page to make a private room.
+  await page.click('#leave-button');
+  await page.waitForSelector('#landing', { state: 'visible' });
+  await page.click('.create-room summary');
+  await page.fill('#create-title', 'Secret plans');
+  await page.check('#create-private');
+  assert.equal(await page.isDisabled('#create-id'), true, 'a private room needs no address');
+  await page.fill('#create-description', 'Only for the people with the link');
+  await page.click('#create-form button[type="submit"]');
+  await eventually(async () => assert.equal(await page.textContent('#room-title'), 'Secret plans'));
+  assert.equal(await page.textContent('#room-description'), 'Only for the people with the link');
+  const secret = await page.evaluate(() => window.edgechat.state.room);
+  assert.match(secret, /^p-[0-9a-f]{24}$/);
+  assert.equal(await page.evaluate(() => location.hash), `#${secret}`, 'the address is the link to share');
+  await eventually(async () => assert.match(await page.textContent('#toasts'), /Share its link/));
+
+  // Both rooms are in the rail; the private one is current.
+  await eventually(async () => assert.deepEqual((await rail(page)).map((r) => [r.room, r.current]), [[lobby, false], [secret, true]]));
+  assert.equal((await rail(page))[1].name, 'Secret plans');
+
+  // Someone speaks in the lobby: the rail counts it.
+  const bo = await connect(ctx.server, lobby, 'Bo');
+  await bo.say('news in the lobby');
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange'))); // poll now
+  await eventually(async () => assert.equal((await rail(page)).find((r) => r.room === lobby).unread, '1'), { timeout: 20_000 });
+
+  // Switching back shows what was loaded at once, then the new message.
+  await page.click(`#open-rooms-list li[data-room="${lobby}"] .rail-room`);
+  await eventually(async () => assert.equal(await page.evaluate(() => window.edgechat.state.room), lobby));
+  assert.ok(await page.$(`#messages .message[data-seq="${lobbySeq}"]`), 'the lobby history was kept');
+  await confirmedMessage(page, 'news in the lobby');
+  assert.equal((await rail(page)).find((r) => r.room === lobby).unread, null);
+
+  // Leave the private room from the rail: it goes away, the lobby stays.
+  await page.click(`#open-rooms-list li[data-room="${secret}"] .rail-leave`);
+  await eventually(async () => assert.deepEqual((await rail(page)).map((r) => r.room), [lobby]));
+  assert.equal(await page.isHidden('#open-rooms'), true, 'one room needs no rail');
+  // The landing page lists the lobby, with who is online, and not the private room.
+  await page.click('#leave-button');
+  await page.click('#rooms-refresh');
+  await eventually(async () => {
+    const ids = await page.$$eval('#rooms-list li', (els) => els.map((e) => e.dataset.room));
+    assert.ok(ids.includes(lobby));
+    assert.ok(!ids.includes(secret));
+    assert.match(await page.textContent(`#rooms-list li[data-room="${lobby}"]`), /Bo: news in the lobby/);
+  });
+  assert.deepEqual(ctx.person.logs.filter((l) => l.includes('pageerror')), []);
+  await closeAll(bo);
+});
