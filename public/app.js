@@ -16,7 +16,9 @@ import {
 } from './changes.js';
 import { initAttachments, attachmentEl } from './attachments.js';
 import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel } from './dms.js';
-import { initRooms, addOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread } from './rooms.js';
+import {
+  initRooms, addOpenRoom, removeOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread,
+} from './rooms.js';
 import { tokenFor, keepClaim, releaseName } from './names.js';
 
 // --- Constants -------------------------------------------------------------------------
@@ -354,9 +356,15 @@ function restoreRoom(room) {
   if (!stash) return;
   stashes.delete(room);
   const { nodes, scrollTop, ...kept } = stash;
-  Object.assign(state, kept, { everConnected: true });
+  Object.assign(state, kept, { everConnected: true, restored: true });
   el.messages.replaceChildren(...nodes);
   requestAnimationFrame(() => { el.scroller.scrollTop = scrollTop; });
+}
+
+/** Takes a room out of the rail and drops what was kept of it. */
+function forgetRoom(room) {
+  stashes.delete(room);
+  removeOpenRoom(room);
 }
 
 /** The × of an open room: forget it; if it is the current one, go to another. */
@@ -376,7 +384,7 @@ function leaveRoom() {
   clearTimeout(state.timers.hold);
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, creator: null, readSeq: 0,
+    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, creator: null, readSeq: 0, restored: false,
   });
   clearMessages();
   closeThread();
@@ -435,7 +443,8 @@ function onSocketLost(event) {
     const why = event.reason || 'You were removed from this room.';
     return showLanding({ room, error: why });
   }
-  const firstFailure = !state.everConnected && state.attempt === 0;
+  // A room never reached, or reopened from its kept list, may refuse us: ask why once.
+  const firstFailure = (!state.everConnected || state.restored) && state.attempt === 0;
   closeSocket();
   state.history = null;
   state.typingOn = false;
@@ -455,7 +464,7 @@ async function checkRefused(room, name) {
     const response = await fetch(`/room/${encodeURIComponent(room)}?${params}`);
     if (response.status !== 400 && response.status !== 403) return; // 403: a claimed name, or banned here
     const { error } = await response.json().catch(() => ({}));
-    if (state.room !== room || state.everConnected) return;
+    if (state.room !== room || state.welcomed) return;
     const field = ['invalid_name', 'name_taken'].includes(error?.code) ? el.nameInput : el.roomInput;
     showLanding({ room, error: error?.message || 'The server refused this room or name.', field });
   } catch { /* network trouble: keep retrying */ }
@@ -578,7 +587,8 @@ function onWelcome(frame) {
   resendPending();
   if (state.status !== 'online') setMyStatus(state.status); // presence restarts online
   else if (STATUS_LABELS[state.me?.status]) { state.status = state.me.status; showMyStatus(); } // set in another tab
-  if (fresh) showNewDivider(Number(frame.read_seq) || 0);
+  if (fresh || state.restored) showNewDivider(Number(frame.read_seq) || 0);
+  state.restored = false;
   state.peerReadSeq = Number.isInteger(frame.peer_read_seq) ? frame.peer_read_seq : null;
   renderSeen();
   state.readSeq = Math.max(state.readSeq, Number(frame.read_seq) || 0);
@@ -681,7 +691,10 @@ function onModeration(frame) {
     const why = frame.action === 'kick'
       ? `${frame.by} removed you from #${state.room}${reason}.`
       : `${frame.by} banned you from #${state.room} until ${hhmm(frame.until)}${reason}.`;
-    showLanding({ room: state.room, error: why });
+    const room = state.room;
+    showLanding({ room, error: why });
+    forgetRoom(room); // nothing to come back to
+
   }
 }
 

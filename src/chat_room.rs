@@ -229,6 +229,10 @@ impl ChatRoom {
                 sockets.len(),
                 room.last_seq()
             );
+        } else {
+            // A fresh start (after a deploy or a crash) has nobody connected, whatever the
+            // room list last heard: correct it at the first chance.
+            self.online.set(Some(0));
         }
         *self.room.borrow_mut() = Some(room);
         Ok(())

@@ -199,6 +199,39 @@ test('chat, fed from a pipe: history, messages both ways, presence, commands and
   assert.match(refused.stderr, /bad name .*invisible/);
 });
 
+test('chat commands change messages: /edit, /react, /thread, /delete, and the creator\'s /kick', { timeout: 60_000 }, async () => {
+  const room = roomId('cli-changes');
+  const chat = start(BIN, ['chat', ...where(room), '--name', 'Carla']); // first in: the creator
+  try {
+    await chat.waitFor((o) => o.includes(`* you are in #${room} as Carla`), 'the welcome');
+    const dan = await connect(srv(), room, 'Dan');
+    chat.child.stdin.write('first draft\n');
+    await dan.waitFor((f) => f.type === 'message' && f.message.text === 'first draft');
+    chat.child.stdin.write('/edit 1 final text\n');
+    const edited = await dan.waitFor((f) => f.type === 'update' && f.message.text === 'final text');
+    assert.ok(edited.message.edited_ts);
+    await chat.waitFor((o) => /\* now \[[^\]]+\] #1 Carla: final text \(edited\)/.test(o), 'the edit shown');
+    chat.child.stdin.write('/react 1 👍\n');
+    await dan.waitFor((f) => f.type === 'update' && f.message.reactions?.[0]?.emoji === '👍');
+    await chat.waitFor((o) => o.includes('final text (edited) [👍 1]'), 'the reaction shown');
+    await dan.say('a reply', { reply_to: 1 });
+    chat.child.stdin.write('/thread 1\n');
+    await chat.waitFor((o) => o.includes('* thread of #1: 1 repl(ies)') && /\n {2}\[[^\]]+\] #2 Dan \(re #1\): a reply/.test(o), '/thread');
+    chat.child.stdin.write('/edit 2 not mine\n/react 1 ok\n');
+    await chat.waitFor((o) => o.includes('! forbidden: you can only edit your own messages'), 'an edit of someone else refused');
+    await chat.waitFor((o) => o.includes('! emoji must be an emoji'), 'a bad emoji refused');
+    chat.child.stdin.write('/delete 1\n');
+    await dan.waitFor((f) => f.type === 'update' && f.message.seq === 1 && f.message.deleted);
+    await chat.waitFor((o) => o.includes('#1 Carla: (deleted)'), 'the tombstone');
+    chat.child.stdin.write('/kick Dan\n');
+    await chat.waitFor((o) => o.includes('* Carla removed Dan from the room'), 'the kick');
+    chat.child.stdin.end();
+    assert.equal(await chat.exit, 0, chat.err);
+  } finally {
+    if (chat.exited === null) chat.child.kill('SIGKILL');
+  }
+});
+
 test('chat on a terminal: the full-screen view shows the room, sends what is typed, and quits', { timeout: 60_000 }, async () => {
   const room = roomId('cli-tty');
   const bob = await connect(srv(), room, 'Bob');
