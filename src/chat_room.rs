@@ -96,11 +96,8 @@ impl DurableObject for ChatRoom {
                     Ok(q) => q,
                     Err(e) => return http::error(&e),
                 };
-                if let Some(refusal) = self
-                    .with_room(|r| r.refusal_for(&query.name, now()))
-                    .flatten()
-                {
-                    return http::error_with(refusal.code, &refusal.message, 403);
+                if let Some(answer) = self.banned(&query.name) {
+                    return answer;
                 }
                 http::error_with(
                     ErrorCode::BadRequest,
@@ -244,16 +241,19 @@ impl ChatRoom {
 
     /// Accepts a socket. `claimed` is the token the Worker has just issued for this
     /// connect's name: it follows the welcome as a `name_claimed` frame, on this socket only.
+    /// The 403 `banned` answer, if the room bans this name now.
+    fn banned(&self, name: &Name) -> Option<Result<Response>> {
+        let refusal = self.with_room(|r| r.refusal_for(name, now())).flatten()?;
+        Some(http::error_with(refusal.code, &refusal.message, 403))
+    }
+
     async fn accept(&self, url: &worker::Url, claimed: Option<String>) -> Result<Response> {
         let query = match parse_connect_query(url.query_pairs()) {
             Ok(q) => q,
             Err(e) => return http::error(&e),
         };
-        let banned = self
-            .with_room(|room| room.refusal_for(&query.name, now()))
-            .flatten();
-        if let Some(refusal) = banned {
-            return http::error_with(refusal.code, &refusal.message, 403);
+        if let Some(answer) = self.banned(&query.name) {
+            return answer;
         }
         let pair = WebSocketPair::new()?;
         let server = pair.server;
@@ -415,8 +415,8 @@ impl ChatRoom {
             Ok(name) => name,
             Err(m) => return http::error_with(ErrorCode::InvalidName, m, 400),
         };
-        if let Some(refusal) = self.with_room(|r| r.refusal_for(&name, now())).flatten() {
-            return http::error_with(refusal.code, &refusal.message, 403);
+        if let Some(answer) = self.banned(&name) {
+            return answer;
         }
         let declared_len = req
             .headers()
@@ -518,12 +518,11 @@ impl ChatRoom {
 
     /// Writes the read positions that wait; a failure leaves them for the next flush.
     async fn flush_reads(&self, db: &worker::D1Database) {
-        let (room, reads) = self
-            .with_room(|r| (r.id().to_owned(), r.pending_reads()))
-            .unwrap_or_default();
+        let reads = self.with_room(|r| r.pending_reads()).unwrap_or_default();
         if reads.is_empty() {
             return;
         }
+        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
         match db::store_reads(db, &room, &reads).await {
             Ok(()) => {
                 let effects = self.with_room(|r| r.reads_durable(&reads));
@@ -536,12 +535,11 @@ impl ChatRoom {
     /// Writes the moderation audit entries that wait; a failure leaves them for the next
     /// flush.
     async fn flush_audit(&self, db: &worker::D1Database) {
-        let (room, entries) = self
-            .with_room(|r| (r.id().to_owned(), r.pending_audit()))
-            .unwrap_or_default();
+        let entries = self.with_room(|r| r.pending_audit()).unwrap_or_default();
         let Some(&(upto, _)) = entries.last() else {
             return;
         };
+        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
         match db::store_audit(db, &room, &entries).await {
             Ok(()) => {
                 let effects = self.with_room(|r| r.audit_durable(upto));
@@ -610,8 +608,7 @@ fn send_text(ws: &WebSocket, text: &JsValue) {
         .send_value(text);
 }
 
+/// A connection's (or a file's) id: 96 random bits.
 fn new_conn_id() -> Result<String> {
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    http::random_hex(12)
 }

@@ -143,14 +143,7 @@ pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)], online: usiz
             num(online as u64),
         ])?,
     );
-    for result in db.batch(statements).await? {
-        if !result.success() {
-            return Err(Error::RustError(
-                result.error().unwrap_or_else(|| "D1 batch failed".into()),
-            ));
-        }
-    }
-    Ok(())
+    run_batch(db, statements).await
 }
 
 /// Writes a room's moderation audit entries (as `(id, event)`); a retried batch is a
@@ -177,24 +170,11 @@ pub async fn store_audit(db: &D1Database, room: &str, entries: &[(u64, ModEvent)
             ])?,
         );
     }
-    if statements.is_empty() {
-        return Ok(());
-    }
-    for result in db.batch(statements).await? {
-        if !result.success() {
-            return Err(Error::RustError(
-                result.error().unwrap_or_else(|| "D1 batch failed".into()),
-            ));
-        }
-    }
-    Ok(())
+    run_batch(db, statements).await
 }
 
 /// Writes a room's read positions; a position never moves backwards in D1 either.
 pub async fn store_reads(db: &D1Database, room: &str, reads: &[(String, u64)]) -> Result<()> {
-    if reads.is_empty() {
-        return Ok(());
-    }
     let mut statements = Vec::new();
     for (key, seq) in reads {
         statements.push(
@@ -205,14 +185,7 @@ pub async fn store_reads(db: &D1Database, room: &str, reads: &[(String, u64)]) -
             .bind(&[JsValue::from_str(key), JsValue::from_str(room), num(*seq)])?,
         );
     }
-    for result in db.batch(statements).await? {
-        if !result.success() {
-            return Err(Error::RustError(
-                result.error().unwrap_or_else(|| "D1 batch failed".into()),
-            ));
-        }
-    }
-    Ok(())
+    run_batch(db, statements).await
 }
 
 /// A room's moderation audit, newest first (at most 100 entries).
@@ -251,6 +224,22 @@ pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
             })
         })
         .collect())
+}
+
+/// Runs statements as one atomic D1 batch; an error if any of them failed. An empty
+/// batch does nothing.
+async fn run_batch(db: &D1Database, statements: Vec<worker::D1PreparedStatement>) -> Result<()> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    for result in db.batch(statements).await? {
+        if !result.success() {
+            return Err(Error::RustError(
+                result.error().unwrap_or_else(|| "D1 batch failed".into()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A message row as SQLite returns it (numbers arrive as JavaScript doubles). The
@@ -459,7 +448,7 @@ pub async fn room(
 /// Makes a room with a title (`id` chosen by the maker, or random for a private room).
 /// A public room that already has messages but no title takes this one; a room that
 /// has a title already is not made again: false.
-pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom, by: &str) -> Result<bool> {
+pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom) -> Result<bool> {
     let made: Option<serde_json::Value> = db
         .prepare(
             "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
@@ -476,7 +465,9 @@ pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom, by: &str) 
             JsValue::from_str(&ask.title),
             JsValue::from_str(&ask.description),
             JsValue::from_str(ask.visibility.as_str()),
-            JsValue::from_str(by),
+            ask.maker
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
         ])?
         .first(None)
         .await?;

@@ -33,6 +33,18 @@ pub fn internal(context: &str, e: &worker::Error) -> Result<Response> {
     ))
 }
 
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `n` random bytes as hex: connection and file ids, private room ids, claim tokens.
+pub fn random_hex(n: usize) -> Result<String> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Ok(hex(&bytes))
+}
+
 /// Whether a request asks for a WebSocket.
 pub fn is_upgrade(req: &worker::Request) -> bool {
     req.headers()

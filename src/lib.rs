@@ -264,22 +264,13 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
         Ok(ask) => ask,
         Err(e) => return http::error(&e),
     };
-    let by = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned))
-        .and_then(|n| Name::parse(&n).ok())
-        .map(|n| n.display().to_owned())
-        .unwrap_or_default();
     let id = match &ask.id {
         Some(id) => id.as_str().to_owned(),
         None => {
-            let mut bytes = [0u8; 12];
-            getrandom::fill(&mut bytes).map_err(|e| worker::Error::RustError(e.to_string()))?;
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            format!("{PRIVATE_PREFIX}{hex}")
+            format!("{PRIVATE_PREFIX}{}", http::random_hex(12)?)
         }
     };
-    if !db::create_room(&env.d1("DB")?, &id, &ask, &by).await? {
+    if !db::create_room(&env.d1("DB")?, &id, &ask).await? {
         return http::error_with(
             ErrorCode::BadRequest,
             &format!("the room {id} exists already"),

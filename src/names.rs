@@ -68,17 +68,11 @@ pub async fn hash(token: &str) -> Result<String> {
         .dyn_into()
         .map_err(js)?;
     let buffer = JsFuture::from(promise).await.map_err(js)?;
-    Ok(hex(&Uint8Array::new(&buffer).to_vec()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(http::hex(&Uint8Array::new(&buffer).to_vec()))
 }
 
 fn new_token() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::RustError(e.to_string()))?;
-    Ok(hex(&bytes))
+    http::random_hex(32)
 }
 
 /// What a connect may do about its name.
@@ -261,6 +255,6 @@ mod tests {
 
     #[test]
     fn tokens_are_hex_of_their_bytes() {
-        assert_eq!(hex(&[0, 15, 255]), "000fff");
+        assert_eq!(http::hex(&[0, 15, 255]), "000fff");
     }
 }

@@ -104,25 +104,37 @@ impl SqlLog {
         Ok(log)
     }
 
-    fn meta(&self, key: &str) -> Result<Option<serde_json::Value>, LogError> {
-        let rows: Vec<Value> = self
-            .sql
-            .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])
+    /// The rows of a query, as `T`.
+    fn fetch<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        bindings: impl Into<Option<Vec<SqlStorageValue>>>,
+    ) -> Result<Vec<T>, LogError> {
+        self.sql
+            .exec(query, bindings)
             .map_err(err)?
             .to_array()
-            .map_err(err)?;
+            .map_err(err)
+    }
+
+    /// Runs a statement that answers no rows.
+    fn run(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<(), LogError> {
+        self.sql.exec(query, bindings).map_err(err)?;
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<serde_json::Value>, LogError> {
+        let rows: Vec<Value> =
+            self.fetch("SELECT value FROM meta WHERE key = ?", vec![key.into()])?;
         Ok(rows.into_iter().next().and_then(|r| r.value))
     }
 
     fn set_meta(&self, key: &str, value: SqlStorageValue) -> Result<(), LogError> {
-        self.sql
-            .exec(
-                "INSERT INTO meta (key, value) VALUES (?, ?) \
+        self.run(
+            "INSERT INTO meta (key, value) VALUES (?, ?) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                vec![key.into(), value],
-            )
-            .map_err(err)?;
-        Ok(())
+            vec![key.into(), value],
+        )
     }
 
     /// The room id this object serves, once a request has told it.
@@ -150,12 +162,7 @@ impl SqlLog {
     }
 
     fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<Message>, LogError> {
-        let rows: Vec<MessageRow> = self
-            .sql
-            .exec(query, bindings)
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<MessageRow> = self.fetch(query, bindings)?;
         Ok(rows
             .into_iter()
             .map(|r| r.into_message(Some(&self.room)))
@@ -187,17 +194,12 @@ impl Log for SqlLog {
             durable: Option<f64>,
             audit: Option<f64>,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT (SELECT MAX(seq) FROM log) AS last, (SELECT MAX(rev) FROM log) AS rev, \
+        let rows: Vec<Row> = self.fetch(
+            "SELECT (SELECT MAX(seq) FROM log) AS last, (SELECT MAX(rev) FROM log) AS rev, \
                  (SELECT value FROM meta WHERE key = 'durable') AS durable, \
                  (SELECT value FROM meta WHERE key = 'audit_durable') AS audit",
-                None,
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+            None,
+        )?;
         let row = rows.first();
         let last_seq = row.and_then(|r| r.last).unwrap_or(0.0) as u64;
         let last_rev = row.and_then(|r| r.rev).unwrap_or(0.0) as u64;
@@ -257,28 +259,18 @@ impl Log for SqlLog {
         name_key: &str,
         client_id: &str,
     ) -> Result<Option<(u64, u64)>, LogError> {
-        let rows: Vec<SeqRev> = self
-            .sql
-            .exec(
-                "SELECT seq, rev FROM log WHERE name_key = ? AND client_id = ?",
-                vec![name_key.into(), client_id.into()],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<SeqRev> = self.fetch(
+            "SELECT seq, rev FROM log WHERE name_key = ? AND client_id = ?",
+            vec![name_key.into(), client_id.into()],
+        )?;
         Ok(rows.first().map(|r| (r.seq as u64, r.rev as u64)))
     }
 
     fn get(&self, seq: u64) -> Result<Option<Stored>, LogError> {
-        let rows: Vec<FullRow> = self
-            .sql
-            .exec(
-                &format!("SELECT {COLS}, name_key, rev FROM log WHERE seq = ?"),
-                vec![int(seq)],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<FullRow> = self.fetch(
+            &format!("SELECT {COLS}, name_key, rev FROM log WHERE seq = ?"),
+            vec![int(seq)],
+        )?;
         Ok(rows.into_iter().next().map(|r| Stored {
             message: r.message.into_message(Some(&self.room)),
             name_key: r.name_key,
@@ -290,23 +282,20 @@ impl Log for SqlLog {
         let reactions = reactions_json(&m.reactions)
             .map(SqlStorageValue::from)
             .unwrap_or(SqlStorageValue::Null);
-        self.sql
-            .exec(
-                "UPDATE log SET text = ?, edited_ts = ?, deleted = ?, reactions = ?, \
+        self.run(
+            "UPDATE log SET text = ?, edited_ts = ?, deleted = ?, reactions = ?, \
                  reply_count = ?, rev = ?, attachment = ? WHERE seq = ?",
-                vec![
-                    m.text.as_str().into(),
-                    m.edited_ts.map(int).unwrap_or(SqlStorageValue::Null),
-                    int(u64::from(m.deleted)),
-                    reactions,
-                    int(m.reply_count),
-                    int(rev),
-                    json_or_null(m.attachment.as_ref()),
-                    int(m.seq),
-                ],
-            )
-            .map_err(err)?;
-        Ok(())
+            vec![
+                m.text.as_str().into(),
+                m.edited_ts.map(int).unwrap_or(SqlStorageValue::Null),
+                int(u64::from(m.deleted)),
+                reactions,
+                int(m.reply_count),
+                int(rev),
+                json_or_null(m.attachment.as_ref()),
+                int(m.seq),
+            ],
+        )
     }
 
     fn set_durable(&mut self, rev: u64) -> Result<(), LogError> {
@@ -344,17 +333,10 @@ impl Log for SqlLog {
     }
 
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
-        let rows: Vec<FullRow> = self
-            .sql
-            .exec(
-                &format!(
-                    "SELECT {COLS}, name_key, rev FROM log WHERE rev > ? ORDER BY rev LIMIT ?"
-                ),
-                vec![int(after_rev), int(u64::from(limit))],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<FullRow> = self.fetch(
+            &format!("SELECT {COLS}, name_key, rev FROM log WHERE rev > ? ORDER BY rev LIMIT ?"),
+            vec![int(after_rev), int(u64::from(limit))],
+        )?;
         Ok(rows
             .into_iter()
             .map(|r| (r.rev as u64, r.message.into_message(Some(&self.room))))
@@ -373,12 +355,8 @@ impl Log for SqlLog {
         let creator = self
             .meta("creator")?
             .and_then(|v| v.as_str().map(str::to_owned));
-        let rows: Vec<Row> = self
-            .sql
-            .exec("SELECT name_key, name, until, reason, by FROM bans", None)
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Row> =
+            self.fetch("SELECT name_key, name, until, reason, by FROM bans", None)?;
         let bans = rows
             .into_iter()
             .map(|r| Ban {
@@ -397,28 +375,22 @@ impl Log for SqlLog {
     }
 
     fn set_ban(&mut self, ban: &Ban) -> Result<(), LogError> {
-        self.sql
-            .exec(
-                "INSERT INTO bans (name_key, name, until, reason, by) VALUES (?, ?, ?, ?, ?) \
+        self.run(
+            "INSERT INTO bans (name_key, name, until, reason, by) VALUES (?, ?, ?, ?, ?) \
                  ON CONFLICT (name_key) DO UPDATE SET name = excluded.name, \
                  until = excluded.until, reason = excluded.reason, by = excluded.by",
-                vec![
-                    ban.name_key.as_str().into(),
-                    ban.name.as_str().into(),
-                    int(ban.until),
-                    ban.reason.clone().into(),
-                    ban.by.as_str().into(),
-                ],
-            )
-            .map_err(err)?;
-        Ok(())
+            vec![
+                ban.name_key.as_str().into(),
+                ban.name.as_str().into(),
+                int(ban.until),
+                ban.reason.clone().into(),
+                ban.by.as_str().into(),
+            ],
+        )
     }
 
     fn remove_ban(&mut self, name_key: &str) -> Result<(), LogError> {
-        self.sql
-            .exec("DELETE FROM bans WHERE name_key = ?", vec![name_key.into()])
-            .map_err(err)?;
-        Ok(())
+        self.run("DELETE FROM bans WHERE name_key = ?", vec![name_key.into()])
     }
 
     fn audit(&mut self, event: &ModEvent) -> Result<u64, LogError> {
@@ -427,15 +399,10 @@ impl Log for SqlLog {
             id: f64,
         }
         let json = serde_json::to_string(event).map_err(|e| LogError(e.to_string()))?;
-        let rows: Vec<Id> = self
-            .sql
-            .exec(
-                "INSERT INTO audit (event) VALUES (?) RETURNING id",
-                vec![json.into()],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Id> = self.fetch(
+            "INSERT INTO audit (event) VALUES (?) RETURNING id",
+            vec![json.into()],
+        )?;
         rows.first()
             .map(|r| r.id as u64)
             .ok_or_else(|| LogError("the audit insert returned no id".into()))
@@ -447,15 +414,10 @@ impl Log for SqlLog {
             id: f64,
             event: String,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT id, event FROM audit WHERE id > ? ORDER BY id",
-                vec![int(after)],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Row> = self.fetch(
+            "SELECT id, event FROM audit WHERE id > ? ORDER BY id",
+            vec![int(after)],
+        )?;
         rows.into_iter()
             .map(|r| {
                 serde_json::from_str(&r.event)
@@ -474,28 +436,20 @@ impl Log for SqlLog {
         struct Row {
             seq: f64,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT seq FROM reads WHERE name_key = ?",
-                vec![name_key.into()],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Row> = self.fetch(
+            "SELECT seq FROM reads WHERE name_key = ?",
+            vec![name_key.into()],
+        )?;
         Ok(rows.first().map_or(0, |r| r.seq as u64))
     }
 
     fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError> {
-        self.sql
-            .exec(
-                "INSERT INTO reads (name_key, seq, written) VALUES (?, ?, 0) \
+        self.run(
+            "INSERT INTO reads (name_key, seq, written) VALUES (?, ?, 0) \
                  ON CONFLICT (name_key) DO UPDATE SET seq = excluded.seq, written = 0 \
                  WHERE excluded.seq > reads.seq",
-                vec![name_key.into(), int(seq)],
-            )
-            .map_err(err)?;
-        Ok(())
+            vec![name_key.into(), int(seq)],
+        )
     }
 
     fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError> {
@@ -504,15 +458,10 @@ impl Log for SqlLog {
             name_key: String,
             seq: f64,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT name_key, seq FROM reads WHERE written = 0 ORDER BY name_key",
-                None,
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Row> = self.fetch(
+            "SELECT name_key, seq FROM reads WHERE written = 0 ORDER BY name_key",
+            None,
+        )?;
         Ok(rows
             .into_iter()
             .map(|r| (r.name_key, r.seq as u64))
@@ -524,42 +473,32 @@ impl Log for SqlLog {
         struct Row {
             seq: Option<f64>,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT MAX(seq) AS seq FROM reads WHERE name_key <> ?",
-                vec![name_key.into()],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Row> = self.fetch(
+            "SELECT MAX(seq) AS seq FROM reads WHERE name_key <> ?",
+            vec![name_key.into()],
+        )?;
         Ok(rows.first().and_then(|r| r.seq).unwrap_or(0.0) as u64)
     }
 
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
         for (key, seq) in reads {
-            self.sql
-                .exec(
-                    "UPDATE reads SET written = 1 WHERE name_key = ? AND seq <= ?",
-                    vec![key.as_str().into(), int(*seq)],
-                )
-                .map_err(err)?;
+            self.run(
+                "UPDATE reads SET written = 1 WHERE name_key = ? AND seq <= ?",
+                vec![key.as_str().into(), int(*seq)],
+            )?;
         }
         Ok(())
     }
 
     fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError> {
-        self.sql
-            .exec(
-                "INSERT INTO files (id, name_key, file) VALUES (?, ?, ?)",
-                vec![
-                    file.id.as_str().into(),
-                    name_key.into(),
-                    json_or_null(Some(file)),
-                ],
-            )
-            .map_err(err)?;
-        Ok(())
+        self.run(
+            "INSERT INTO files (id, name_key, file) VALUES (?, ?, ?)",
+            vec![
+                file.id.as_str().into(),
+                name_key.into(),
+                json_or_null(Some(file)),
+            ],
+        )
     }
 
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
@@ -569,15 +508,10 @@ impl Log for SqlLog {
             file: String,
             seq: Option<f64>,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT name_key, file, seq FROM files WHERE id = ?",
-                vec![id.into()],
-            )
-            .map_err(err)?
-            .to_array()
-            .map_err(err)?;
+        let rows: Vec<Row> = self.fetch(
+            "SELECT name_key, file, seq FROM files WHERE id = ?",
+            vec![id.into()],
+        )?;
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
@@ -586,13 +520,10 @@ impl Log for SqlLog {
     }
 
     fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError> {
-        self.sql
-            .exec(
-                "UPDATE files SET seq = ? WHERE id = ?",
-                vec![int(seq), id.into()],
-            )
-            .map_err(err)?;
-        Ok(())
+        self.run(
+            "UPDATE files SET seq = ? WHERE id = ?",
+            vec![int(seq), id.into()],
+        )
     }
 
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
 import { connect, cid, roomId, closeAll, sleep } from '../support/client.mjs';
-import { expectMessage, seqs, range } from '../support/expect.mjs';
+import { expectMessage, seqs, range, roomV1 } from '../support/expect.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
 const srv = () => ctx.server;
@@ -51,9 +51,8 @@ test('acked messages survive a restart; D1 holds them; the next seq follows with
 
   // /api/rooms counts survive too.
   const rooms = (await http(srv(), '/api/rooms')).json.rooms;
-  const v1 = ({ id, message_count, last_activity }) => ({ id, message_count, last_activity });
-  assert.deepEqual(v1(rooms.find((r) => r.id === room)), { id: room, message_count: 30, last_activity: sent.at(-1).ts });
-  assert.deepEqual(v1(rooms.find((r) => r.id === other)), { id: other, message_count: 2, last_activity: otherMsgs.at(-1).ts });
+  assert.deepEqual(roomV1(rooms.find((r) => r.id === room)), { id: room, message_count: 30, last_activity: sent.at(-1).ts });
+  assert.deepEqual(roomV1(rooms.find((r) => r.id === other)), { id: other, message_count: 2, last_activity: otherMsgs.at(-1).ts });
 
   // welcome after the restart.
   const c = await connect(srv(), room, 'Keeper');

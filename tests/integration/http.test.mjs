@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
 import { connect, expectRefused, roomId, sleep, closeAll } from '../support/client.mjs';
-import { expectHttpError, expectRefusal, expectMessage, expectUser, seqs, range } from '../support/expect.mjs';
+import { expectHttpError, expectRefusal, expectMessage, expectUser, seqs, range, roomV1 } from '../support/expect.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
 const srv = () => ctx.server;
@@ -45,10 +45,8 @@ test('GET /api/rooms lists rooms with history, most recently active first, with 
     assert.equal(res.status, 200, res.text);
     let ids = res.json.rooms.map((r) => r.id);
     assert.ok(!ids.includes(rquiet), `a room without history is not listed: ${res.text}`);
-    // The v1 fields (later extensions add more: who is online, the newest message).
-    const v1 = ({ id, message_count, last_activity }) => ({ id, message_count, last_activity });
-    const roomA = v1(res.json.rooms.find((r) => r.id === ra));
-    const roomB = v1(res.json.rooms.find((r) => r.id === rb));
+    const roomA = roomV1(res.json.rooms.find((r) => r.id === ra));
+    const roomB = roomV1(res.json.rooms.find((r) => r.id === rb));
     assert.equal(res.json.rooms.find((r) => r.id === ra).online, 1, 'Ann is in room A');
     assert.deepEqual(res.json.rooms.find((r) => r.id === ra).last_message, { name: 'Ann', text: 'a4' });
     assert.deepEqual(roomA, { id: ra, message_count: 4, last_activity: aLast.message.ts }, res.text);
@@ -64,7 +62,7 @@ test('GET /api/rooms lists rooms with history, most recently active first, with 
     res = await http(srv(), '/api/rooms');
     ids = res.json.rooms.map((r) => r.id);
     assert.ok(ids.indexOf(rb) < ids.indexOf(ra), `room B now first: ${ids}`);
-    assert.deepEqual(v1(res.json.rooms.find((r) => r.id === rb)), { id: rb, message_count: 2, last_activity: bNew.message.ts });
+    assert.deepEqual(roomV1(res.json.rooms.find((r) => r.id === rb)), { id: rb, message_count: 2, last_activity: bNew.message.ts });
   } finally {
     await closeAll(a, b, q);
   }

@@ -50,6 +50,9 @@ export function expectUser(u, fields = {}) {
 /** Users as sorted "name:status" strings, for order-independent comparison. */
 export const userSet = (users) => users.map((u) => `${u.name}:${u.status}`).sort();
 
+/** A room list entry's v1 fields (later extensions add more: who is online, the newest message). */
+export const roomV1 = ({ id, message_count, last_activity }) => ({ id, message_count, last_activity });
+
 /** The seqs of a list of messages. */
 export const seqs = (messages) => messages.map((m) => m.seq);
 

@@ -35,6 +35,8 @@ pub struct CreateRoom {
     pub title: String,
     pub description: String,
     pub visibility: Visibility,
+    /// Who made it, as spelled, if the body named a valid name.
+    pub maker: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +48,8 @@ struct RawCreate {
     description: String,
     #[serde(default)]
     visibility: Visibility,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// One line of text: trimmed, no control characters except (in a description) newlines.
@@ -116,6 +120,10 @@ impl CreateRoom {
             title,
             description,
             visibility: raw.visibility,
+            maker: raw
+                .name
+                .and_then(|n| crate::Name::parse(&n).ok())
+                .map(|n| n.display().to_owned()),
         })
     }
 }

@@ -291,6 +291,13 @@ impl<L: Log> Room<L> {
         })
     }
 
+    /// A failure of the log for the operator's log, naming this room and what failed.
+    fn noted(&self, what: &str, e: &LogError) -> Effect {
+        Effect::Log {
+            message: format!("room {}: {what} failed: {}", self.id, e.0),
+        }
+    }
+
     /// The room's creator, as first spelled.
     pub fn creator(&self) -> Option<&str> {
         self.creator.as_ref().map(|(name, _)| &**name)
@@ -371,9 +378,7 @@ impl<L: Log> Room<L> {
                 Ok(()) => {
                     self.creator = Some((name.display().into(), name.key().into()));
                 }
-                Err(e) => out.push(Effect::Log {
-                    message: format!("room {}: saving the creator failed: {}", self.id, e.0),
-                }),
+                Err(e) => out.push(self.noted("saving the creator", &e)),
             }
         }
         let read_seq = self.read_position(name.key(), &mut out);
@@ -578,9 +583,7 @@ impl<L: Log> Room<L> {
                 seq
             }
             Err(e) => {
-                out.push(Effect::Log {
-                    message: format!("room {}: reading a read position failed: {}", self.id, e.0),
-                });
+                out.push(self.noted("reading a read position", &e));
                 0
             }
         }
@@ -598,8 +601,7 @@ impl<L: Log> Room<L> {
             return out;
         }
         if let Err(e) = self.log.set_read(&key, seq) {
-            let frame = internal(&mut out, &e, None);
-            send(&mut out, Target::One(id.to_owned()), &frame);
+            fail(&mut out, id, &e, None);
             return out;
         }
         self.reads.insert(key.clone(), seq);
@@ -643,12 +645,7 @@ impl<L: Log> Room<L> {
     pub fn reads_durable(&mut self, written: &[(String, u64)]) -> Vec<Effect> {
         let mut out = Vec::new();
         if let Err(e) = self.log.reads_written(written) {
-            out.push(Effect::Log {
-                message: format!(
-                    "room {}: marking read positions written failed: {}",
-                    self.id, e.0
-                ),
-            });
+            out.push(self.noted("marking read positions written", &e));
             return out;
         }
         for (key, seq) in written {
@@ -735,8 +732,7 @@ impl<L: Log> Room<L> {
                 };
                 if let Err(e) = self.log.set_ban(&record) {
                     let mut out = Vec::new();
-                    let frame = internal(&mut out, &e, None);
-                    send(&mut out, Target::One(id.to_owned()), &frame);
+                    fail(&mut out, id, &e, None);
                     return out;
                 }
                 self.bans.insert(record.name_key.clone(), record);
@@ -779,8 +775,7 @@ impl<L: Log> Room<L> {
         };
         if let Err(e) = self.log.remove_ban(name.key()) {
             let mut out = Vec::new();
-            let frame = internal(&mut out, &e, None);
-            send(&mut out, Target::One(id.to_owned()), &frame);
+            fail(&mut out, id, &e, None);
             return out;
         }
         self.bans.remove(name.key());
@@ -801,14 +796,7 @@ impl<L: Log> Room<L> {
         let mut out = Vec::new();
         match self.log.audit(&event) {
             Ok(audit_id) => self.pending_audit.push_back((audit_id, event.clone())),
-            Err(e) => out.push(Effect::Log {
-                message: format!(
-                    "room {}: auditing a {} failed: {}",
-                    self.id,
-                    event.action.as_str(),
-                    e.0
-                ),
-            }),
+            Err(e) => out.push(self.noted(&format!("auditing a {}", event.action.as_str()), &e)),
         }
         send(&mut out, Target::All, &ServerFrame::Moderation { event });
         out
@@ -823,12 +811,7 @@ impl<L: Log> Room<L> {
     pub fn audit_durable(&mut self, upto: u64) -> Vec<Effect> {
         let mut out = Vec::new();
         if let Err(e) = self.log.set_audit_durable(upto) {
-            out.push(Effect::Log {
-                message: format!(
-                    "room {}: saving the audit watermark failed: {}",
-                    self.id, e.0
-                ),
-            });
+            out.push(self.noted("saving the audit watermark", &e));
             return out;
         }
         while self.pending_audit.front().is_some_and(|(i, _)| *i <= upto) {
@@ -886,8 +869,7 @@ impl<L: Log> Room<L> {
                     },
                 ),
                 Err(e) => {
-                    let frame = internal(&mut out, &e, Some(client_id.into_string()));
-                    send(&mut out, Target::One(id.to_owned()), &frame);
+                    fail(&mut out, id, &e, Some(client_id.into_string()));
                     out
                 }
             };
@@ -907,8 +889,7 @@ impl<L: Log> Room<L> {
         let rev = self.last_rev + 1;
         match self.log.append(&message, &key, rev) {
             Err(e) => {
-                let frame = internal(&mut out, &e, Some(cid));
-                send(&mut out, Target::One(id.to_owned()), &frame);
+                fail(&mut out, id, &e, Some(cid));
                 return out;
             }
             Ok(Some((seq, rev))) => return self.already_stored(id, cid, seq, rev),
@@ -916,12 +897,7 @@ impl<L: Log> Room<L> {
         }
         if let Some(file) = &message.attachment {
             if let Err(e) = self.log.attach_file(&file.id, message.seq) {
-                out.push(Effect::Log {
-                    message: format!(
-                        "room {}: attaching file {} failed: {}",
-                        self.id, file.id, e.0
-                    ),
-                });
+                out.push(self.noted(&format!("attaching file {}", file.id), &e));
             }
         }
         // In the room's durable log now: everyone may see it (the runtime holds these
@@ -1311,12 +1287,7 @@ impl<L: Log> Room<L> {
             // The history database has the messages; only our watermark failed. They
             // stay pending and will be written again (idempotently) and then delivered.
             self.retry_at = Some(0);
-            out.push(Effect::Log {
-                message: format!(
-                    "room {}: saving the durable watermark failed: {}",
-                    self.id, e.0
-                ),
-            });
+            out.push(self.noted("saving the durable watermark", &e));
             return out;
         }
         self.durable_rev = upto;
@@ -1490,6 +1461,13 @@ fn rate_limited(id: &str, client_id: Option<String>, wait_ms: u64) -> Vec<Effect
     };
     send(&mut out, Target::One(id.to_owned()), &frame);
     out
+}
+
+/// An internal failure answered to connection `id`: the details to the log, a sanitized
+/// `internal` error (with the frame's client_id, if it had one) to the connection.
+fn fail(out: &mut Vec<Effect>, id: &str, e: &LogError, client_id: Option<String>) {
+    let frame = internal(out, e, client_id);
+    send(out, Target::One(id.to_owned()), &frame);
 }
 
 /// An internal failure becomes a sanitized `internal` error; details stay server-side.
