@@ -11,7 +11,6 @@ const QUOTE_CHARS = 120;
 let app = null;
 const thread = { seq: null, messages: new Map() }; // the thread panel's parent and replies
 let replyTo = null;                                  // the message the composer answers
-let threadClientIds = new Set();                     // sends made from the thread panel
 
 /**
  * deps: { state, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate,
@@ -27,8 +26,7 @@ export function initChanges(deps) {
     event.preventDefault();
     const text = el.threadInput.value.trim();
     if (!text || thread.seq === null) return;
-    const clientId = app.sendText(text, thread.seq);
-    if (clientId) { threadClientIds.add(clientId); el.threadInput.value = ''; }
+    if (app.sendText(text, thread.seq)) el.threadInput.value = '';
   });
   el.threadInput.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -222,7 +220,6 @@ export function onNewMessage(message) {
     thread.messages.set(message.seq, message);
     renderThread();
   }
-  if (threadClientIds.has(message.client_id)) threadClientIds.delete(message.client_id);
 }
 
 /** Whether an error frame is about a change made here; if so it has been shown. */

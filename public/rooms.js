@@ -11,6 +11,7 @@ const POLL_MS = 10_000;
 let app = null;
 let pollTimer = 0;
 const titles = new Map(); // room id -> title, once known
+let unread = new Map();   // room id -> unread count, as last polled
 
 /** deps: { state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName, nameError } */
 export function initRooms(deps) {
@@ -51,14 +52,15 @@ export function removeOpenRoom(room) {
 const label = (room) => (isDmRoom(room) ? roomLabel(room) : titles.get(room) || `#${room}`);
 
 /** The rail: every open room, the current one marked, with unread counts. */
-export function renderRail(unread = new Map()) {
+export function renderRail() {
   const { el, h, state } = app;
   const rooms = openRooms();
   el.openRooms.hidden = rooms.length < 2;
   el.openRoomsList.replaceChildren(...rooms.map((room) => {
     const current = room === state.room;
-    const n = current ? 0 : unread.get(room) ?? Number(el.openRoomsList.querySelector(`li[data-room="${CSS.escape(room)}"]`)?.dataset.unread || 0);
-    return h('li', { 'data-room': room, 'data-unread': String(n), class: current ? 'current' : null },
+    if (current) unread.delete(room); // read on entering: no stale count when we leave it
+    const n = unread.get(room) ?? 0;
+    return h('li', { 'data-room': room, class: current ? 'current' : null },
       h('button', {
         type: 'button', class: 'rail-room', 'aria-current': current ? 'page' : null, title: room,
         onclick: () => { if (!current) app.navigate(room); },
@@ -88,17 +90,18 @@ export async function pollUnread() {
   const name = app.myName();
   const others = openRooms().filter((r) => r !== state.room);
   if (state.view !== 'chat' || !others.length || !name) return;
-  const unread = new Map();
+  const counts = new Map();
   await Promise.all(others.filter((r) => !isDmRoom(r)).map(async (room) => {
     try {
       const response = await fetch(`/api/rooms/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`);
       if (!response.ok) return;
       const { room: info, summary } = await response.json();
       if (info?.title) titles.set(room, info.title);
-      unread.set(room, Number(summary?.unread) || 0);
+      counts.set(room, Number(summary?.unread) || 0);
     } catch { /* offline: try again later */ }
   }));
-  renderRail(unread);
+  unread = counts;
+  renderRail();
   schedulePoll();
 }
 

@@ -383,6 +383,9 @@ struct RoomRow {
     last_name: Option<String>,
     #[serde(default)]
     last_text: Option<String>,
+    /// Only `room()` reads it; the list holds public rooms alone.
+    #[serde(default)]
+    visibility: Visibility,
 }
 
 impl RoomRow {
@@ -410,11 +413,7 @@ pub async fn room(
     id: &str,
     reader: Option<&str>,
 ) -> Result<Option<(RoomInfo, RoomSummary)>> {
-    #[derive(Deserialize)]
-    struct Extra {
-        visibility: Option<String>,
-    }
-    let row: Option<serde_json::Value> = db
+    let row: Option<RoomRow> = db
         .prepare(
             "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
                     r.last_name, r.last_text, r.visibility, \
@@ -430,17 +429,13 @@ pub async fn room(
         .first(None)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let extra: Extra = serde_json::from_value(row.clone())?;
-    let summary = serde_json::from_value::<RoomRow>(row)?.into_summary();
+    let visibility = row.visibility;
+    let summary = row.into_summary();
     let info = RoomInfo {
         id: summary.id.clone(),
         title: summary.title.clone(),
         description: summary.description.clone(),
-        visibility: if extra.visibility.as_deref() == Some("private") {
-            Visibility::Private
-        } else {
-            Visibility::Public
-        },
+        visibility,
     };
     Ok(Some((info, summary)))
 }

@@ -29,8 +29,14 @@ fn credentials(url: &Url) -> std::result::Result<(Name, Option<String>), Result<
 }
 
 /// Lets a request at a direct-message room through only with one of its two names and
-/// that name's token; `Some(answer)` refuses it.
-pub async fn guard(env: &Env, room: &RoomId, url: &Url) -> Result<Option<Response>> {
+/// that name's token; `Some(answer)` refuses it. The connect route checks the token
+/// itself (`names::admit`), so there `check_token` is false and it is not looked up twice.
+pub async fn guard(
+    env: &Env,
+    room: &RoomId,
+    url: &Url,
+    check_token: bool,
+) -> Result<Option<Response>> {
     if !is_dm_room(room.as_str()) {
         return Ok(None);
     }
@@ -60,7 +66,7 @@ pub async fn guard(env: &Env, room: &RoomId, url: &Url) -> Result<Option<Respons
         )
         .map(Some);
     }
-    if !names::holds(env, &name, token.as_deref()).await? {
+    if check_token && !names::holds(env, &name, token.as_deref()).await? {
         return http::error(&name_taken(name.display())).map(Some);
     }
     Ok(None)

@@ -124,7 +124,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             // A direct-message room opens only to its two names (with their tokens); its
             // files are served to anyone with their unguessable address, like an image link.
             if !matches!(rest, ["files", _]) {
-                if let Some(refusal) = dms::guard(env, &room, &url).await? {
+                if let Some(refusal) = dms::guard(env, &room, &url, !rest.is_empty()).await? {
                     return Ok(refusal);
                 }
             }
