@@ -7,6 +7,7 @@
 //!
 //! The contract itself is documented in `docs/PROTOCOL.md` at the repository root.
 
+mod auth;
 mod dms;
 mod files;
 mod frames;
@@ -16,6 +17,7 @@ mod rooms;
 mod search;
 mod validate;
 
+pub use auth::*;
 pub use dms::*;
 pub use files::*;
 pub use frames::*;
