@@ -35,7 +35,7 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
 /// The longest room id, in characters.
 pub const MAX_ROOM_CHARS: usize = 64;
-/// The longest name, in code points, after trimming.
+/// The longest name, in code points, after trimming and collapsing inner whitespace.
 pub const MAX_NAME_CHARS: usize = 32;
 /// Page size bounds for history requests.
 pub const MIN_PAGE: u32 = 1;
