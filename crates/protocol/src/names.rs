@@ -383,11 +383,3 @@ mod tests {
         assert_eq!(legacy_claim_id("ann"), "legacy:ann");
     }
 }
-
-// TEMP(unicode branch): replaced by the NFKC/TS39 versions in validate.rs at merge.
-pub fn legacy_name_key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-pub fn skeleton(name: &str) -> String {
-    crate::name_key(name)
-}
