@@ -1000,3 +1000,137 @@ fn in_a_direct_message_the_other_name_sees_how_far_you_read() {
     let f = frames_for(&r.join("c".into(), &name("Cy"), None, 4), "c");
     assert_eq!(f[0].get("peer_read_seq"), None);
 }
+
+/// Joins `conn` as `display` under the claim `claim` (a person, not just a name).
+fn join_as(r: &mut Room<MemoryLog>, conn: &str, display: &str, claim: &str) -> Vec<Effect> {
+    r.resume(conn.into(), &name(display), claim, None, None, 0)
+}
+
+#[test]
+fn a_name_claimed_again_is_a_new_person_who_inherits_nothing() {
+    let mut r = room();
+    join_as(&mut r, "ann1", "Ann", "claim-1");
+    join_as(&mut r, "bo", "Bo", "claim-bo");
+    send_durable(&mut r, "ann1", "mine", "c1", 1);
+    r.on_text("ann1", &frame(json!({"type":"read","seq":1})), 2);
+    r.add_file("claim-1", &file("f1")).unwrap();
+    r.leave("ann1", 3);
+    // Ann released the name; someone else claims "ann" and walks in.
+    let e = join_as(&mut r, "ann2", "ann", "claim-2");
+    let welcome = &frames_for(&e, "ann2")[0];
+    assert_eq!(welcome["read_seq"], 0, "the old holder's read position stays hers");
+    assert_eq!(welcome["owner"], "Ann", "old messages keep the name they were sent under");
+    assert_eq!(welcome["role"], Value::Null, "the room's ownership stays with the old claim");
+    for f in [
+        json!({"type":"edit","seq":1,"text":"hijacked","client_id":"e1"}),
+        json!({"type":"delete","seq":1,"client_id":"d1"}),
+    ] {
+        let got = frames_for(&r.on_text("ann2", &frame(f), 4), "ann2");
+        assert_eq!(got[0]["code"], "forbidden", "{got:?}");
+    }
+    let e = r.on_text("ann2", &frame(json!({"type":"kick","name":"Bo"})), 4);
+    assert_eq!(frames_for(&e, "ann2")[0]["code"], "forbidden");
+    assert!(closes(&e).is_empty(), "Bo stays");
+    let e = r.on_text(
+        "ann2",
+        &frame(json!({"type":"send","text":"x","client_id":"s1","attachment":"f1"})),
+        4,
+    );
+    assert_eq!(frames_for(&e, "ann2")[0]["code"], "not_found", "not her file");
+    assert_eq!(r.log().get(1).unwrap().unwrap().message.text, "mine");
+    // The old holder, back with her claim, still has all of it.
+    let e = join_as(&mut r, "ann3", "Ann", "claim-1");
+    assert_eq!(frames_for(&e, "ann3")[0]["read_seq"], 1);
+    assert_eq!(frames_for(&e, "ann3")[0]["role"], "owner");
+    let e = r.on_text(
+        "ann3",
+        &frame(json!({"type":"edit","seq":1,"text":"still mine","client_id":"e2"})),
+        5,
+    );
+    assert_eq!(frames_for(&e, "bo")[0]["type"], "update");
+}
+
+#[test]
+fn the_owner_appoints_and_dismisses_moderators_who_moderate_but_do_not_appoint() {
+    let mut r = room();
+    join_as(&mut r, "ann", "Ann", "c-ann");
+    join_as(&mut r, "bo", "Bo", "c-bo");
+    join_as(&mut r, "cy", "Cy", "c-cy");
+    let spam = send_durable(&mut r, "cy", "spam", "s1", 1);
+    assert_eq!(frames_for(&spam, "cy")[0]["message"]["seq"], 1);
+    // Only the owner appoints; only connected names can be appointed.
+    let e = r.on_text("bo", &frame(json!({"type":"appoint","name":"Bo"})), 2);
+    assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
+    let e = r.on_text("ann", &frame(json!({"type":"appoint","name":"Nobody"})), 2);
+    assert_eq!(frames_for(&e, "ann")[0]["code"], "not_found");
+    let e = r.on_text("ann", &frame(json!({"type":"appoint","name":"bo"})), 2);
+    assert_eq!(
+        frames_for(&e, "cy")[0],
+        json!({"type":"roles","owner":"Ann","moderators":["Bo"]})
+    );
+    assert_eq!(r.role_of("c-bo"), Some(Role::Moderator));
+    // A moderator deletes anyone's message and kicks, but not the owner, and appoints nobody.
+    let e = r.on_text("bo", &frame(json!({"type":"delete","seq":1})), 3);
+    assert!(frames_for(&e, "cy").iter().any(|f| f["type"] == "moderation"));
+    let e = r.on_text("bo", &frame(json!({"type":"kick","name":"Ann"})), 3);
+    assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
+    let e = r.on_text("bo", &frame(json!({"type":"ban","name":"ann","minutes":5})), 3);
+    assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
+    let e = r.on_text("bo", &frame(json!({"type":"appoint","name":"Cy"})), 3);
+    assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
+    let e = r.on_text("bo", &frame(json!({"type":"kick","name":"Cy"})), 3);
+    assert_eq!(closes(&e), vec![(vec!["cy".to_string()], CLOSE_REMOVED)]);
+    // A restart keeps the roles; the welcome says who runs the room.
+    let log = r.log().clone();
+    let mut r = Room::open("lobby", log, Limits::default()).unwrap();
+    let e = join_as(&mut r, "bo2", "Bo", "c-bo");
+    let w = &frames_for(&e, "bo2")[0];
+    assert_eq!((&w["owner"], &w["moderators"], &w["role"]), (&json!("Ann"), &json!(["Bo"]), &json!("moderator")));
+    join_as(&mut r, "ann", "Ann", "c-ann");
+    let e = r.on_text("ann", &frame(json!({"type":"dismiss","name":"BO"})), 4);
+    assert_eq!(frames_for(&e, "bo2")[0]["moderators"], json!([]));
+    join_as(&mut r, "cy", "Cy", "c-cy");
+    let e = r.on_text("bo2", &frame(json!({"type":"kick","name":"Cy"})), 5);
+    assert_eq!(frames_for(&e, "bo2")[0]["code"], "forbidden");
+    let e = r.on_text("ann", &frame(json!({"type":"dismiss","name":"Cy"})), 5);
+    assert_eq!(frames_for(&e, "ann")[0]["code"], "not_found");
+}
+
+#[test]
+fn a_room_is_made_once_by_its_maker_and_a_direct_message_has_no_owner() {
+    let mut r = room();
+    let ann = Member {
+        claim: "c-ann".into(),
+        name: "Ann".into(),
+    };
+    assert_eq!(r.make(ann.clone()), Ok(()));
+    assert_eq!(r.make(ann.clone()), Ok(()), "a retry of the same making");
+    let mallory = Member {
+        claim: "c-m".into(),
+        name: "Mallory".into(),
+    };
+    assert_eq!(r.make(mallory.clone()).unwrap_err().code, ErrorCode::RoomExists);
+    // Whoever connects first, the maker owns it.
+    let e = join_as(&mut r, "m", "Mallory", "c-m");
+    assert_eq!(frames_for(&e, "m")[0]["owner"], "Ann");
+    assert_eq!(frames_for(&e, "m")[0]["role"], Value::Null);
+    // A room that someone entered first exists: it cannot be made by another.
+    let mut squatted = room();
+    join_as(&mut squatted, "m", "Mallory", "c-m");
+    assert_eq!(squatted.make(ann).unwrap_err().code, ErrorCode::RoomExists);
+
+    let mut dm = Room::open("dm--0123", MemoryLog::default(), Limits::default()).unwrap();
+    let e = join_as(&mut dm, "a", "Ann", "c-ann");
+    assert_eq!(frames_for(&e, "a")[0]["owner"], Value::Null);
+    join_as(&mut dm, "b", "Bo", "c-bo");
+    for f in [
+        json!({"type":"kick","name":"Bo"}),
+        json!({"type":"ban","name":"Bo"}),
+        json!({"type":"appoint","name":"Bo"}),
+    ] {
+        let e = dm.on_text("a", &frame(f), 1);
+        assert_eq!(frames_for(&e, "a")[0]["code"], "forbidden");
+        assert!(closes(&e).is_empty());
+    }
+    assert_eq!(dm.make(mallory).unwrap_err().code, ErrorCode::RoomExists);
+}
