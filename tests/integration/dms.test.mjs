@@ -5,6 +5,7 @@
 // each sees how far the other has read ("seen").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
 import { connect, roomId, closeAll, expectRefused, tokenJar, sleep, bearer } from '../support/client.mjs';
 
@@ -39,6 +40,8 @@ test('two claimed names open one private room; nobody else gets in', async () =>
   assert.equal(res.status, 200, res.text);
   const { room } = res.json;
   assert.match(room, /^dm--[0-9a-f]{40}$/);
+  const byNames = createHash('sha256').update('edgechat-dm\nann\nbo').digest('hex').slice(0, 40);
+  assert.notEqual(room, `dm--${byNames}`, 'not computable from the names');
   assert.equal(res.json.with, 'Bo', 'as Bo claimed it');
   const again = await openDm('Bo', 'ANN');
   assert.equal(again.json.room, room, 'one room per pair, whoever opens it');
