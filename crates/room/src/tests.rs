@@ -1018,9 +1018,19 @@ fn a_name_claimed_again_is_a_new_person_who_inherits_nothing() {
     // Ann released the name; someone else claims "ann" and walks in.
     let e = join_as(&mut r, "ann2", "ann", "claim-2");
     let welcome = &frames_for(&e, "ann2")[0];
-    assert_eq!(welcome["read_seq"], 0, "the old holder's read position stays hers");
-    assert_eq!(welcome["owner"], "Ann", "old messages keep the name they were sent under");
-    assert_eq!(welcome["role"], Value::Null, "the room's ownership stays with the old claim");
+    assert_eq!(
+        welcome["read_seq"], 0,
+        "the old holder's read position stays hers"
+    );
+    assert_eq!(
+        welcome["owner"], "Ann",
+        "old messages keep the name they were sent under"
+    );
+    assert_eq!(
+        welcome["role"],
+        Value::Null,
+        "the room's ownership stays with the old claim"
+    );
     for f in [
         json!({"type":"edit","seq":1,"text":"hijacked","client_id":"e1"}),
         json!({"type":"delete","seq":1,"client_id":"d1"}),
@@ -1036,7 +1046,11 @@ fn a_name_claimed_again_is_a_new_person_who_inherits_nothing() {
         &frame(json!({"type":"send","text":"x","client_id":"s1","attachment":"f1"})),
         4,
     );
-    assert_eq!(frames_for(&e, "ann2")[0]["code"], "not_found", "not her file");
+    assert_eq!(
+        frames_for(&e, "ann2")[0]["code"],
+        "not_found",
+        "not her file"
+    );
     assert_eq!(r.log().get(1).unwrap().unwrap().message.text, "mine");
     // The old holder, back with her claim, still has all of it.
     let e = join_as(&mut r, "ann3", "Ann", "claim-1");
@@ -1071,10 +1085,16 @@ fn the_owner_appoints_and_dismisses_moderators_who_moderate_but_do_not_appoint()
     assert_eq!(r.role_of("c-bo"), Some(Role::Moderator));
     // A moderator deletes anyone's message and kicks, but not the owner, and appoints nobody.
     let e = r.on_text("bo", &frame(json!({"type":"delete","seq":1})), 3);
-    assert!(frames_for(&e, "cy").iter().any(|f| f["type"] == "moderation"));
+    assert!(frames_for(&e, "cy")
+        .iter()
+        .any(|f| f["type"] == "moderation"));
     let e = r.on_text("bo", &frame(json!({"type":"kick","name":"Ann"})), 3);
     assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
-    let e = r.on_text("bo", &frame(json!({"type":"ban","name":"ann","minutes":5})), 3);
+    let e = r.on_text(
+        "bo",
+        &frame(json!({"type":"ban","name":"ann","minutes":5})),
+        3,
+    );
     assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
     let e = r.on_text("bo", &frame(json!({"type":"appoint","name":"Cy"})), 3);
     assert_eq!(frames_for(&e, "bo")[0]["code"], "forbidden");
@@ -1085,7 +1105,10 @@ fn the_owner_appoints_and_dismisses_moderators_who_moderate_but_do_not_appoint()
     let mut r = Room::open("lobby", log, Limits::default()).unwrap();
     let e = join_as(&mut r, "bo2", "Bo", "c-bo");
     let w = &frames_for(&e, "bo2")[0];
-    assert_eq!((&w["owner"], &w["moderators"], &w["role"]), (&json!("Ann"), &json!(["Bo"]), &json!("moderator")));
+    assert_eq!(
+        (&w["owner"], &w["moderators"], &w["role"]),
+        (&json!("Ann"), &json!(["Bo"]), &json!("moderator"))
+    );
     join_as(&mut r, "ann", "Ann", "c-ann");
     let e = r.on_text("ann", &frame(json!({"type":"dismiss","name":"BO"})), 4);
     assert_eq!(frames_for(&e, "bo2")[0]["moderators"], json!([]));
@@ -1109,7 +1132,10 @@ fn a_room_is_made_once_by_its_maker_and_a_direct_message_has_no_owner() {
         claim: "c-m".into(),
         name: "Mallory".into(),
     };
-    assert_eq!(r.make(mallory.clone()).unwrap_err().code, ErrorCode::RoomExists);
+    assert_eq!(
+        r.make(mallory.clone()).unwrap_err().code,
+        ErrorCode::RoomExists
+    );
     // Whoever connects first, the maker owns it.
     let e = join_as(&mut r, "m", "Mallory", "c-m");
     assert_eq!(frames_for(&e, "m")[0]["owner"], "Ann");

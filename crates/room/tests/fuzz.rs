@@ -130,7 +130,9 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
                 let name = *rng.pick(&names);
                 seen.insert(id.clone(), Seen::default());
                 conn_names.insert(id.clone(), name.to_lowercase());
-                room.join(id, &Name::parse(name).unwrap(), None, now)
+                // A name may come back as another claim (released and claimed again).
+                let claim = format!("{}-{}", name.to_lowercase(), rng.below(2));
+                room.resume(id, &Name::parse(name).unwrap(), &claim, None, None, now)
             }
             10..=14 if !conns.is_empty() => {
                 let id = rng.pick(&conns).clone();
@@ -140,7 +142,9 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
             }
             15..=59 if !conns.is_empty() => {
                 let id = rng.pick(&conns).clone();
-                let frame = match rng.below(15) {
+                let frame = match rng.below(17) {
+                    15 => json!({"type":"appoint","name": *rng.pick(&names)}).to_string(),
+                    16 => json!({"type":"dismiss","name": *rng.pick(&names)}).to_string(),
                     13 => json!({"type":"kick","name": *rng.pick(&names)}).to_string(),
                     14 => json!({"type":"ban","name": *rng.pick(&names),"minutes":1}).to_string(),
                     10 => json!({"type":"edit","seq": rng.below(20),"text":format!("e{}", rng.below(9))}).to_string(),
