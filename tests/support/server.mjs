@@ -331,11 +331,22 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG, m
 
   /** Runs SQL against the local D1 database through `wrangler d1 execute`; returns the rows. */
   async function d1(sql) {
-    const { stdout } = await run(
-      WRANGLER,
-      ['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '-c', config, '--command', sql, '--json'],
-      { env },
-    );
+    // The running server may hold the database's write lock for a moment (a room's batch
+    // write): a second process then gets SQLITE_BUSY, and simply tries again.
+    let stdout;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        ({ stdout } = await run(
+          WRANGLER,
+          ['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '-c', config, '--command', sql, '--json'],
+          { env },
+        ));
+        break;
+      } catch (err) {
+        if (attempt >= 4 || !/SQLITE_BUSY/.test(String(err.message))) throw err;
+        await sleep(300 * attempt);
+      }
+    }
     const start = stdout.indexOf('[');
     if (start < 0) throw new Error(`unexpected output of wrangler d1 execute:\n${stdout}`);
     const parsed = JSON.parse(stdout.slice(start));
