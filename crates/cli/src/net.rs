@@ -108,15 +108,6 @@ impl Server {
         self.tokens().remember(&origin, name, token)
     }
 
-    /// Remembers the token of a `name_claimed` frame; other frames are ignored. Returns
-    /// a problem to show if the token could not be saved.
-    pub fn observe(&self, frame: &edgechat_protocol::ServerFrame) -> Option<String> {
-        let edgechat_protocol::ServerFrame::NameClaimed { name, token } = frame else {
-            return None;
-        };
-        self.keep_token(name, token).err()
-    }
-
     /// The token to bring for `name`, if one is known.
     fn token_for(&self, name: &str) -> Option<String> {
         let origin = self.origin();
