@@ -279,8 +279,11 @@ impl Server {
             Duration::from_secs(4),
         ) {
             Ok(_) => Ok(Confirmed::Yes),
-            // A server from before pending claims: its claims need no confirming.
-            Err(NetError::Refused { status: 404, .. }) => Ok(Confirmed::NotNeeded),
+            // A server from before pending claims (no such route, or only `GET
+            // /api/names/:name` there): its claims need no confirming.
+            Err(NetError::Refused {
+                status: 404 | 405, ..
+            }) => Ok(Confirmed::NotNeeded),
             Err(e) => Err(e),
         }
     }
@@ -496,6 +499,9 @@ mod tests {
         let (url, _) = one_request(answer("404 Not Found", "not found"));
         let old = Server::parse(&url).unwrap();
         assert_eq!(old.confirm_claim(TOKEN).unwrap(), Confirmed::NotNeeded);
+        let (url, _) = one_request(answer("405 Method Not Allowed", ""));
+        let older = Server::parse(&url).unwrap();
+        assert_eq!(older.confirm_claim(TOKEN).unwrap(), Confirmed::NotNeeded);
         // A token that is no header value is refused before anything is sent.
         assert!(matches!(
             old.confirm_claim("a\nb"),
