@@ -455,6 +455,8 @@ impl Session {
                 self.claims += 1;
                 events.push(Event::Claimed { name, token });
             }
+            // Who runs the room: shown by the full-screen view's header in a later change.
+            ServerFrame::Roles { .. } => {}
         }
         (events, replies)
     }
@@ -545,6 +547,9 @@ mod tests {
             updates: vec![],
             updates_truncated: false,
             creator: None,
+            owner: None,
+            moderators: Vec::new(),
+            role: None,
             read_seq: 0,
             peer_read_seq: None,
         }
@@ -728,6 +733,9 @@ mod tests {
                 updates: vec![deleted.clone()],
                 updates_truncated: false,
                 creator: None,
+                owner: None,
+                moderators: Vec::new(),
+                role: None,
                 read_seq: 0,
                 peer_read_seq: None,
             },
@@ -743,6 +751,7 @@ mod tests {
         ServerFrame::NameClaimed {
             name: "me".into(),
             token: "t0k".into(),
+            claim: "c1".into(),
         }
     }
 
