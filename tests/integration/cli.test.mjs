@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -439,5 +439,27 @@ test('the CLI never puts a token in a URL: sockets and requests carry it as a be
     assert.ok(!srv().outputSince(output).includes(token), 'the server output shows the token');
   } finally {
     await proxy.close();
+  }
+});
+
+test('a token the CLI cannot save is said loudly and its claim is not confirmed', { timeout: 60_000 }, async () => {
+  const proxy = await startProxy();
+  const room = roomId('cli-unsaved');
+  // A config "directory" below a file: names.json cannot be written.
+  const dir = mkdtempSync(path.join(tmpdir(), 'edgechat-cli-ro-'));
+  const blocker = path.join(dir, 'a-file');
+  writeFileSync(blocker, 'not a directory');
+  try {
+    const chat = await run(['chat', '--url', proxy.url, '--room', room, '--name', 'Unsaved', '--plain'],
+      { input: 'still sent\n', env: cliEnv(path.join(blocker, 'edgechat')) });
+    assert.equal(chat.code, 0, `${chat.stderr}\n${chat.stdout}`);
+    assert.match(chat.stderr, /cannot save the token of the name "Unsaved" .*the claim is not confirmed/);
+    assert.match(chat.stdout, /^! cannot save the token/m);
+    assert.deepEqual(await stored(room), [['Unsaved', 'still sent']]);
+    const lines = proxy.heads().map((h) => h.split('\r\n')[0]);
+    assert.ok(!lines.some((l) => l.startsWith('POST /api/names/confirm')), lines.join('\n'));
+  } finally {
+    await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
