@@ -4,7 +4,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useServer, http, GENEROUS_LIMITS, REPO_ROOT, stripAnsi } from '../support/server.mjs';
@@ -68,6 +69,68 @@ function start(command, args) {
 
 const jsonLines = (text) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const where = (room) => ['--url', srv().url, '--room', room];
+/** The token the CLI filed for `name` (folded) under `origin`. */
+const storedToken = (name, origin = srv().url) => {
+  const stored = JSON.parse(readFileSync(path.join(CONFIG_DIR, 'names.json'), 'utf8'));
+  return stored[origin]?.[name.toLowerCase()];
+};
+/** A room's stored messages as [name, text]. */
+const stored = async (room) => {
+  const res = await http(srv(), `/room/${room}/messages`);
+  assert.equal(res.status, 200, res.text);
+  return res.json.messages.map((m) => [m.name, m.text]);
+};
+
+/**
+ * A TCP proxy in front of the test server that keeps every byte the CLI sends, so that a
+ * test reads request lines and headers as they went over the wire (wrangler's own log
+ * shows paths only, never queries). With `deaf`, what a client sends on a socket after
+ * its upgrade is swallowed: the server never sees, nor acknowledges, a message.
+ */
+async function startProxy({ deaf = false } = {}) {
+  const connections = [];
+  const open = new Set();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(srv().port, '127.0.0.1');
+    const sent = [];
+    connections.push(sent);
+    let upgraded = false;
+    open.add(client);
+    open.add(upstream);
+    client.on('data', (d) => {
+      sent.push(d);
+      if (!(deaf && upgraded)) upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (d.toString('latin1').startsWith('HTTP/1.1 101 ')) upgraded = true;
+      client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    for (const s of [client, upstream]) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${proxy.address().port}`,
+    /** The head (request line and headers) of every request the clients made. */
+    heads: () => connections.flatMap((sent) => {
+      const text = Buffer.concat(sent).toString('latin1');
+      return [...text.matchAll(/^(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ HTTP\/1\.1\r\n[\s\S]*?\r\n\r\n/gm)]
+        .map((m) => m[0]);
+    }),
+    close: () => new Promise((resolve) => {
+      for (const s of open) s.destroy();
+      proxy.close(() => resolve());
+    }),
+  };
+}
 
 test('send prints one ack per message in order; a refusal fails with the reason', async () => {
   const room = roomId('cli-send');
@@ -291,4 +354,112 @@ test('the CLI keeps the token of a name it claims and brings it back; without it
   }
   const res = await http(srv(), `/room/${room}/messages`);
   assert.deepEqual(res.json.messages.map((m) => m.text), ['one', 'four']);
+});
+
+// Issue 9: `printf 'hello\n' | edgechat chat --plain` as a new name exited 0 before the
+// connect finished: nothing was sent and the claimed name's token never read.
+test('chat fed from a pipe as a new name sends its line before it exits and keeps the name', async () => {
+  const room = roomId('cli-pipe-new');
+  const first = await run(['chat', ...where(room), '--name', 'Newcomer', '--plain'], { input: 'hello\n' });
+  assert.equal(first.code, 0, `${first.stderr}\n${first.stdout}`);
+  assert.deepEqual(await stored(room), [['Newcomer', 'hello']]);
+  assert.match(storedToken('Newcomer') ?? '', /^[0-9a-f]{64}$/, 'the token is stored before the client leaves');
+
+  // The token was stored (and the claim confirmed): the name is this machine's.
+  const second = await run(['chat', ...where(room), '--name', 'Newcomer', '--plain'], { input: 'hello again\n' });
+  assert.equal(second.code, 0, `${second.stderr}\n${second.stdout}`);
+  assert.deepEqual(await stored(room), [['Newcomer', 'hello'], ['Newcomer', 'hello again']]);
+});
+
+test('chat fed commands, a line and /quit handles them in order once in the room, then leaves', async () => {
+  const room = roomId('cli-pipe-quit');
+  const bob = await connect(srv(), room, 'Bystander');
+  try {
+    for (const text of ['one', 'two', 'three']) await bob.say(text);
+    const input = '/users\n/history 2\nthe line\n/quit\nnot after quit\n';
+    const chat = await run(['chat', ...where(room), '--name', 'Quitter', '--plain'], { input });
+    assert.equal(chat.code, 0, `${chat.stderr}\n${chat.stdout}`);
+    // Typed before the welcome, answered after it: /users sees the room.
+    assert.match(chat.stdout, /\* here: Bystander \(online\), Quitter \(online\)/);
+    assert.deepEqual(await stored(room), [
+      ['Bystander', 'one'], ['Bystander', 'two'], ['Bystander', 'three'], ['Quitter', 'the line'],
+    ]);
+    const token = storedToken('Quitter');
+    assert.match(token ?? '', /^[0-9a-f]{64}$/, 'the token file holds the token');
+    const again = await run(['send', ...where(room), '--name', 'Quitter', 'back again']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(storedToken('Quitter'), token, 'admitted with the stored token, no new claim');
+  } finally {
+    await closeAll(bob);
+  }
+});
+
+test('chat leaves with an error naming the lines the server never acknowledged', { timeout: 60_000 }, async () => {
+  const proxy = await startProxy({ deaf: true });
+  const room = roomId('cli-unacked');
+  try {
+    const started = Date.now();
+    const chat = await run(['chat', '--url', proxy.url, '--room', room, '--name', 'Unheard', '--plain'],
+      { input: 'lost words\nlost too\n' });
+    const took = Date.now() - started;
+    assert.equal(chat.code, 1, `${chat.stderr}\n${chat.stdout}`);
+    assert.match(chat.stderr, /2 line\(s\) not acknowledged by the server within 10 s: "lost words", "lost too"/);
+    assert.ok(took >= 9_000 && took < 25_000, `left after ${took} ms`);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('the CLI never puts a token in a URL: sockets and requests carry it as a bearer', { timeout: 60_000 }, async () => {
+  const proxy = await startProxy();
+  const room = roomId('cli-bearer');
+  const at = ['--url', proxy.url, '--room', room];
+  const output = srv().output.length;
+  try {
+    const first = await run(['send', ...at, '--name', 'Hidden', 'one']);
+    assert.equal(first.code, 0, first.stderr);
+    const token = storedToken('Hidden', proxy.url);
+    assert.match(token ?? '', /^[0-9a-f]{64}$/);
+    const chat = await run(['chat', ...at, '--name', 'Hidden', '--plain'], { input: 'two\n' });
+    assert.equal(chat.code, 0, `${chat.stderr}\n${chat.stdout}`);
+    const tail = await run(['tail', ...at, '-n', '5']);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.deepEqual(jsonLines(tail.stdout).map((m) => m.text), ['one', 'two']);
+
+    const heads = proxy.heads();
+    const lines = heads.map((h) => h.split('\r\n')[0]);
+    assert.ok(lines.some((l) => l.startsWith(`GET /room/${room}?name=Hidden`)), lines.join('\n'));
+    for (const line of lines) {
+      assert.ok(!line.includes(token) && !/[?&]token=/.test(line), `a token in a URL: ${line}`);
+    }
+    // It does travel: in the header of the second connect and of the claim's confirmation.
+    const bearer = (h) => h.toLowerCase().includes(`\r\nauthorization: bearer ${token}\r\n`);
+    assert.ok(heads.some((h) => h.startsWith(`GET /room/${room}?`) && bearer(h)), heads.join('\n'));
+    assert.ok(heads.some((h) => h.startsWith('POST /api/names/confirm ') && bearer(h)), lines.join('\n'));
+    assert.ok(!srv().outputSince(output).includes(token), 'the server output shows the token');
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a token the CLI cannot save is said loudly and its claim is not confirmed', { timeout: 60_000 }, async () => {
+  const proxy = await startProxy();
+  const room = roomId('cli-unsaved');
+  // A config "directory" below a file: names.json cannot be written.
+  const dir = mkdtempSync(path.join(tmpdir(), 'edgechat-cli-ro-'));
+  const blocker = path.join(dir, 'a-file');
+  writeFileSync(blocker, 'not a directory');
+  try {
+    const chat = await run(['chat', '--url', proxy.url, '--room', room, '--name', 'Unsaved', '--plain'],
+      { input: 'still sent\n', env: cliEnv(path.join(blocker, 'edgechat')) });
+    assert.equal(chat.code, 0, `${chat.stderr}\n${chat.stdout}`);
+    assert.match(chat.stderr, /cannot save the token of the name "Unsaved" .*the claim is not confirmed/);
+    assert.match(chat.stdout, /^! cannot save the token/m);
+    assert.deepEqual(await stored(room), [['Unsaved', 'still sent']]);
+    const lines = proxy.heads().map((h) => h.split('\r\n')[0]);
+    assert.ok(!lines.some((l) => l.startsWith('POST /api/names/confirm')), lines.join('\n'));
+  } finally {
+    await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -13,8 +13,10 @@ use edgechat_protocol::{ClientFrame, RoomId, ServerFrame, Status};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::claims::Claims;
+use crate::interrupt::Interrupts;
 use crate::net::{self, NetError, Server, Socket};
-use crate::session::{Event, Session};
+use crate::session::{Event, Leave, Session};
 use crate::tui::{KeyEffect, Tui};
 
 /// What the person asked for, from either view.
@@ -33,8 +35,13 @@ pub enum Action {
 pub enum Link {
     Connecting,
     Connected,
-    Retrying { at_secs: u64, why: String },
+    Retrying {
+        at_secs: u64,
+        why: String,
+    },
     Left,
+    /// Leaving once everything typed is acknowledged and the name's claim settled.
+    Leaving,
 }
 
 /// What a view must do. Every call is followed by nothing else: the view draws itself.
@@ -71,10 +78,11 @@ pub const HELP: &str = "\
 /ban NAME [MIN]    (room creator) remove NAME and refuse it for MIN minutes (60)
 /unban NAME        (room creator) lift a ban
 /online /away /dnd set your status
-/quit              leave and exit";
+/quit              leave and exit, once what you typed is acknowledged";
 
 const TYPING_RENEW: Duration = Duration::from_secs(3);
-const FINISH_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long leaving waits for acknowledgements and the name's claim.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Connecting = Pin<Box<dyn Future<Output = Result<Socket, NetError>> + Send>>;
 
@@ -98,12 +106,28 @@ pub async fn run(opts: Options) -> Result<(), String> {
         let mut driver = Driver::new(opts.server, room.as_str(), &opts.name, tui, rx);
         let result = driver.run().await;
         driver.view.stop();
+        driver.say_warnings();
         result
     } else {
         tokio::spawn(read_lines(tx));
         let mut driver = Driver::new(opts.server, room.as_str(), &opts.name, Lines, rx);
-        driver.run().await
+        let result = driver.run().await;
+        driver.say_warnings();
+        result
     }
+}
+
+/// `tail --follow`: the room's new messages as JSON lines on stdout, from after `since`,
+/// until interrupted; complaints on stderr. A server never reached is given up on after
+/// a few attempts (a wrong address should not make a script hang).
+pub async fn follow(server: Server, room: &str, name: &str, since: u64) -> Result<(), String> {
+    let (_tx, rx) = mpsc::channel(1);
+    let mut driver = Driver::new(server, room, name, JsonLines, rx);
+    driver.input_open = false;
+    driver.patience = Some(3);
+    driver.session.last_seq = Some(since);
+    // Its problems, claims' included, are on stderr already.
+    driver.run().await
 }
 
 /// stdin, one action per line; end of input finishes.
@@ -123,14 +147,29 @@ struct Driver<V: View> {
     session: Session,
     view: V,
     actions: mpsc::Receiver<Action>,
+    /// Whether the view can still send actions (stdin not at its end).
+    input_open: bool,
     socket: Option<Socket>,
     connecting: Option<Connecting>,
     /// In a room (not after `/leave`).
     joined: bool,
+    /// Whether the room's welcome came once (a refusal before is final).
+    entered: bool,
+    /// Failed connects after which a server never reached is given up on.
+    patience: Option<u32>,
     retry_at: Option<Instant>,
+    /// When to resend the pending messages refused as too fast.
+    resend_at: Option<Instant>,
     failures: u32,
     typing_sent: Option<Instant>,
-    finishing: Option<Instant>,
+    claims: Claims,
+    interrupts: Interrupts,
+    /// When leaving gives up waiting.
+    leave_by: Option<Instant>,
+    /// Whether the current connection was pinged to learn that no claim follows.
+    pinged: bool,
+    /// Problems with the name's claim, said again on stderr at the end.
+    warnings: Vec<String>,
 }
 
 impl<V: View> Driver<V> {
@@ -142,35 +181,33 @@ impl<V: View> Driver<V> {
         actions: mpsc::Receiver<Action>,
     ) -> Self {
         Driver {
+            claims: Claims::new(server.clone()),
             server,
             session: Session::new(room, name, &net::random_id()),
             view,
             actions,
+            input_open: true,
             socket: None,
             connecting: None,
             joined: true,
+            entered: false,
+            patience: None,
             retry_at: None,
+            resend_at: None,
             failures: 0,
             typing_sent: None,
-            finishing: None,
+            interrupts: Interrupts::new(),
+            leave_by: None,
+            pinged: false,
+            warnings: Vec::new(),
         }
     }
 
     async fn run(&mut self) -> Result<(), String> {
         self.start_connect();
         loop {
-            if let Some(since) = self.finishing {
-                if self.session.pending.is_empty() || since.elapsed() > FINISH_TIMEOUT {
-                    self.close().await;
-                    return if self.session.pending.is_empty() {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "{} message(s) were not acknowledged in time",
-                            self.session.pending.len()
-                        ))
-                    };
-                }
+            if let Some(done) = self.leave_now().await {
+                return done;
             }
             tokio::select! {
                 done = poll_connect(&mut self.connecting) => {
@@ -179,11 +216,18 @@ impl<V: View> Driver<V> {
                         Ok(socket) => {
                             self.socket = Some(socket);
                         }
-                        Err(e) if e.is_fatal() && self.session.last_seq.is_none() => {
+                        Err(e) if !self.entered && e.is_fatal() => {
                             // The server refused this name or room: retrying cannot help.
-                            return Err(e.to_string());
+                            return self.quit(Err(e.to_string())).await;
                         }
-                        Err(e) => self.retry_later(e.to_string()),
+                        Err(e) if !self.entered
+                            && self.patience.is_some_and(|n| self.failures + 1 >= n) => {
+                            return self.quit(Err(e.to_string())).await;
+                        }
+                        Err(e) => {
+                            self.session.disconnected();
+                            self.retry_later(e.to_string());
+                        }
                     }
                 }
                 frame = next_frame(&mut self.socket) => match frame {
@@ -195,12 +239,35 @@ impl<V: View> Driver<V> {
                     self.retry_at = None;
                     self.start_connect();
                 }
-                action = self.actions.recv() => match action {
-                    None => {
-                        self.close().await;
-                        return Ok(());
+                _ = net::sleep_until(self.resend_at) => {
+                    self.resend_at = None;
+                    if self.session.is_live() {
+                        let frames: Vec<ClientFrame> =
+                            self.session.pending.iter().filter_map(|p| p.frame()).collect();
+                        for frame in frames {
+                            self.send(&frame).await;
+                        }
                     }
-                    Some(Action::Finish) => self.finishing = Some(Instant::now()),
+                }
+                confirmed = self.claims.next(), if self.claims.busy() => {
+                    self.session.claim_settled();
+                    if let Err(problem) = confirmed {
+                        self.warn(problem);
+                    }
+                }
+                _ = self.interrupts.next() => {
+                    if self.session.leaving() {
+                        return self.quit(self.unfinished()).await;
+                    }
+                    self.begin_leaving();
+                }
+                action = self.actions.recv(), if self.input_open => match action {
+                    // The view is gone (stdin ended): as good as `/quit`.
+                    None => {
+                        self.input_open = false;
+                        self.begin_leaving();
+                    }
+                    Some(Action::Finish) => self.begin_leaving(),
                     Some(Action::Redraw) => self.view.refresh(&self.session),
                     Some(Action::Key(key)) => match self.view.key(key) {
                         KeyEffect::None => {}
@@ -215,25 +282,100 @@ impl<V: View> Driver<V> {
                         }
                         KeyEffect::Submit(line) => {
                             self.view.refresh(&self.session);
-                            if self.submit(line.trim()).await {
-                                self.close().await;
-                                return Ok(());
-                            }
+                            self.input(&line).await;
                         }
-                        KeyEffect::Quit => {
-                            self.close().await;
-                            return Ok(());
+                        // Once to leave when all is acknowledged, twice to leave now.
+                        KeyEffect::Quit if self.session.leaving() => {
+                            return self.quit(self.unfinished()).await;
                         }
+                        KeyEffect::Quit => self.begin_leaving(),
                     },
-                    Some(Action::Submit(line)) => {
-                        if self.submit(line.trim()).await {
-                            self.close().await;
-                            return Ok(());
-                        }
-                    }
+                    Some(Action::Submit(line)) => self.input(&line).await,
                 },
-                _ = tokio::time::sleep(Duration::from_millis(500)), if self.finishing.is_some() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)), if self.session.leaving() => {}
             }
+        }
+    }
+
+    /// `/quit`, the end of input, Ctrl-C or a signal: leave once what was typed is sent
+    /// and acknowledged and the name's claim settled, within [`LEAVE_TIMEOUT`].
+    fn begin_leaving(&mut self) {
+        if self.session.leaving() {
+            return;
+        }
+        self.session.leave();
+        self.leave_by = Some(Instant::now() + LEAVE_TIMEOUT);
+        if self.session.leave_state() != Leave::Go {
+            self.view.link(&self.session, &Link::Leaving);
+        }
+    }
+
+    /// Once leaving: the result to exit with if it is time.
+    async fn leave_now(&mut self) -> Option<Result<(), String>> {
+        let ping = match self.session.leave_state() {
+            Leave::Stay => return None,
+            Leave::Go => return Some(self.quit(Ok(())).await),
+            Leave::Wait { ping } => ping,
+        };
+        if self.leave_by.is_some_and(|at| Instant::now() >= at) {
+            return Some(self.quit(self.unfinished()).await);
+        }
+        if ping && !self.pinged {
+            self.pinged = true;
+            if let Some(socket) = self.socket.as_mut() {
+                if let Err(e) = net::ping(socket).await {
+                    self.lost(e.to_string());
+                }
+            }
+        }
+        if self.socket.is_none()
+            && self.connecting.is_none()
+            && self.retry_at.is_none()
+            && self.session.owes_lines()
+        {
+            self.start_connect();
+        }
+        None
+    }
+
+    /// How leaving ends when not everything came through: only lines typed and not
+    /// acknowledged make it a failure (a claim that could not be settled is a warning).
+    fn unfinished(&self) -> Result<(), String> {
+        let lines = self.session.unacknowledged();
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let quoted: Vec<String> = lines.iter().map(|l| format!("{l:?}")).collect();
+        Err(format!(
+            "{} line(s) not acknowledged by the server within {} s: {}",
+            lines.len(),
+            LEAVE_TIMEOUT.as_secs(),
+            quoted.join(", ")
+        ))
+    }
+
+    /// Closes the connection and returns `result`, but first waits (within the leaving
+    /// bound) for the confirmations of claims under way.
+    async fn quit(&mut self, result: Result<(), String>) -> Result<(), String> {
+        self.close().await;
+        let deadline = self
+            .leave_by
+            .unwrap_or_else(|| Instant::now() + LEAVE_TIMEOUT);
+        for problem in self.claims.settle(deadline).await {
+            self.warn(problem);
+        }
+        result
+    }
+
+    /// A problem with the name's claim: shown now, and said again on stderr at the end.
+    fn warn(&mut self, problem: String) {
+        self.view.problem(&self.session, &problem);
+        self.warnings.push(problem);
+    }
+
+    fn say_warnings(&self) {
+        for w in &self.warnings {
+            eprintln!("edgechat: {w}");
         }
     }
 
@@ -241,7 +383,12 @@ impl<V: View> Driver<V> {
         if !self.joined || self.socket.is_some() || self.connecting.is_some() {
             return;
         }
+        if self.session.leaving() && !self.session.owes_lines() {
+            return;
+        }
         self.view.link(&self.session, &Link::Connecting);
+        self.session.opening();
+        self.pinged = false;
         let server = self.server.clone();
         let (room, name, resume) = (
             self.session.room.clone(),
@@ -276,8 +423,12 @@ impl<V: View> Driver<V> {
     async fn on_frame(&mut self, text: &str) {
         let frame = match ServerFrame::decode(text) {
             Ok(f) => f,
-            Err(_) if text == edgechat_protocol::PONG => return,
+            Err(_) if text == edgechat_protocol::PONG => {
+                self.session.heard();
+                return;
+            }
             Err(e) => {
+                self.session.heard();
                 self.view.problem(
                     &self.session,
                     &format!("unreadable frame from the server: {e}"),
@@ -285,20 +436,49 @@ impl<V: View> Driver<V> {
                 return;
             }
         };
-        if let Some(problem) = self.server.observe(&frame) {
-            self.view.problem(&self.session, &problem);
-        }
         let welcome = matches!(frame, ServerFrame::Welcome { .. });
         let (events, replies) = self.session.apply(frame);
         if welcome {
             self.failures = 0;
-            self.view.link(&self.session, &Link::Connected);
+            self.entered = true;
+            let link = if self.session.leaving() {
+                Link::Leaving
+            } else {
+                Link::Connected
+            };
+            self.view.link(&self.session, &link);
         }
         for event in &events {
+            match event {
+                Event::Claimed { name, token } => self.claimed(name, token),
+                Event::Throttled { retry_after_ms, .. } => {
+                    let at = Instant::now() + Duration::from_millis(*retry_after_ms);
+                    self.resend_at.get_or_insert(at);
+                }
+                _ => {}
+            }
             self.view.event(&self.session, event);
         }
         for reply in replies {
             self.send(&reply).await;
+        }
+        // What was typed before the welcome, in order, now that the room is here.
+        for line in self.session.take_backlog() {
+            self.handle(&line).await;
+        }
+    }
+
+    /// This connect claimed the name: save its token first, then confirm the claim.
+    fn claimed(&mut self, name: &str, token: &str) {
+        match self.claims.claimed(name, token) {
+            Ok(()) => self.view.notice(
+                &self.session,
+                &format!("the name {name} is yours on this server now (its token is saved)"),
+            ),
+            Err(problem) => {
+                self.session.claim_settled();
+                self.warn(problem);
+            }
         }
     }
 
@@ -323,21 +503,38 @@ impl<V: View> Driver<V> {
         }
     }
 
-    /// A line from the person; `true` to quit.
-    async fn submit(&mut self, line: &str) -> bool {
-        if line.is_empty() {
-            return false;
+    /// A line from the person. After `/quit` (or the end of input) nothing more is read;
+    /// before the room's welcome, lines wait for it.
+    async fn input(&mut self, line: &str) {
+        let line = line.trim();
+        if line.is_empty() || self.session.leaving() {
+            return;
         }
+        if matches!(line, "/quit" | "/exit") || line.starts_with("/quit ") {
+            self.begin_leaving();
+            return;
+        }
+        self.handle(line).await;
+    }
+
+    async fn handle(&mut self, line: &str) {
+        if self.joined && self.session.hold(line) {
+            self.view.refresh(&self.session);
+            return;
+        }
+        self.submit(line).await;
+    }
+
+    async fn submit(&mut self, line: &str) {
         let Some(command) = line.strip_prefix('/') else {
             self.say(line, None).await;
-            return false;
+            return;
         };
         let (word, rest) = command
             .split_once(char::is_whitespace)
             .map(|(w, r)| (w, r.trim()))
             .unwrap_or((command, ""));
         match word {
-            "quit" | "exit" => return true,
             "help" => self.view.notice(&self.session, HELP),
             "rooms" => self.list_rooms().await,
             "join" => self.join(rest).await,
@@ -375,6 +572,9 @@ impl<V: View> Driver<V> {
                     n => n.parse::<u32>().map_err(|_| ()),
                 };
                 match n {
+                    Ok(_) if !self.joined => self
+                        .view
+                        .problem(&self.session, "you are in no room: /join ROOM first"),
                     Ok(n) if (1..=100).contains(&n) => match self.session.older(n) {
                         Some(frame) => self.send(&frame).await,
                         None => self.view.notice(&self.session, "no older messages"),
@@ -410,7 +610,6 @@ impl<V: View> Driver<V> {
                 &format!("unknown command /{other}; /help lists them"),
             ),
         }
-        false
     }
 
     async fn say(&mut self, text: &str, reply_to: Option<u64>) {
@@ -423,7 +622,10 @@ impl<V: View> Driver<V> {
             Ok(frame) => {
                 self.typing_sent = None;
                 self.view.refresh(&self.session);
-                self.send(&frame).await;
+                // Without a welcome yet, the welcome's answer sends it.
+                if let Some(frame) = frame {
+                    self.send(&frame).await;
+                }
             }
             Err(e) => self.view.problem(&self.session, e),
         }
@@ -439,9 +641,9 @@ impl<V: View> Driver<V> {
             }
         };
         self.close().await;
-        let name = self.session.name.clone();
-        self.session = Session::new(room.as_str(), &name, &net::random_id());
+        self.session = self.session.elsewhere(room.as_str(), &net::random_id());
         self.joined = true;
+        self.entered = false;
         self.failures = 0;
         self.retry_at = None;
         self.start_connect();
@@ -480,6 +682,7 @@ impl<V: View> Driver<V> {
 
     async fn close(&mut self) {
         self.connecting = None;
+        self.session.disconnected();
         if let Some(mut socket) = self.socket.take() {
             let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
         }
@@ -669,7 +872,11 @@ impl View for Lines {
                     self.print(&message_line(m));
                 }
             }
-            Event::Acked { .. } | Event::Typing(_) => {}
+            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } => {}
+            Event::Throttled { retry_after_ms, .. } => self.print(&format!(
+                "! sending too fast: resending in {} s",
+                retry_after_ms.div_ceil(1000)
+            )),
             Event::Joined(u) => self.print(&format!("* {} joined", u.name)),
             Event::Left(u) => self.print(&format!("* {} left", u.name)),
             Event::StatusChanged(u) => {
@@ -692,6 +899,34 @@ impl View for Lines {
     fn link(&mut self, _: &Session, link: &Link) {
         if let Link::Retrying { at_secs, why } = link {
             self.print(&format!("! {why}; reconnecting in {at_secs} s"));
+        }
+    }
+
+    fn refresh(&mut self, _: &Session) {}
+}
+
+/// The view of `tail --follow`: each new message as a JSON line on stdout, problems on
+/// stderr.
+struct JsonLines;
+
+impl View for JsonLines {
+    fn event(&mut self, _: &Session, event: &Event) {
+        match event {
+            Event::Message(m) => crate::script::print_json(m),
+            Event::Refused { code, message, .. } => eprintln!("edgechat: {code}: {message}"),
+            _ => {}
+        }
+    }
+
+    fn notice(&mut self, _: &Session, _: &str) {}
+
+    fn problem(&mut self, _: &Session, text: &str) {
+        eprintln!("edgechat: {text}");
+    }
+
+    fn link(&mut self, _: &Session, link: &Link) {
+        if let Link::Retrying { at_secs, why } = link {
+            eprintln!("edgechat: {why}; reconnecting in {at_secs} s");
         }
     }
 

@@ -2,7 +2,9 @@
 
 mod bench;
 mod chat;
+mod claims;
 mod clock;
+mod interrupt;
 mod net;
 mod script;
 mod session;
@@ -101,7 +103,13 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| e.to_string())
-            .and_then(|rt| rt.block_on(client(other))),
+            .and_then(|rt| {
+                let result = rt.block_on(client(other));
+                // The reader of stdin may be blocked in a read that cannot be cancelled
+                // (after `/quit` on a terminal): do not wait for it.
+                rt.shutdown_background();
+                result
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,13 +1,18 @@
 //! Talking to an edgechat server: room sockets and the JSON HTTP API.
+//!
+//! A name's token never goes into a URL (URLs end up in logs): sockets and requests
+//! carry it as `Authorization: Bearer <token>`.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use edgechat_protocol::{ClientFrame, HttpError, MessagesPage, RoomsList, ServerFrame};
+use edgechat_protocol::{ClientFrame, HttpError, MessagesPage, RoomsList};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::{HeaderValue, AUTHORIZATION};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
@@ -28,11 +33,17 @@ pub enum NetError {
     },
     /// The server could not be reached or the connection broke: worth retrying.
     Unreachable(String),
+    /// The request cannot even be made (a token that is no header value).
+    Invalid(String),
 }
 
 impl NetError {
     pub fn is_fatal(&self) -> bool {
-        matches!(self, NetError::Refused { status, .. } if *status < 500)
+        match self {
+            NetError::Refused { status, .. } => *status < 500,
+            NetError::Unreachable(_) => false,
+            NetError::Invalid(_) => true,
+        }
     }
 }
 
@@ -40,7 +51,7 @@ impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NetError::Refused { code, message, .. } => write!(f, "{code}: {message}"),
-            NetError::Unreachable(why) => write!(f, "{why}"),
+            NetError::Unreachable(why) | NetError::Invalid(why) => write!(f, "{why}"),
         }
     }
 }
@@ -90,14 +101,17 @@ impl Server {
         self.url("/", false).origin().ascii_serialization()
     }
 
-    /// Remembers the token of a `name_claimed` frame; other frames are ignored. Returns
-    /// a problem to show if the token could not be saved.
-    pub fn observe(&self, frame: &ServerFrame) -> Option<String> {
-        let ServerFrame::NameClaimed { name, token, .. } = frame else {
-            return None;
-        };
+    /// Saves the token of a fresh claim of `name` (see [`Tokens::remember`]); later
+    /// connects with the name bring it.
+    pub fn keep_token(&self, name: &str, token: &str) -> Result<(), String> {
         let origin = self.origin();
-        self.tokens().remember(&origin, name, token).err()
+        self.tokens().remember(&origin, name, token)
+    }
+
+    /// The token to bring for `name`, if one is known.
+    fn token_for(&self, name: &str) -> Option<String> {
+        let origin = self.origin();
+        self.tokens().get(&origin, name)
     }
 
     fn url(&self, path: &str, websocket: bool) -> Url {
@@ -134,21 +148,27 @@ impl Server {
         url
     }
 
-    /// Opens a room's socket, with the name's token if one is known. A refusal (a 4xx
-    /// with a JSON error: a bad name, a name claimed by someone else) comes back as
-    /// [`NetError::Refused`] with the server's own words.
+    /// Opens a room's socket, with the name's token (in the `Authorization` header) if
+    /// one is known. A refusal (a 4xx with a JSON error: a bad name, a name claimed by
+    /// someone else) comes back as [`NetError::Refused`] with the server's own words.
     pub async fn connect(
         &self,
         room: &str,
         name: &str,
         resume: (Option<u64>, Option<u64>),
     ) -> Result<Socket, NetError> {
-        let mut url = self.room_socket(room, name, resume);
-        let token = self.tokens().get(&self.origin(), name);
-        if let Some(token) = token {
-            url.query_pairs_mut().append_pair("token", &token);
+        let url = self.room_socket(room, name, resume);
+        let token = self.token_for(name);
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| NetError::Invalid(format!("bad socket address {url}: {e}")))?;
+        if let Some(token) = &token {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, bearer_header(token)?);
         }
-        let connecting = tokio_tungstenite::connect_async(url.as_str());
+        let connecting = tokio_tungstenite::connect_async(request);
         match tokio::time::timeout(Duration::from_secs(15), connecting).await {
             Err(_) => Err(NetError::Unreachable(format!(
                 "connecting to {} timed out",
@@ -162,7 +182,7 @@ impl Server {
                 match &refused {
                     // The body did not come with the headers: ask again over plain HTTP.
                     NetError::Refused { code, .. } if code.starts_with("http_") => {
-                        Err(self.ask_why(&url, status).await.unwrap_or(refused))
+                        Err(self.ask_why(&url, token, status).await.unwrap_or(refused))
                     }
                     _ => Err(refused),
                 }
@@ -176,14 +196,63 @@ impl Server {
 
     /// Why a socket was refused, when the refusal's body was not read with its headers:
     /// the same URL without an upgrade answers the same JSON error (the server checks the
-    /// query, and a claimed name, before it asks for an upgrade).
-    async fn ask_why(&self, socket_url: &Url, status: u16) -> Option<NetError> {
+    /// query, and a claimed name with the token, before it asks for an upgrade).
+    async fn ask_why(
+        &self,
+        socket_url: &Url,
+        token: Option<String>,
+        status: u16,
+    ) -> Option<NetError> {
         let path_and_query = format!("{}?{}", socket_url.path(), socket_url.query()?);
         let server = self.clone();
-        let probe = move || server.get_json::<serde_json::Value>(&path_and_query);
+        let probe = move || {
+            server.call(
+                "GET",
+                &path_and_query,
+                token.as_deref(),
+                Duration::from_secs(15),
+            )
+        };
         match tokio::task::spawn_blocking(probe).await {
             Ok(Err(e @ NetError::Refused { status: s, .. })) if s == status => Some(e),
             _ => None,
+        }
+    }
+
+    /// One HTTP request to the API, with the token as a bearer if given; the body of a
+    /// 2xx answer. Blocking: call it off the event loop.
+    fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        bearer: Option<&str>,
+        timeout: Duration,
+    ) -> Result<String, NetError> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let mut url = self.url(path, false);
+        if !query.is_empty() {
+            url.set_query(Some(query));
+        }
+        let agent = ureq::AgentBuilder::new().timeout(timeout).build();
+        let mut request = agent.request(method, url.as_str());
+        if let Some(token) = bearer {
+            let value = bearer_header(token)?;
+            let value = value
+                .to_str()
+                .map_err(|e| NetError::Invalid(format!("the token is no header value: {e}")))?;
+            request = request.set("Authorization", value);
+        }
+        match request.call() {
+            Ok(resp) => resp
+                .into_string()
+                .map_err(|e| NetError::Unreachable(format!("reading {url}: {e}"))),
+            Err(ureq::Error::Status(status, resp)) => {
+                let body = resp.into_string().unwrap_or_default();
+                Err(refusal(status, body.as_bytes()))
+            }
+            Err(e) => Err(NetError::Unreachable(format!("cannot reach {url}: {e}"))),
         }
     }
 
@@ -192,28 +261,31 @@ impl Server {
         &self,
         path_and_query: &str,
     ) -> Result<T, NetError> {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        let mut url = self.url(path, false);
-        if !query.is_empty() {
-            url.set_query(Some(query));
+        let text = self.call("GET", path_and_query, None, Duration::from_secs(15))?;
+        serde_json::from_str(&text).map_err(|e| {
+            NetError::Unreachable(format!(
+                "{path_and_query} answered something unexpected: {e}"
+            ))
+        })
+    }
+
+    /// `POST /api/names/confirm`: tells the server that the token of a fresh claim is
+    /// saved, so the claim does not lapse. Blocking: call it off the event loop.
+    pub fn confirm_claim(&self, token: &str) -> Result<Confirmed, NetError> {
+        match self.call(
+            "POST",
+            "/api/names/confirm",
+            Some(token),
+            Duration::from_secs(4),
+        ) {
+            Ok(_) => Ok(Confirmed::Yes),
+            // A server from before pending claims (no such route, or only `GET
+            // /api/names/:name` there): its claims need no confirming.
+            Err(NetError::Refused {
+                status: 404 | 405, ..
+            }) => Ok(Confirmed::NotNeeded),
+            Err(e) => Err(e),
         }
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(15))
-            .build();
-        let text = match agent.get(url.as_str()).call() {
-            Ok(resp) => resp
-                .into_string()
-                .map_err(|e| NetError::Unreachable(format!("reading {url}: {e}")))?,
-            Err(ureq::Error::Status(status, resp)) => {
-                let body = resp.into_string().unwrap_or_default();
-                return Err(refusal(status, body.as_bytes()));
-            }
-            Err(e) => return Err(NetError::Unreachable(format!("cannot reach {url}: {e}"))),
-        };
-        serde_json::from_str(&text)
-            .map_err(|e| NetError::Unreachable(format!("{url} answered something unexpected: {e}")))
     }
 
     pub fn rooms(&self) -> Result<RoomsList, NetError> {
@@ -223,6 +295,31 @@ impl Server {
     pub fn messages(&self, room: &str, query: &str) -> Result<MessagesPage, NetError> {
         self.get_json(&format!("/room/{room}/messages?{query}"))
     }
+}
+
+/// How a claim's confirmation went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    Yes,
+    /// The server does not know the route (it has no pending claims).
+    NotNeeded,
+}
+
+/// `Bearer <token>`, refused if the token cannot be a header value.
+fn bearer_header(token: &str) -> Result<HeaderValue, NetError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        NetError::Invalid("the token holds characters a header cannot carry".into())
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Sends a ping; the server's runtime answers [`edgechat_protocol::PONG`].
+pub async fn ping(socket: &mut Socket) -> Result<(), NetError> {
+    socket
+        .send(WsMessage::text(edgechat_protocol::PING))
+        .await
+        .map_err(|e| NetError::Unreachable(format!("sending: {e}")))
 }
 
 fn refusal(status: u16, body: &[u8]) -> NetError {
@@ -324,6 +421,92 @@ mod tests {
             "http://localhost:1/"
         );
         assert!(Server::parse("ftp://x").is_err());
+    }
+
+    /// Accepts one connection on a local port and answers `answer` to what it reads;
+    /// the request as received.
+    fn one_request(answer: String) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = conn.write_all(answer.as_bytes());
+            String::from_utf8_lossy(&got).into_owned()
+        });
+        (url, handle)
+    }
+
+    fn answer(status: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[tokio::test]
+    async fn a_socket_carries_the_token_in_a_header_never_in_its_url() {
+        let (url, seen) = one_request(answer(
+            "403 Forbidden",
+            r#"{"error":{"code":"name_taken","message":"not yours"}}"#,
+        ));
+        let server = Server::parse(&url)
+            .unwrap()
+            .with_tokens(None, Some(TOKEN.into()));
+        let refused = server.connect("lobby", "Ann", (Some(3), None)).await;
+        let request = seen.join().unwrap();
+        let request_line = request.lines().next().unwrap_or_default();
+        assert_eq!(request_line, "GET /room/lobby?name=Ann&since=3 HTTP/1.1");
+        assert!(
+            request.contains(&format!("authorization: Bearer {TOKEN}\r\n"))
+                || request.contains(&format!("Authorization: Bearer {TOKEN}\r\n")),
+            "{request}"
+        );
+        assert_eq!(request.matches(TOKEN).count(), 1, "{request}");
+        assert!(matches!(
+            refused,
+            Err(NetError::Refused { status: 403, .. })
+        ));
+    }
+
+    #[test]
+    fn a_claim_is_confirmed_with_the_token_as_a_bearer() {
+        let (url, seen) = one_request(answer("200 OK", "{}"));
+        let server = Server::parse(&url).unwrap();
+        assert_eq!(server.confirm_claim(TOKEN).unwrap(), Confirmed::Yes);
+        let request = seen.join().unwrap();
+        assert!(
+            request.starts_with("POST /api/names/confirm HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.contains(&format!("Bearer {TOKEN}\r\n")),
+            "{request}"
+        );
+
+        // A server from before pending claims does not know the route: nothing to do.
+        let (url, _) = one_request(answer("404 Not Found", "not found"));
+        let old = Server::parse(&url).unwrap();
+        assert_eq!(old.confirm_claim(TOKEN).unwrap(), Confirmed::NotNeeded);
+        let (url, _) = one_request(answer("405 Method Not Allowed", ""));
+        let older = Server::parse(&url).unwrap();
+        assert_eq!(older.confirm_claim(TOKEN).unwrap(), Confirmed::NotNeeded);
+        // A token that is no header value is refused before anything is sent.
+        assert!(matches!(
+            old.confirm_claim("a\nb"),
+            Err(NetError::Invalid(_))
+        ));
     }
 
     #[test]

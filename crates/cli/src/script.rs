@@ -2,18 +2,23 @@
 //!
 //! Both print JSON lines on stdout and their complaints on stderr, and both survive a
 //! dropped connection: `send` resends with the same `client_id`s (the server stores each
-//! once), `tail --follow` resumes with `since`.
+//! once), `tail --follow` resumes with `since` (it is the chat driver with a JSON view).
+//! Neither exits before the token of a name it claimed is saved and the claim confirmed.
 
 use std::io::Write;
 use std::time::Duration;
 
-use edgechat_protocol::{ClientFrame, ErrorCode, Message, ServerFrame, MAX_PAGE};
+use edgechat_protocol::{Message, ServerFrame, MAX_PAGE};
 use tokio::time::Instant;
 
+use crate::claims::Claims;
 use crate::net::{self, NetError, Server};
 use crate::session::{Event, Session};
 
-fn print_json<T: serde::Serialize>(value: &T) {
+/// How long, at the end, confirming a claim may still take.
+const CLAIM_WAIT: Duration = Duration::from_secs(10);
+
+pub fn print_json<T: serde::Serialize>(value: &T) {
     let mut out = std::io::stdout().lock();
     if let Ok(line) = serde_json::to_string(value) {
         let _ = writeln!(out, "{line}");
@@ -30,14 +35,31 @@ pub async fn send(
     texts: Vec<String>,
     reply_to: Option<u64>,
 ) -> Result<(), String> {
+    let mut claims = Claims::new(server.clone());
+    let result = send_all(server, room, name, texts, reply_to, &mut claims).await;
+    for problem in claims.settle(Instant::now() + CLAIM_WAIT).await {
+        eprintln!("edgechat: {problem}");
+    }
+    result
+}
+
+async fn send_all(
+    server: &Server,
+    room: &str,
+    name: &str,
+    texts: Vec<String>,
+    reply_to: Option<u64>,
+    claims: &mut Claims,
+) -> Result<(), String> {
     let mut session = Session::new(room, name, &net::random_id());
     let mut order = Vec::new();
     for text in &texts {
-        let frame = session
+        // Not in the room yet: the welcome's answer sends every pending message.
+        session
             .compose(text, reply_to)
             .map_err(|e| format!("cannot send {text:?}: {e}"))?;
-        if let ClientFrame::Send { client_id, .. } = frame {
-            order.push(client_id.into_string());
+        if let Some(out) = session.pending.last() {
+            order.push(out.client_id.clone());
         }
     }
     let mut acked: std::collections::HashMap<String, u64> = Default::default();
@@ -52,6 +74,7 @@ pub async fn send(
                 session.pending.len()
             ));
         }
+        session.opening();
         let mut socket = match server.connect(room, name, session.resume_point()).await {
             Ok(s) => s,
             Err(e) => {
@@ -88,18 +111,6 @@ pub async fn send(
             let Ok(frame) = ServerFrame::decode(&text) else {
                 continue;
             };
-            keep_token(server, &frame);
-            if let ServerFrame::Error {
-                code: ErrorCode::RateLimited,
-                client_id: Some(_),
-                retry_after_ms,
-                ..
-            } = &frame
-            {
-                let wait = Duration::from_millis(retry_after_ms.unwrap_or(1000).max(50));
-                resend_at.get_or_insert(Instant::now() + wait);
-                continue;
-            }
             let (events, replies) = session.apply(frame);
             for reply in replies {
                 if net::send(&mut socket, &reply).await.is_err() {
@@ -110,6 +121,16 @@ pub async fn send(
                 match event {
                     Event::Acked { client_id, seq } => {
                         acked.insert(client_id, seq);
+                    }
+                    Event::Claimed { name, token } => {
+                        if let Err(problem) = claims.claimed(&name, &token) {
+                            eprintln!("edgechat: {problem}");
+                        }
+                    }
+                    // Refused as too fast: stays pending, resent after the delay.
+                    Event::Throttled { retry_after_ms, .. } => {
+                        let wait = Duration::from_millis(retry_after_ms);
+                        resend_at.get_or_insert(Instant::now() + wait);
                     }
                     Event::Refused {
                         code,
@@ -149,54 +170,13 @@ pub struct TailOptions {
 }
 
 /// Prints a room's messages as JSON lines: the last `last` (or all after `since`), then,
-/// with `follow`, every new one as it arrives.
+/// with `follow`, every new one as it arrives, until interrupted.
 pub async fn tail(server: &Server, room: &str, opts: TailOptions) -> Result<(), String> {
     let last_printed = print_history(server, room, opts.since, opts.last).await?;
     if !opts.follow {
         return Ok(());
     }
-    let mut session = Session::new(room, &opts.name, &net::random_id());
-    session.last_seq = Some(last_printed);
-    let mut failures = 0;
-    let mut connected = false;
-    loop {
-        let mut socket = match server
-            .connect(room, &opts.name, session.resume_point())
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                failures += 1;
-                give_up(&e, failures, connected)?;
-                eprintln!("edgechat: {e}; retrying");
-                tokio::time::sleep(net::backoff(failures)).await;
-                continue;
-            }
-        };
-        connected = true;
-        while let Some(Ok(text)) = net::next_text(&mut socket).await {
-            let Ok(frame) = ServerFrame::decode(&text) else {
-                continue;
-            };
-            keep_token(server, &frame);
-            if matches!(frame, ServerFrame::Welcome { .. }) {
-                failures = 0;
-            }
-            let (events, replies) = session.apply(frame);
-            for event in events {
-                if let Event::Message(m) = event {
-                    print_json(&m);
-                }
-            }
-            for reply in replies {
-                let _ = net::send(&mut socket, &reply).await;
-            }
-        }
-        session.disconnected();
-        failures += 1;
-        eprintln!("edgechat: connection lost; reconnecting");
-        tokio::time::sleep(net::backoff(failures)).await;
-    }
+    crate::chat::follow(server.clone(), room, &opts.name, last_printed).await
 }
 
 /// Prints the history over HTTP (no presence in the room); the last seq printed.
@@ -266,14 +246,7 @@ async fn print_history(
 
 /// A refusal is final; an unreachable server is retried, but only a few times if it was
 /// never reached (a wrong address should not make a script hang).
-/// Files the token of a `name_claimed` frame; a token that cannot be saved is said.
-fn keep_token(server: &Server, frame: &ServerFrame) {
-    if let Some(problem) = server.observe(frame) {
-        eprintln!("edgechat: {problem}");
-    }
-}
-
-fn give_up(e: &NetError, failures: u32, ever_connected: bool) -> Result<(), String> {
+pub fn give_up(e: &NetError, failures: u32, ever_connected: bool) -> Result<(), String> {
     if e.is_fatal() || (!ever_connected && failures >= 3) {
         return Err(e.to_string());
     }

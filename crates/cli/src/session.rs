@@ -1,6 +1,7 @@
 //! What a client knows of one room, fed by server frames: the messages by seq, who is
-//! here and typing, and the sends still waiting for their `ack`. It does no I/O, so
-//! reconnecting, resuming and resending are tested here without a server.
+//! here and typing, the sends still waiting for their `ack`, the lines typed before the
+//! room was entered, and whether the client may leave yet. It does no I/O, so
+//! reconnecting, resuming, resending and leaving are tested here without a server.
 
 use std::collections::BTreeMap;
 
@@ -61,6 +62,44 @@ pub enum Event {
         message: String,
         client_id: Option<String>,
     },
+    /// A send was refused as too fast: it stays pending, to be resent after the delay.
+    Throttled {
+        client_id: String,
+        retry_after_ms: u64,
+    },
+    /// This connect claimed the name: its token must be saved, then the claim confirmed,
+    /// before the client leaves (then [`Session::claim_settled`]).
+    Claimed {
+        name: String,
+        token: String,
+    },
+}
+
+/// Where the connection stands, as far as leaving is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conn {
+    /// No socket, and no connect under way.
+    Offline,
+    /// A connect is under way, or the socket is open but its welcome has not come.
+    Opening,
+    /// The welcome came and nothing after it yet: a `name_claimed` frame may follow.
+    Welcomed,
+    /// Something came after the welcome: a claim this connect made has been seen.
+    Settled,
+}
+
+/// Whether a client that was asked to leave may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leave {
+    /// Nobody asked to leave.
+    Stay,
+    /// Something is still owed: lines to send or acknowledge, a claim to save and
+    /// confirm, a connect that may bring a claim. With `ping`, the welcome came and
+    /// nothing since: a ping's pong tells that no `name_claimed` frame is on its way.
+    Wait {
+        ping: bool,
+    },
+    Go,
 }
 
 /// Which way a `history` request in flight reads.
@@ -87,9 +126,16 @@ pub struct Session {
     /// Whether older messages than the first one shown exist.
     pub has_older: bool,
     pub pending: Vec<Outgoing>,
+    /// Lines typed while the room's welcome had not come (connecting, reconnecting): they
+    /// are handled in order once it comes, so that `/users` or `/history` see the room.
+    pub backlog: Vec<String>,
     paging: Option<Paging>,
     id_prefix: String,
     next_id: u64,
+    conn: Conn,
+    leaving: bool,
+    /// Claims whose token is not yet saved and confirmed.
+    claims: usize,
 }
 
 impl Session {
@@ -105,18 +151,114 @@ impl Session {
             rev: None,
             has_older: false,
             pending: Vec::new(),
+            backlog: Vec::new(),
             paging: None,
             id_prefix: id_prefix.to_owned(),
             next_id: 1,
+            conn: Conn::Offline,
+            leaving: false,
+            claims: 0,
         }
     }
 
-    /// Queues a message; the frame to send now, or why the text cannot be sent.
+    /// A session in another room under the same name, which still owes the claims of
+    /// this one.
+    pub fn elsewhere(&self, room: &str, id_prefix: &str) -> Session {
+        Session {
+            claims: self.claims,
+            ..Session::new(room, &self.name, id_prefix)
+        }
+    }
+
+    /// A connect has started.
+    pub fn opening(&mut self) {
+        self.conn = Conn::Opening;
+    }
+
+    /// Whether the room's welcome came on the current connection: sends go out now.
+    pub fn is_live(&self) -> bool {
+        matches!(self.conn, Conn::Welcomed | Conn::Settled)
+    }
+
+    /// Something other than a frame came after the welcome (a pong).
+    pub fn heard(&mut self) {
+        if self.conn == Conn::Welcomed {
+            self.conn = Conn::Settled;
+        }
+    }
+
+    /// Keeps a line typed before the welcome for later; `false` if it can be handled now.
+    pub fn hold(&mut self, line: &str) -> bool {
+        if self.is_live() {
+            return false;
+        }
+        self.backlog.push(line.to_owned());
+        true
+    }
+
+    /// The lines held until the welcome, once it came (none before).
+    pub fn take_backlog(&mut self) -> Vec<String> {
+        if !self.is_live() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.backlog)
+    }
+
+    /// `/quit`, or the end of input: leave once everything typed so far is sent and
+    /// acknowledged and every claim is saved and confirmed.
+    pub fn leave(&mut self) {
+        self.leaving = true;
+    }
+
+    pub fn leaving(&self) -> bool {
+        self.leaving
+    }
+
+    /// The token of a claim was saved and its confirmation answered (or it could not be
+    /// saved, and the claim is left to lapse).
+    pub fn claim_settled(&mut self) {
+        self.claims = self.claims.saturating_sub(1);
+    }
+
+    pub fn leave_state(&self) -> Leave {
+        if !self.leaving {
+            return Leave::Stay;
+        }
+        let owed = !self.backlog.is_empty()
+            || !self.pending.is_empty()
+            || self.claims > 0
+            || self.paging.is_some()
+            || matches!(self.conn, Conn::Opening | Conn::Welcomed);
+        if owed {
+            Leave::Wait {
+                ping: self.conn == Conn::Welcomed,
+            }
+        } else {
+            Leave::Go
+        }
+    }
+
+    /// Whether anything typed is still to be sent or acknowledged (worth reconnecting for).
+    pub fn owes_lines(&self) -> bool {
+        !self.backlog.is_empty() || !self.pending.is_empty()
+    }
+
+    /// What was typed and not acknowledged, in the order it was typed.
+    pub fn unacknowledged(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .map(|p| p.text.clone())
+            .chain(self.backlog.iter().cloned())
+            .collect()
+    }
+
+    /// Queues a message; the frame to send now (none before the welcome, which resends
+    /// every pending message), or why the text cannot be sent.
     pub fn compose(
         &mut self,
         text: &str,
         reply_to: Option<u64>,
-    ) -> Result<ClientFrame, &'static str> {
+    ) -> Result<Option<ClientFrame>, &'static str> {
         let parsed = MessageText::parse(text)?;
         let client_id = format!("{}-{}", self.id_prefix, self.next_id);
         self.next_id += 1;
@@ -127,11 +269,15 @@ impl Session {
         };
         let frame = out.frame().ok_or("the message cannot be sent")?;
         self.pending.push(out);
-        Ok(frame)
+        Ok(self.is_live().then_some(frame))
     }
 
-    /// The frame that asks for `limit` messages older than those shown, if any exist.
+    /// The frame that asks for `limit` messages older than those shown, if any exist
+    /// (and the room's welcome came: the answer is awaited before leaving).
     pub fn older(&mut self, limit: u32) -> Option<ClientFrame> {
+        if !self.is_live() {
+            return None;
+        }
         let limit = limit.clamp(1, MAX_PAGE);
         let page = match self.messages.keys().next() {
             Some(&first) if self.has_older => Page::Before {
@@ -163,6 +309,7 @@ impl Session {
     pub fn disconnected(&mut self) {
         self.typing.clear();
         self.paging = None;
+        self.conn = Conn::Offline;
     }
 
     /// Reads one frame: what to show, and what to send back (a catch-up page request,
@@ -170,6 +317,8 @@ impl Session {
     pub fn apply(&mut self, frame: ServerFrame) -> (Vec<Event>, Vec<ClientFrame>) {
         let mut events = Vec::new();
         let mut replies = Vec::new();
+        // Whatever follows the welcome comes after the `name_claimed` frame, if any.
+        self.heard();
         match frame {
             ServerFrame::Welcome {
                 you,
@@ -181,6 +330,7 @@ impl Session {
                 ..
             } => {
                 let resumed = self.last_seq.is_some();
+                self.conn = Conn::Welcomed;
                 self.rev = Some(rev);
                 for m in updates {
                     self.changed(m, &mut events);
@@ -273,6 +423,17 @@ impl Session {
                 }
             },
             ServerFrame::Error {
+                code: edgechat_protocol::ErrorCode::RateLimited,
+                client_id: Some(client_id),
+                retry_after_ms,
+                ..
+            } if self.pending.iter().any(|p| p.client_id == client_id) => {
+                events.push(Event::Throttled {
+                    client_id,
+                    retry_after_ms: retry_after_ms.unwrap_or(1000).max(50),
+                });
+            }
+            ServerFrame::Error {
                 code,
                 message,
                 client_id,
@@ -290,8 +451,10 @@ impl Session {
                     client_id,
                 });
             }
-            // Its token is filed by whoever holds the server (`Server::observe`).
-            ServerFrame::NameClaimed { .. } => {}
+            ServerFrame::NameClaimed { name, token, .. } => {
+                self.claims += 1;
+                events.push(Event::Claimed { name, token });
+            }
             // Who runs the room: shown by the full-screen view's header in a later change.
             ServerFrame::Roles { .. } => {}
         }
@@ -447,8 +610,8 @@ mod tests {
     fn unacknowledged_sends_are_resent_with_their_client_id_after_a_resume() {
         let mut s = Session::new("r", "me", "x");
         s.apply(welcome(1..=1, false));
-        let first = s.compose(" hello ", None).unwrap();
-        let second = s.compose("again", Some(1)).unwrap();
+        let first = s.compose(" hello ", None).unwrap().unwrap();
+        let second = s.compose("again", Some(1)).unwrap().unwrap();
         assert!(s.compose("   ", None).is_err());
         s.apply(ServerFrame::Ack {
             client_id: "x-1".into(),
@@ -582,5 +745,129 @@ mod tests {
         assert!(events.contains(&Event::Changed(deleted.clone())));
         assert_eq!(s.messages[&1], deleted);
         assert_eq!(s.resume_point(), (Some(4), Some(9)));
+    }
+
+    fn claimed() -> ServerFrame {
+        ServerFrame::NameClaimed {
+            name: "me".into(),
+            token: "t0k".into(),
+            claim: "c1".into(),
+        }
+    }
+
+    /// The bug of `printf 'hello\n' | edgechat chat --plain`: the end of input came before
+    /// the connect finished, and the client left with "hello" unsent and the name's
+    /// token unread. Lines typed before the welcome wait for it, in order, and leaving
+    /// waits for every acknowledgement and for the claim's token to be settled.
+    #[test]
+    fn leaving_waits_for_lines_typed_before_the_welcome_their_acks_and_the_claim() {
+        let mut s = Session::new("r", "me", "x");
+        s.opening();
+        assert_eq!(s.leave_state(), Leave::Stay);
+        for line in ["/users", "/history 2", "hello"] {
+            assert!(s.hold(line));
+        }
+        assert!(
+            s.take_backlog().is_empty(),
+            "nothing is handed out before the welcome"
+        );
+        s.leave();
+        assert_eq!(s.leave_state(), Leave::Wait { ping: false });
+        assert_eq!(s.unacknowledged(), ["/users", "/history 2", "hello"]);
+
+        s.apply(welcome(1..=1, false));
+        assert!(s.is_live() && !s.hold("later"));
+        assert_eq!(s.take_backlog(), ["/users", "/history 2", "hello"]);
+        assert!(s.older(2).is_none(), "one message shown and none older");
+        let frame = s.compose("hello", None).unwrap();
+        assert!(
+            frame.is_some(),
+            "after the welcome a message goes out at once"
+        );
+        assert_eq!(s.leave_state(), Leave::Wait { ping: true });
+
+        // The frame right after the welcome: the connect claimed the name.
+        let (events, _) = s.apply(claimed());
+        assert_eq!(
+            events,
+            [Event::Claimed {
+                name: "me".into(),
+                token: "t0k".into()
+            }]
+        );
+        assert_eq!(s.leave_state(), Leave::Wait { ping: false });
+        s.apply(ServerFrame::Ack {
+            client_id: "x-1".into(),
+            seq: 2,
+        });
+        assert!(s.unacknowledged().is_empty());
+        assert_eq!(
+            s.leave_state(),
+            Leave::Wait { ping: false },
+            "the token is not saved and confirmed yet"
+        );
+        s.claim_settled();
+        assert_eq!(s.leave_state(), Leave::Go);
+    }
+
+    #[test]
+    fn leaving_right_after_a_welcome_waits_for_what_follows_it() {
+        let mut s = Session::new("r", "me", "x");
+        s.opening();
+        s.apply(welcome(1..=1, false));
+        s.leave();
+        // A `name_claimed` frame may be on its way: a ping's pong tells it is not.
+        assert_eq!(s.leave_state(), Leave::Wait { ping: true });
+        s.heard();
+        assert_eq!(s.leave_state(), Leave::Go);
+    }
+
+    #[test]
+    fn leaving_before_any_connect_came_through() {
+        let mut s = Session::new("r", "me", "x");
+        s.opening();
+        s.leave();
+        // A connect under way may claim the name: wait for it.
+        assert_eq!(s.leave_state(), Leave::Wait { ping: false });
+        s.disconnected();
+        assert_eq!(s.leave_state(), Leave::Go, "nothing typed, nothing owed");
+        assert!(s.hold("unsent"));
+        assert!(s.owes_lines());
+        assert_eq!(s.leave_state(), Leave::Wait { ping: false });
+        assert_eq!(s.unacknowledged(), ["unsent"]);
+    }
+
+    #[test]
+    fn a_send_refused_as_too_fast_stays_pending() {
+        let mut s = Session::new("r", "me", "x");
+        s.apply(welcome(1..=1, false));
+        s.compose("quick", None).unwrap();
+        let (events, _) = s.apply(ServerFrame::Error {
+            code: edgechat_protocol::ErrorCode::RateLimited,
+            message: "slow down".into(),
+            client_id: Some("x-1".into()),
+            retry_after_ms: Some(300),
+        });
+        assert_eq!(
+            events,
+            [Event::Throttled {
+                client_id: "x-1".into(),
+                retry_after_ms: 300
+            }]
+        );
+        assert_eq!(s.unacknowledged(), ["quick"]);
+    }
+
+    #[test]
+    fn another_room_keeps_the_claims_still_owed() {
+        let mut s = Session::new("r", "me", "x");
+        s.apply(welcome(1..=1, false));
+        s.apply(claimed());
+        let mut t = s.elsewhere("other", "y");
+        assert_eq!((t.room.as_str(), t.name.as_str()), ("other", "me"));
+        t.leave();
+        assert_eq!(t.leave_state(), Leave::Wait { ping: false });
+        t.claim_settled();
+        assert_eq!(t.leave_state(), Leave::Go);
     }
 }

@@ -2,7 +2,11 @@
 //! server sends its secret token (`name_claimed`); later connects with that name must
 //! bring it. The CLI keeps tokens in a JSON file keyed by server origin and folded name:
 //! `$EDGECHAT_CONFIG_DIR/names.json`, else `$XDG_CONFIG_HOME/edgechat/names.json`, else
-//! `~/.config/edgechat/names.json`. The load generator keeps them in memory only.
+//! `~/.config/edgechat/names.json`.
+//!
+//! A token is used for later connects only once it is in that file: a claim whose token
+//! could not be saved is never confirmed (nor brought back, which would confirm it too),
+//! so it lapses and the name is free again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,25 +64,35 @@ impl Tokens {
         self.memory.get(origin)?.get(&name_key(name)).cloned()
     }
 
-    /// Keeps the token of a fresh claim (and writes the file, if there is one).
+    /// Saves the token of a fresh claim in the file, then uses it for this name. Fails
+    /// if there is no file or it cannot be written: the token is then not used at all.
     pub fn remember(&mut self, origin: &str, name: &str, token: &str) -> Result<(), String> {
         // A fresh claim makes any other token for this name stale.
         self.explicit = None;
         let key = name_key(name);
-        self.memory
-            .entry(origin.to_owned())
-            .or_default()
-            .insert(key.clone(), token.to_owned());
+        if let Some(names) = self.memory.get_mut(origin) {
+            names.remove(&key);
+        }
         let Some(file) = &self.file else {
-            return Ok(());
+            return Err(format!(
+                "cannot save the token of the name \"{name}\": no config directory \
+                 (set EDGECHAT_CONFIG_DIR or HOME)"
+            ));
         };
         // Another process may have stored tokens meanwhile: merge into the file's view.
         let mut stored = read(file);
         stored
             .entry(origin.to_owned())
             .or_default()
+            .insert(key.clone(), token.to_owned());
+        write(file, &stored).map_err(|e| {
+            format!("cannot save the token of the name \"{name}\" in {file:?}: {e}")
+        })?;
+        self.memory
+            .entry(origin.to_owned())
+            .or_default()
             .insert(key, token.to_owned());
-        write(file, &stored).map_err(|e| format!("cannot save the name token in {file:?}: {e}"))
+        Ok(())
     }
 }
 
@@ -118,9 +132,26 @@ mod tests {
     }
 
     #[test]
-    fn in_memory_tokens_need_no_file() {
+    fn a_token_that_cannot_be_saved_is_not_used() {
         let mut t = Tokens::new(None, Some("old".into()));
-        t.remember("http://a", "Bo", "new").unwrap();
-        assert_eq!(t.get("http://a", "bo").as_deref(), Some("new"));
+        let e = t.remember("http://a", "Bo", "new").unwrap_err();
+        assert!(e.contains("EDGECHAT_CONFIG_DIR"), "{e}");
+        assert_eq!(
+            t.get("http://a", "bo"),
+            None,
+            "the stale explicit token is dropped too"
+        );
+
+        // A file in a directory that cannot be made: the old token is dropped as well.
+        let blocker = std::env::temp_dir().join(format!("edgechat-blocker-{}", std::process::id()));
+        std::fs::write(&blocker, "a file, not a directory").unwrap();
+        let mut t = Tokens::new(Some(blocker.join("names.json")), None);
+        t.memory
+            .entry("http://a".into())
+            .or_default()
+            .insert("bo".into(), "older".into());
+        assert!(t.remember("http://a", "Bo", "new").is_err());
+        assert_eq!(t.get("http://a", "Bo"), None);
+        let _ = std::fs::remove_file(blocker);
     }
 }

@@ -120,6 +120,11 @@ impl Tui {
                 lines.push((Color::DarkGrey, piece));
             }
         }
+        for line in &s.backlog {
+            for piece in wrap(&format!("[waiting for the room] {line}"), w) {
+                lines.push((Color::DarkGrey, piece));
+            }
+        }
         self.scroll = self.scroll.min(lines.len().saturating_sub(area));
         let end = lines.len() - self.scroll;
         let start = end.saturating_sub(area);
@@ -131,6 +136,7 @@ impl Tui {
             Link::Connected => "connected".to_owned(),
             Link::Retrying { at_secs, why } => format!("offline ({why}); retry in {at_secs} s"),
             Link::Left => "not in a room".to_owned(),
+            Link::Leaving => "leaving… (Ctrl-C again: now)".to_owned(),
         };
         let title = format!(
             " edgechat  #{}  as {} ({})",
@@ -269,7 +275,11 @@ impl View for Tui {
             Event::Refused { code, message, .. } => self
                 .entries
                 .push(Entry::Problem(format!("{code}: {message}"))),
-            Event::Acked { .. } | Event::Typing(_) => {}
+            Event::Throttled { retry_after_ms, .. } => self.entries.push(Entry::Problem(format!(
+                "sending too fast: resending in {} s",
+                retry_after_ms.div_ceil(1000)
+            ))),
+            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } => {}
         }
         let _ = self.draw(s);
     }
