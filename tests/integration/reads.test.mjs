@@ -1,10 +1,10 @@
 // Read state: each name's last read seq per room, kept by the room (its log and D1),
 // shared with the name's other tabs, handed back in the welcome (also after a restart),
-// and turned into unread counts by GET /api/rooms?name=N.
+// and turned into unread counts by GET /api/rooms for the token's claim.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
-import { connect, roomId, closeAll, sleep } from '../support/client.mjs';
+import { connect, roomId, closeAll, sleep, bearer } from '../support/client.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
 const srv = () => ctx.server;
@@ -13,7 +13,7 @@ async function unread(name, room, want) {
   const deadline = Date.now() + 10_000;
   let seen;
   for (;;) {
-    const res = await http(srv(), `/api/rooms?name=${encodeURIComponent(name)}`);
+    const res = await http(srv(), '/api/rooms', { headers: bearer(srv(), name) });
     assert.equal(res.status, 200, res.text);
     seen = res.json.rooms.find((r) => r.id === room);
     if (seen?.unread === want || Date.now() > deadline) break;
@@ -46,7 +46,7 @@ test('read positions move forward only, reach the other tabs, and come back in t
   await closeAll(ann, back, other);
 });
 
-test('GET /api/rooms?name=N counts unread messages per room from D1; bad names are refused', async () => {
+test('GET /api/rooms with a token counts its claim\'s unread messages per room from D1', async () => {
   const room = roomId('unread');
   const quiet = roomId('unread-quiet');
   const ann = await connect(srv(), room, 'Ann');
@@ -54,19 +54,19 @@ test('GET /api/rooms?name=N counts unread messages per room from D1; bad names a
   const q = await connect(srv(), quiet, 'Ann');
   await q.say('only one');
   const dee = await connect(srv(), room, 'Dee');
+  const deeClaim = dee.claimed.claim;
   await unread('Dee', room, 4);
   dee.send({ type: 'read', seq: 3 });
   await unread('Dee', room, 1);
   await unread('dee', quiet, 1);
   await ann.say('m5');
   await unread('Dee', room, 2);
-  const rows = await srv().d1(`SELECT name_key, seq FROM reads WHERE room = '${room}'`);
-  assert.deepEqual(rows, [{ name_key: 'dee', seq: 3 }]);
+  const rows = await srv().d1(`SELECT claim, seq FROM reads WHERE room = '${room}'`);
+  assert.deepEqual(rows, [{ claim: deeClaim, seq: 3 }], 'read positions belong to the claim');
   const plain = await http(srv(), '/api/rooms');
-  assert.equal(plain.json.rooms.find((r) => r.id === room).unread, undefined, 'no name, no unread');
-  const bad = await http(srv(), `/api/rooms?name=${encodeURIComponent('a\u0000b')}`);
-  assert.equal(bad.status, 400);
-  assert.equal(bad.json.error.code, 'invalid_name');
+  assert.equal(plain.json.rooms.find((r) => r.id === room).unread, undefined, 'no token, no unread');
+  const byName = await http(srv(), '/api/rooms?name=Dee');
+  assert.equal(byName.json.rooms.find((r) => r.id === room).unread, undefined, 'a bare name is no proof');
   await closeAll(ann, q, dee);
 });
 
