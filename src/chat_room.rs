@@ -102,19 +102,14 @@ impl DurableObject for ChatRoom {
                 self.accept(&url, claim, fresh, protocol).await
             }
             Some(&"make") if req.method() == Method::Post => {
-                let (Some(claim), Some(name)) = (
-                    header(crate::names::CLAIM_HEADER),
-                    header(crate::names::CLAIM_NAME_HEADER),
-                ) else {
+                let Some(maker) = claimant(&req) else {
                     return http::error_with(
                         ErrorCode::Internal,
                         "a making without its maker",
                         500,
                     );
                 };
-                let made = self
-                    .with_room(|r| r.make(Member { claim, name }))
-                    .unwrap_or(Ok(()));
+                let made = self.with_room(|r| r.make(maker)).unwrap_or(Ok(()));
                 match made {
                     Ok(()) => http::json(&serde_json::json!({ "made": true }), 200),
                     Err(refusal) => http::error(&edgechat_protocol::HttpError::new(
@@ -143,17 +138,15 @@ impl DurableObject for ChatRoom {
                 )
             }
             Some(&"files") if req.method() == Method::Post => {
-                let (Some(claim), Some(name)) = (
-                    header(crate::names::CLAIM_HEADER),
-                    header(crate::names::CLAIM_NAME_HEADER),
-                ) else {
+                let Some(uploader) = claimant(&req) else {
                     return http::error_with(
                         ErrorCode::Internal,
                         "an upload without its claim",
                         500,
                     );
                 };
-                self.upload(req, &url, &claim, &name).await
+                self.upload(req, &url, &uploader.claim, &uploader.name)
+                    .await
             }
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
@@ -630,6 +623,15 @@ impl ChatRoom {
             Err(e) => console_error!("setting the alarm: {e}"),
         }
     }
+}
+
+/// The claim (and its name) the Worker proved a request is from, in its internal headers.
+fn claimant(req: &Request) -> Option<Member> {
+    let header = |k: &str| req.headers().get(k).ok().flatten();
+    Some(Member {
+        claim: header(crate::names::CLAIM_HEADER)?,
+        name: header(crate::names::CLAIM_NAME_HEADER)?,
+    })
 }
 
 /// Answers a frame the room could not even look at: never silence.
