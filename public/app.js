@@ -331,6 +331,7 @@ function openRoom(room) {
   leaveRoom();
   Object.assign(state, { view: 'chat', room });
   restoreRoom(room);
+  renderRoles(); // as kept, until the welcome says
   addOpenRoom(room);
   loadRoomInfo(room);
   el.landing.hidden = true;
