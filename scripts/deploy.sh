@@ -12,5 +12,10 @@ fi
 if ! npx wrangler r2 bucket info edgechat-files >/dev/null 2>&1; then
   npx wrangler r2 bucket create edgechat-files
 fi
+# The secret direct-message ids are derived with: made once, never shown or committed.
+if ! npx wrangler secret list 2>/dev/null | grep -q '"DM_SECRET"'; then
+  node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' \
+    | npx wrangler secret put DM_SECRET
+fi
 npx wrangler d1 migrations apply DB --remote
 exec npx wrangler deploy "$@"

@@ -42,6 +42,15 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund
 fi
 
+# The server secret direct-message ids are derived with, for local use (`wrangler dev`
+# reads .dev.vars; a deployed Worker gets its own with `wrangler secret put DM_SECRET`,
+# which scripts/deploy.sh does once). Never committed.
+if [ ! -f .dev.vars ] || ! grep -q '^DM_SECRET=' .dev.vars; then
+  log "writing a local DM_SECRET to .dev.vars"
+  umask 077
+  printf 'DM_SECRET=%s\n' "$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
+fi
+
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium for the browser tests"
   SUDO=""

@@ -12,7 +12,7 @@ use edgechat_protocol::{
     check_upload, clean_filename, parse_connect_query, too_large, ErrorCode, FileRef, Name,
     Refusal, RoomId, ServerFrame, UsersList, MAX_FILE_BYTES,
 };
-use edgechat_room::{Attachment, Effect, Limits, Room, Target};
+use edgechat_room::{Attachment, Effect, Limits, Member, Room, Target};
 use worker::js_sys::Map;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{
@@ -86,10 +86,47 @@ impl DurableObject for ChatRoom {
         if let Err(e) = self.load(Some(room_id.as_str())) {
             return http::internal("opening the room", &e);
         }
+        let header = |k: &str| req.headers().get(k).ok().flatten();
         match segments.get(2) {
             None if http::is_upgrade(&req) => {
-                let claimed = req.headers().get(crate::names::CLAIMED_TOKEN_HEADER)?;
-                self.accept(&url, claimed).await
+                // The Worker admitted this connect under a claim and says which.
+                let Some(claim) = header(crate::names::CLAIM_HEADER) else {
+                    return http::error_with(
+                        ErrorCode::Internal,
+                        "a connect without its claim",
+                        500,
+                    );
+                };
+                let fresh = header(crate::names::CLAIMED_TOKEN_HEADER);
+                let protocol = header("sec-websocket-protocol");
+                self.accept(&url, claim, fresh, protocol).await
+            }
+            Some(&"make") if req.method() == Method::Post => {
+                let (Some(claim), Some(name)) = (
+                    header(crate::names::CLAIM_HEADER),
+                    header(crate::names::CLAIM_NAME_HEADER),
+                ) else {
+                    return http::error_with(
+                        ErrorCode::Internal,
+                        "a making without its maker",
+                        500,
+                    );
+                };
+                let made = self
+                    .with_room(|r| r.make(Member { claim, name }))
+                    .unwrap_or(Ok(()));
+                match made {
+                    Ok(()) => http::json(&serde_json::json!({ "made": true }), 200),
+                    Err(refusal) => http::error(&edgechat_protocol::HttpError::new(
+                        refusal.code,
+                        refusal.message,
+                    )),
+                }
+            }
+            Some(&"role") => {
+                let claim = header(crate::names::CLAIM_HEADER).unwrap_or_default();
+                let role = self.with_room(|r| r.role_of(&claim)).flatten();
+                http::json(&serde_json::json!({ "role": role }), 200)
             }
             None => {
                 let query = match parse_connect_query(url.query_pairs()) {
@@ -105,7 +142,19 @@ impl DurableObject for ChatRoom {
                     426,
                 )
             }
-            Some(&"files") if req.method() == Method::Post => self.upload(req, &url).await,
+            Some(&"files") if req.method() == Method::Post => {
+                let (Some(claim), Some(name)) = (
+                    header(crate::names::CLAIM_HEADER),
+                    header(crate::names::CLAIM_NAME_HEADER),
+                ) else {
+                    return http::error_with(
+                        ErrorCode::Internal,
+                        "an upload without its claim",
+                        500,
+                    );
+                };
+                self.upload(req, &url, &claim, &name).await
+            }
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
                 self.after_request().await;
@@ -247,7 +296,13 @@ impl ChatRoom {
         Some(http::error_with(refusal.code, &refusal.message, 403))
     }
 
-    async fn accept(&self, url: &worker::Url, claimed: Option<String>) -> Result<Response> {
+    async fn accept(
+        &self,
+        url: &worker::Url,
+        claim: String,
+        claimed: Option<String>,
+        protocol: Option<String>,
+    ) -> Result<Response> {
         let query = match parse_connect_query(url.query_pairs()) {
             Ok(q) => q,
             Err(e) => return http::error(&e),
@@ -263,7 +318,9 @@ impl ChatRoom {
         self.sockets.borrow_mut().insert(id.clone(), server);
         let t = now();
         let mut effects = self
-            .with_room(|room| room.resume(id.clone(), &query.name, query.since, query.rev, t))
+            .with_room(|room| {
+                room.resume(id.clone(), &query.name, &claim, query.since, query.rev, t)
+            })
             .unwrap_or_default();
         if let Some(token) = claimed {
             // Right after the welcome, the first frame the room addresses to this socket.
@@ -273,6 +330,7 @@ impl ChatRoom {
             let frame = ServerFrame::NameClaimed {
                 name: query.name.display().to_owned(),
                 token,
+                claim: claim.clone(),
             };
             effects.insert(
                 welcome.map_or(effects.len(), |i| i + 1),
@@ -284,7 +342,14 @@ impl ChatRoom {
         }
         self.apply(effects);
         self.after_request().await;
-        Response::from_websocket(pair.client)
+        let mut response = Response::from_websocket(pair.client)?;
+        if protocol.as_deref() == Some(edgechat_protocol::WS_PROTOCOL) {
+            // A browser that offered subprotocols drops a socket whose answer names none.
+            response
+                .headers_mut()
+                .set("sec-websocket-protocol", edgechat_protocol::WS_PROTOCOL)?;
+        }
+        Ok(response)
     }
 
     async fn disconnect(&self, ws: &WebSocket) {
@@ -399,19 +464,22 @@ impl ChatRoom {
         }
     }
 
-    /// `POST /room/:id/files?name=N&filename=F`: stores a file for `name` to attach to a
-    /// message. The type and size are checked before anything is stored.
-    async fn upload(&self, mut req: Request, url: &worker::Url) -> Result<Response> {
-        let mut name = None;
-        let mut filename = String::new();
-        for (k, v) in url.query_pairs() {
-            match &*k {
-                "name" => name = Some(v.into_owned()),
-                "filename" => filename = v.into_owned(),
-                _ => {}
-            }
-        }
-        let name = match Name::parse(name.as_deref().unwrap_or_default()) {
+    /// `POST /room/:id/files?filename=F` from a claim the Worker proved: stores a file for
+    /// that claim to attach to a message. The type and size are checked before anything
+    /// is stored.
+    async fn upload(
+        &self,
+        mut req: Request,
+        url: &worker::Url,
+        claim: &str,
+        name: &str,
+    ) -> Result<Response> {
+        let filename = url
+            .query_pairs()
+            .find(|(k, _)| k == "filename")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let name = match Name::parse(name) {
             Ok(name) => name,
             Err(m) => return http::error_with(ErrorCode::InvalidName, m, 400),
         };
@@ -451,7 +519,7 @@ impl ChatRoom {
             .http_metadata(metadata)
             .execute()
             .await?;
-        if let Some(Err(e)) = self.with_room(|r| r.add_file(&name, &file)) {
+        if let Some(Err(e)) = self.with_room(|r| r.add_file(claim, &file)) {
             return Err(worker::Error::RustError(e.0));
         }
         let url = file.url(&room);

@@ -179,8 +179,8 @@ pub async fn store_reads(db: &D1Database, room: &str, reads: &[(String, u64)]) -
     for (key, seq) in reads {
         statements.push(
             db.prepare(
-                "INSERT INTO reads (name_key, room, seq) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (name_key, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                "INSERT INTO reads (claim, room, seq) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (claim, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
             )
             .bind(&[JsValue::from_str(key), JsValue::from_str(room), num(*seq)])?,
         );
@@ -419,7 +419,7 @@ pub async fn room(
                     r.last_name, r.last_text, r.visibility, \
                     CASE WHEN ?2 IS NULL THEN NULL \
                          ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
-             FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.name_key = ?2 \
+             FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?2 \
              WHERE r.id = ?1",
         )
         .bind(&[
@@ -440,33 +440,54 @@ pub async fn room(
     Ok(Some((info, summary)))
 }
 
-/// Makes a room with a title (`id` chosen by the maker, or random for a private room).
-/// A public room that already has messages but no title takes this one; a room that
-/// has a title already is not made again: false.
-pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom) -> Result<bool> {
-    let made: Option<serde_json::Value> = db
-        .prepare(
-            "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
-                                visibility, created_by) \
-             VALUES (?1, 0, 0, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
-               description = excluded.description, created_by = excluded.created_by \
-             WHERE rooms.title IS NULL AND rooms.visibility = 'public' \
-             RETURNING id",
-        )
-        .bind(&[
-            JsValue::from_str(id),
-            num(worker::Date::now().as_millis()),
-            JsValue::from_str(&ask.title),
-            JsValue::from_str(&ask.description),
-            JsValue::from_str(ask.visibility.as_str()),
-            ask.maker
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-        ])?
-        .first(None)
-        .await?;
-    Ok(made.is_some())
+/// Records a room its Durable Object has just made for `maker` (`id` chosen by the
+/// maker, or random for a private room). The room itself decided that the id was free;
+/// a retry of the same making writes the same row again.
+pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom, maker: &str) -> Result<()> {
+    db.prepare(
+        "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
+                            visibility, created_by) \
+         VALUES (?1, 0, 0, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+           description = excluded.description, visibility = excluded.visibility, \
+           created_by = excluded.created_by",
+    )
+    .bind(&[
+        JsValue::from_str(id),
+        num(worker::Date::now().as_millis()),
+        JsValue::from_str(&ask.title),
+        JsValue::from_str(&ask.description),
+        JsValue::from_str(ask.visibility.as_str()),
+        JsValue::from_str(maker),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// A new title and/or description for a room (its owner asked; the room checked).
+pub async fn retitle(
+    db: &D1Database,
+    id: &str,
+    title: Option<&str>,
+    description: Option<&str>,
+) -> Result<()> {
+    let text = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
+    db.prepare(
+        "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description) \
+         VALUES (?1, 0, 0, ?4, ?2, COALESCE(?3, '')) \
+         ON CONFLICT (id) DO UPDATE SET title = COALESCE(?2, rooms.title), \
+           description = COALESCE(?3, rooms.description)",
+    )
+    .bind(&[
+        JsValue::from_str(id),
+        text(title),
+        text(description),
+        num(worker::Date::now().as_millis()),
+    ])?
+    .run()
+    .await?;
+    Ok(())
 }
 
 /// The number of names connected to a room, for the room list (rooms in the list only).
@@ -493,7 +514,7 @@ pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSumm
                 "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
                         r.last_name, r.last_text, \
                         MAX(r.last_seq - COALESCE(d.seq, 0), 0) AS unread \
-                 FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.name_key = ?1 \
+                 FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
                  WHERE r.id NOT LIKE 'dm--%' AND r.visibility = 'public' \
                  ORDER BY r.last_activity DESC, r.id LIMIT 100",
             )

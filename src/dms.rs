@@ -1,9 +1,14 @@
-//! Direct messages (D1 table `dms`, migrations/0008_dms.sql): opening the room of two
-//! claimed names, listing a name's rooms, and keeping everyone else out of them.
+//! Direct messages (D1 table `dms`, migrations 0008 and 0010): opening the room of two
+//! claims, listing and leaving a claim's rooms, and keeping everyone else out of them.
+//!
+//! A DM belongs to two claims, not two names: whoever claims a released name later is
+//! a stranger to its DMs. Its id is an HMAC of the two claim ids under `DM_SECRET`, so
+//! nobody can compute it from the names; every route of a DM answers a stranger with
+//! the same 404 whether or not the DM exists.
 
 use edgechat_protocol::{
-    dm_pair, dm_room_id, is_dm_room, name_taken, DmList, DmRequest, DmSummary, ErrorCode, Name,
-    RoomId,
+    dm_pair, dm_room_id, is_dm_room, name_taken, DmList, DmRequest, DmSummary, ErrorCode,
+    HttpError, Party, Presented, RoomId, TokenSource,
 };
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -12,69 +17,59 @@ use worker::{Date, Env, Request, Response, Result, Url};
 use crate::db::num;
 use crate::{http, names};
 
-/// The `name` and `token` query parameters, the name checked.
-fn credentials(url: &Url) -> std::result::Result<(Name, Option<String>), Result<Response>> {
-    let (mut name, mut token) = (None, None);
-    for (k, v) in url.query_pairs() {
-        match &*k {
-            "name" => name = Some(v.into_owned()),
-            "token" => token = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    match Name::parse(name.as_deref().unwrap_or_default()) {
-        Ok(name) => Ok((name, token)),
-        Err(m) => Err(http::error_with(ErrorCode::InvalidName, m, 400)),
-    }
+/// The one answer a stranger gets from any route of a DM, existing or not.
+pub fn stranger() -> Result<Response> {
+    http::error_with(ErrorCode::NotFound, "no such direct messages", 404)
 }
 
-/// Lets a request at a direct-message room through only with one of its two names and
-/// that name's token; `Some(answer)` refuses it. The connect route checks the token
-/// itself (`names::admit`), so there `check_token` is false and it is not looked up twice.
-pub async fn guard(
-    env: &Env,
-    room: &RoomId,
-    url: &Url,
-    check_token: bool,
-) -> Result<Option<Response>> {
+/// Whether `claim` is one of the DM's two parties.
+pub async fn is_party(env: &Env, room: &str, claim: &str) -> Result<bool> {
+    let found: Option<serde_json::Value> = env
+        .d1("DB")?
+        .prepare("SELECT 1 AS one FROM dms WHERE room = ?1 AND (a_claim = ?2 OR b_claim = ?2)")
+        .bind(&[JsValue::from_str(room), JsValue::from_str(claim)])?
+        .first(None)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Lets a request at a direct-message room through only with the token of one of its
+/// two claims; `Some(answer)` refuses it, the same way for every stranger.
+pub async fn guard(env: &Env, req: &Request, room: &RoomId, url: &Url) -> Result<Option<Response>> {
     if !is_dm_room(room.as_str()) {
         return Ok(None);
     }
-    let (name, token) = match credentials(url) {
-        Ok(c) => c,
-        Err(answer) => return answer.map(Some),
+    let token = names::presented_by(req, url);
+    let Some(who) = names::authenticate(env, token.as_ref()).await? else {
+        return stranger().map(Some);
     };
-    #[derive(Deserialize)]
-    struct Pair {
-        a_key: String,
-        b_key: String,
-    }
-    let pair: Option<Pair> = env
-        .d1("DB")?
-        .prepare("SELECT a_key, b_key FROM dms WHERE room = ?1")
-        .bind(&[JsValue::from_str(room.as_str())])?
-        .first(None)
-        .await?;
-    let Some(pair) = pair else {
-        return http::error_with(ErrorCode::NotFound, "no such direct messages", 404).map(Some);
-    };
-    if name.key() != pair.a_key && name.key() != pair.b_key {
-        return http::error_with(
-            ErrorCode::Forbidden,
-            "direct messages are open to their two names only",
-            403,
-        )
-        .map(Some);
-    }
-    if check_token && !names::holds(env, &name, token.as_deref()).await? {
-        return http::error(&name_taken(name.display())).map(Some);
+    if !is_party(env, room.as_str(), &who.claim).await? {
+        return stranger().map(Some);
     }
     Ok(None)
 }
 
-/// `POST /api/dms` `{"name", "token", "with"}`: the room of the two names (made on first
-/// use). Both must be claimed; the token must hold `name`.
+/// The server secret DM ids are derived with (`wrangler secret put DM_SECRET`; the set-up
+/// command writes one to `.dev.vars` for local use).
+fn secret(env: &Env) -> Result<String> {
+    let value = env
+        .secret("DM_SECRET")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("DM_SECRET").map(|v| v.to_string()))
+        .unwrap_or_default();
+    if value.len() < 16 {
+        return Err(worker::Error::RustError(
+            "DM_SECRET is not set (or shorter than 16 characters)".into(),
+        ));
+    }
+    Ok(value)
+}
+
+/// `POST /api/dms` `{"with"}` with `Authorization: Bearer`: the room of the caller's
+/// claim and the live claim of `with` (made on first use; reopening it undoes a leave).
 pub async fn open(mut req: Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    let header_token = names::presented_by(&req, &url);
     let body = req.text().await?;
     if body.len() > 4096 {
         return http::error_with(ErrorCode::BadRequest, "the body is over 4 KiB", 400);
@@ -83,10 +78,28 @@ pub async fn open(mut req: Request, env: &Env) -> Result<Response> {
         Ok(ask) => ask,
         Err(e) => return http::error(&e),
     };
-    if !names::holds(env, &ask.name, Some(&ask.token)).await? {
-        return http::error(&name_taken(ask.name.display()));
+    let token = header_token.or_else(|| {
+        ask.token.clone().map(|token| Presented {
+            token,
+            source: TokenSource::Legacy,
+        })
+    });
+    if token.is_none() {
+        return http::error(&HttpError::new(
+            ErrorCode::Unauthorized,
+            "direct messages need your name's token: send it as Authorization: Bearer <token>",
+        ));
     }
-    if !names::is_claimed(env, &ask.with).await? {
+    let Some(me) = names::authenticate(env, token.as_ref()).await? else {
+        let shown = ask.name.as_ref().map_or("your name", |n| n.display());
+        return http::error(&name_taken(shown));
+    };
+    if let Some(name) = &ask.name {
+        if name.key() != edgechat_protocol::name_key(&me.name) {
+            return http::error(&name_taken(name.display()));
+        }
+    }
+    let Some(peer) = names::holder(env, &ask.with).await? else {
         return http::error_with(
             ErrorCode::NotFound,
             &format!(
@@ -95,40 +108,57 @@ pub async fn open(mut req: Request, env: &Env) -> Result<Response> {
             ),
             404,
         );
+    };
+    if peer.claim == me.claim {
+        return http::error_with(
+            ErrorCode::BadRequest,
+            "a direct message needs two different names",
+            400,
+        );
     }
-    let (a, b, seed) = dm_pair(&ask.name, &ask.with);
-    let room = dm_room_id(&names::hash(&seed).await?);
+    let (a, b, seed) = dm_pair(
+        Party {
+            claim: me.claim.clone(),
+            name: me.name.clone(),
+        },
+        Party {
+            claim: peer.claim.clone(),
+            name: peer.name.clone(),
+        },
+    );
+    let room = dm_room_id(&names::hmac(&secret(env)?, &seed).await?);
+    let key = |n: &str| JsValue::from_str(&edgechat_protocol::name_key(n));
     env.d1("DB")?
         .prepare(
-            "INSERT INTO dms (room, a_key, a_name, b_key, b_name, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (room) DO NOTHING",
+            "INSERT INTO dms (room, a_key, a_name, b_key, b_name, created_at, a_claim, b_claim) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (room) DO UPDATE SET \
+               a_left = CASE WHEN a_claim = ?9 THEN 0 ELSE a_left END, \
+               b_left = CASE WHEN b_claim = ?9 THEN 0 ELSE b_left END",
         )
         .bind(&[
             JsValue::from_str(&room),
-            JsValue::from_str(a.key()),
-            JsValue::from_str(a.display()),
-            JsValue::from_str(b.key()),
-            JsValue::from_str(b.display()),
+            key(&a.name),
+            JsValue::from_str(&a.name),
+            key(&b.name),
+            JsValue::from_str(&b.name),
             num(Date::now().as_millis()),
+            JsValue::from_str(&a.claim),
+            JsValue::from_str(&b.claim),
+            JsValue::from_str(&me.claim),
         ])?
         .run()
         .await?;
-    http::json(
-        &serde_json::json!({ "room": room, "with": ask.with.display() }),
-        200,
-    )
+    http::json(&serde_json::json!({ "room": room, "with": peer.name }), 200)
 }
 
-/// `GET /api/dms?name=N&token=T`: N's direct messages, most recent first, with unread
-/// counts.
-pub async fn list(url: &Url, env: &Env) -> Result<Response> {
-    let (name, token) = match credentials(url) {
-        Ok(c) => c,
-        Err(answer) => return answer,
+/// `GET /api/dms` with `Authorization: Bearer`: the claim's direct messages (those it
+/// has not left), most recent first, with unread counts.
+pub async fn list(req: &Request, url: &Url, env: &Env) -> Result<Response> {
+    let me = match names::require(env, req, url).await? {
+        Ok(me) => me,
+        Err(e) => return http::error(&e),
     };
-    if !names::holds(env, &name, token.as_deref()).await? {
-        return http::error(&name_taken(name.display()));
-    }
     #[derive(Deserialize)]
     struct Row {
         room: String,
@@ -140,16 +170,16 @@ pub async fn list(url: &Url, env: &Env) -> Result<Response> {
         .d1("DB")?
         .prepare(
             "SELECT d.room AS room, \
-                    CASE WHEN d.a_key = ?1 THEN d.b_name ELSE d.a_name END AS with, \
+                    CASE WHEN d.a_claim = ?1 THEN d.b_name ELSE d.a_name END AS with, \
                     MAX(COALESCE(r.last_seq, 0) - COALESCE(x.seq, 0), 0) AS unread, \
                     COALESCE(r.last_activity, 0) AS last_activity \
              FROM dms d \
              LEFT JOIN rooms r ON r.id = d.room \
-             LEFT JOIN reads x ON x.room = d.room AND x.name_key = ?1 \
-             WHERE d.a_key = ?1 OR d.b_key = ?1 \
+             LEFT JOIN reads x ON x.room = d.room AND x.claim = ?1 \
+             WHERE (d.a_claim = ?1 AND d.a_left = 0) OR (d.b_claim = ?1 AND d.b_left = 0) \
              ORDER BY COALESCE(r.last_activity, d.created_at) DESC LIMIT 100",
         )
-        .bind(&[JsValue::from_str(name.key())])?
+        .bind(&[JsValue::from_str(&me.claim)])?
         .all()
         .await?
         .results()?;
@@ -163,4 +193,27 @@ pub async fn list(url: &Url, env: &Env) -> Result<Response> {
         })
         .collect();
     http::json(&DmList { dms }, 200)
+}
+
+/// `DELETE /api/dms/:room` with `Authorization: Bearer`: the caller leaves the DM (it
+/// leaves their list; `POST /api/dms` with the same person brings it back). Nobody
+/// moderates a DM, so leaving is what either party can do.
+pub async fn leave(req: &Request, url: &Url, env: &Env, room: &str) -> Result<Response> {
+    let me = match names::require(env, req, url).await? {
+        Ok(me) => me,
+        Err(e) => return http::error(&e),
+    };
+    if !is_dm_room(room) || !is_party(env, room, &me.claim).await? {
+        return stranger();
+    }
+    env.d1("DB")?
+        .prepare(
+            "UPDATE dms SET a_left = CASE WHEN a_claim = ?2 THEN 1 ELSE a_left END, \
+                            b_left = CASE WHEN b_claim = ?2 THEN 1 ELSE b_left END \
+             WHERE room = ?1",
+        )
+        .bind(&[JsValue::from_str(room), JsValue::from_str(&me.claim)])?
+        .run()
+        .await?;
+    http::json(&serde_json::json!({ "left": true, "room": room }), 200)
 }

@@ -12,8 +12,16 @@
 //! | `GET /room/:id/files/:file`  | R2                                     |
 //! | `GET /api/rooms`             | D1                                     |
 //! | `GET /api/search`            | D1 (full-text index)                   |
+//! | `PATCH /api/rooms/:id`       | the room's Durable Object (owner), D1  |
 //! | `GET /api/names/:name`       | D1 (name claims)                       |
+//! | `POST /api/names/confirm`    | D1 (name claims)                       |
 //! | `POST /api/names/release`    | D1 (name claims)                       |
+//! | `GET/POST /api/dms`, `DELETE /api/dms/:room` | D1 (direct messages)   |
+//!
+//! Tokens arrive as `Authorization: Bearer` (or, on a browser's socket, as an
+//! `edgechat.bearer.` subprotocol); the deprecated `token=` query is still read. The
+//! Worker proves the claim before anything reaches a room and tells the room who it is
+//! in internal headers, which it strips from every client request first.
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
@@ -27,9 +35,9 @@ mod sql_log;
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    is_dm_room, parse_connect_query, parse_connect_token, parse_page_query, parse_search_query,
-    parse_seq, CreateRoom, ErrorCode, MessagesPage, Name, Page, RoomId, RoomInfo, RoomsList,
-    SearchResults, PRIVATE_PREFIX,
+    is_dm_room, offers_ws_protocol, parse_connect_query, parse_page_query, parse_search_query,
+    parse_seq, CreateRoom, ErrorCode, HttpError, MessagesPage, Page, Retitle, RoomId, RoomInfo,
+    RoomsList, SearchResults, PRIVATE_PREFIX, WS_PROTOCOL,
 };
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -58,11 +66,8 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
-            // `?name=N` adds each room's unread count for that name.
-            let reader = match reader_of(&url) {
-                Ok(reader) => reader,
-                Err(answer) => return answer,
-            };
+            // A token adds each room's unread count for its claim.
+            let reader = reader_of(&req, &url, env).await?;
             let rooms = db::rooms(&env.d1("DB")?, reader.as_deref()).await?;
             http::json(&RoomsList { rooms }, 200)
         }
@@ -73,9 +78,6 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             search(&req.url()?, env).await
         }
         ["api", "rooms", id] => {
-            if req.method() != Method::Get {
-                return method_not_allowed();
-            }
             let room = match RoomId::parse(id) {
                 Ok(room) => room,
                 Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
@@ -83,10 +85,13 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             if is_dm_room(room.as_str()) {
                 return not_found();
             }
-            let reader = match reader_of(&url) {
-                Ok(reader) => reader,
-                Err(answer) => return answer,
-            };
+            if req.method() == Method::Patch {
+                return retitle(req, env, &room).await;
+            }
+            if req.method() != Method::Get {
+                return method_not_allowed();
+            }
+            let reader = reader_of(&req, &url, env).await?;
             match db::room(&env.d1("DB")?, room.as_str(), reader.as_deref()).await? {
                 Some((info, summary)) => http::json(
                     &serde_json::json!({ "room": info, "summary": summary }),
@@ -96,7 +101,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             }
         }
         ["api", "dms"] => match req.method() {
-            Method::Get => dms::list(&url, env).await,
+            Method::Get => dms::list(&req, &url, env).await,
             Method::Post => dms::open(req, env).await,
             _ => http::error_with(
                 ErrorCode::BadRequest,
@@ -104,11 +109,21 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 405,
             ),
         },
+        ["api", "dms", room] => match req.method() {
+            Method::Delete => dms::leave(&req, &url, env, room).await,
+            _ => http::error_with(ErrorCode::BadRequest, "only DELETE is supported here", 405),
+        },
         ["api", "names", "release"] => {
             if req.method() != Method::Post {
                 return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
             }
             names::release(req, env).await
+        }
+        ["api", "names", "confirm"] => {
+            if req.method() != Method::Post {
+                return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
+            }
+            names::confirm(req, env).await
         }
         ["api", "names", name] => {
             if req.method() != Method::Get {
@@ -121,15 +136,15 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 Ok(room) => room,
                 Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
             };
-            // A direct-message room opens only to its two names (with their tokens); its
+            // A direct-message room opens only to its two claims (with their tokens); its
             // files are served to anyone with their unguessable address, like an image link.
             if !matches!(rest, ["files", _]) {
-                if let Some(refusal) = dms::guard(env, &room, &url, !rest.is_empty()).await? {
+                if let Some(refusal) = dms::guard(env, &req, &room, &url).await? {
                     return Ok(refusal);
                 }
             }
             if let (Method::Post, ["files"]) = (req.method(), rest) {
-                return to_room(req, env, &room).await;
+                return upload(req, env, &room).await;
             }
             if req.method() != Method::Get {
                 return method_not_allowed();
@@ -143,7 +158,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                     let actions = db::audit(&env.d1("DB")?, room.as_str()).await?;
                     http::json(&serde_json::json!({ "actions": actions }), 200)
                 }
-                ["users"] => to_room(forwarded(&req, None)?, env, &room).await,
+                ["users"] => to_room(forwarded(&req, &[])?, env, &room).await,
                 _ => not_found(),
             }
         }
@@ -153,54 +168,125 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
 }
 
 /// Validates everything a connection asks for before any socket exists, then hands
-/// the upgrade to the room.
+/// the upgrade to the room with the claim it was admitted under.
 async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
     let query = match parse_connect_query(url.query_pairs()) {
         Ok(query) => query,
         Err(e) => return http::error(&e),
     };
-    let token = parse_connect_token(url.query_pairs());
+    let token = names::presented_by(&req, &url);
     if !http::is_upgrade(&req) {
         // Read-only: a plain GET never claims, but it learns that a name is taken.
-        if let Some(refusal) = names::check(env, &query.name, token.as_deref()).await? {
+        if let Some(refusal) = names::check(env, &query.name, token.as_ref()).await? {
             return http::error(&refusal);
         }
         // The room answers too: 403 if the name is banned there (how a browser, which
         // cannot read a refused upgrade, learns why), else 426.
-        return to_room(forwarded(&req, None)?, env, room).await;
+        return to_room(forwarded(&req, &[])?, env, room).await;
     }
-    let claimed = match names::admit(env, &query.name, token.as_deref()).await? {
+    let (claim, fresh) = match names::admit(env, &query.name, token.as_ref()).await? {
         names::Admission::Refused(refusal) => return http::error(&refusal),
-        names::Admission::Admitted(claimed) => claimed,
+        names::Admission::Admitted { claim, fresh } => (claim, fresh),
     };
-    let req = forwarded(&req, claimed.as_deref())?;
-    let answer = to_room(req, env, room).await;
-    if let Some(token) = claimed {
+    if is_dm_room(room.as_str()) && !dms::is_party(env, room.as_str(), &claim).await? {
+        // The guard let the token through; the name connected with must be its claim's.
+        if fresh.is_some() {
+            names::undo_claim(env, &claim).await;
+        }
+        return dms::stranger();
+    }
+    let mut internal = vec![(names::CLAIM_HEADER, claim.clone())];
+    if let Some(token) = &fresh {
+        internal.push((names::CLAIMED_TOKEN_HEADER, token.clone()));
+    }
+    let answer = to_room(forwarded(&req, &internal)?, env, room).await;
+    if fresh.is_some() && !matches!(&answer, Ok(r) if r.status_code() == 101) {
         // The token reaches the client only on the socket: without one, drop the claim
         // again, or the name would stay locked with a token nobody has.
-        if !matches!(&answer, Ok(r) if r.status_code() == 101) {
-            names::undo_claim(env, &query.name, &token).await;
-        }
+        names::undo_claim(env, &claim).await;
     }
     answer
 }
 
-/// The connect request as the room gets it: the client's headers without the internal
-/// one (a client cannot forge a claim), plus the token this connect has just claimed.
-fn forwarded(req: &Request, claimed: Option<&str>) -> Result<Request> {
+/// The request as the room gets it: the client's headers without any internal one (a
+/// client cannot forge a claim) and without its token (the room never needs it), plus
+/// the internal headers the Worker sets.
+fn forwarded(req: &Request, internal: &[(&str, String)]) -> Result<Request> {
+    forwarded_as(req, Method::Get, req.url()?.as_str(), internal)
+}
+
+fn forwarded_as(
+    req: &Request,
+    method: Method,
+    url: &str,
+    internal: &[(&str, String)],
+) -> Result<Request> {
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
-        if !name.eq_ignore_ascii_case(names::CLAIMED_TOKEN_HEADER) {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with(names::INTERNAL_PREFIX)
+            || lower == "authorization"
+            || lower == "sec-websocket-protocol"
+        {
+            continue;
+        }
+        headers.append(&name, &value)?;
+    }
+    let protocols = req.headers().get("sec-websocket-protocol")?;
+    if offers_ws_protocol(protocols.as_deref()) {
+        // The room answers with `edgechat`; the token offered beside it stays here.
+        headers.set("sec-websocket-protocol", WS_PROTOCOL)?;
+    }
+    for (name, value) in internal {
+        headers.set(name, value)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    Request::new_with_init(url, &init)
+}
+
+/// The internal headers that tell a room who a request is from.
+fn as_claim(who: &names::Identity) -> Vec<(&'static str, String)> {
+    vec![
+        (names::CLAIM_HEADER, who.claim.clone()),
+        (names::CLAIM_NAME_HEADER, who.name.clone()),
+    ]
+}
+
+/// `POST /room/:id/files?filename=F` with `Authorization: Bearer`: the file belongs to
+/// the uploader's claim. The body streams on to the room.
+async fn upload(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+    let url = req.url()?;
+    let who = match names::require(env, &req, &url).await? {
+        Ok(who) => who,
+        Err(e) => return http::error(&e),
+    };
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with(names::INTERNAL_PREFIX) && lower != "authorization" {
             headers.append(&name, &value)?;
         }
     }
-    if let Some(token) = claimed {
-        headers.set(names::CLAIMED_TOKEN_HEADER, token)?;
+    for (name, value) in as_claim(&who) {
+        headers.set(name, &value)?;
+    }
+    // Only the file's name travels in the room's URL.
+    let mut target = url.clone();
+    let filename = url
+        .query_pairs()
+        .find(|(k, _)| k == "filename")
+        .map(|(_, v)| v.into_owned());
+    target.set_query(None);
+    if let Some(f) = filename {
+        target.query_pairs_mut().append_pair("filename", &f);
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    Request::new_with_init(req.url()?.as_str(), &init)
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(req.inner().body().map(wasm_bindgen::JsValue::from));
+    to_room(Request::new_with_init(target.as_str(), &init)?, env, room).await
 }
 
 /// Forwards a request to the room's Durable Object, named by the folded room id.
@@ -253,9 +339,17 @@ async fn search(url: &worker::Url, env: &Env) -> Result<Response> {
     http::json(&SearchResults { results, has_more }, 200)
 }
 
-/// `POST /api/rooms` `{"id"?, "title", "description"?, "visibility"?, "name"?}`: a room
-/// with a title; a private one gets a random id, which is its link.
+/// `POST /api/rooms` `{"id"?, "title", "description"?, "visibility"?}` with the
+/// maker's `Authorization: Bearer`: a room with a title, owned by the maker's claim; a
+/// private one gets a random id, which is its link. The room's Durable Object decides
+/// whether the id is free (no history, no owner, no connect ever), so two makers of one
+/// id cannot both win.
 async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    let maker = match names::require(env, &req, &url).await? {
+        Ok(who) => who,
+        Err(e) => return http::error(&e),
+    };
     let body = req.text().await?;
     if body.len() > 8192 {
         return http::error_with(ErrorCode::BadRequest, "the body is over 8 KiB", 400);
@@ -270,13 +364,25 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
             format!("{PRIVATE_PREFIX}{}", http::random_hex(12)?)
         }
     };
-    if !db::create_room(&env.d1("DB")?, &id, &ask).await? {
-        return http::error_with(
-            ErrorCode::BadRequest,
-            &format!("the room {id} exists already"),
-            409,
-        );
+    let room = match RoomId::parse(&id) {
+        Ok(room) => room,
+        Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
+    };
+    let made = to_room(
+        forwarded_as(
+            &req,
+            Method::Post,
+            &format!("https://room/room/{id}/make"),
+            &as_claim(&maker),
+        )?,
+        env,
+        &room,
+    )
+    .await?;
+    if made.status_code() != 200 {
+        return Ok(made);
     }
+    db::create_room(&env.d1("DB")?, &id, &ask, &maker.name).await?;
     let info = RoomInfo {
         id: id.clone(),
         title: Some(ask.title),
@@ -284,20 +390,66 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
         visibility: ask.visibility,
     };
     http::json(
-        &serde_json::json!({ "room": info, "link": format!("/#{id}") }),
+        &serde_json::json!({ "room": info, "link": format!("/#{id}"), "owner": maker.name }),
         201,
     )
 }
 
-/// The folded `name` query parameter, whose unread counts an answer adds.
-fn reader_of(url: &worker::Url) -> std::result::Result<Option<String>, Result<Response>> {
-    match url.query_pairs().find(|(k, _)| k == "name") {
-        Some((_, raw)) => match Name::parse(&raw) {
-            Ok(name) => Ok(Some(name.key().to_owned())),
-            Err(m) => Err(http::error_with(ErrorCode::InvalidName, m, 400)),
-        },
-        None => Ok(None),
+/// `PATCH /api/rooms/:id` `{"title"?, "description"?}`: only the room's owner changes
+/// them (the room knows its owner's claim).
+async fn retitle(mut req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+    let url = req.url()?;
+    let who = match names::require(env, &req, &url).await? {
+        Ok(who) => who,
+        Err(e) => return http::error(&e),
+    };
+    let body = req.text().await?;
+    if body.len() > 8192 {
+        return http::error_with(ErrorCode::BadRequest, "the body is over 8 KiB", 400);
     }
+    let ask = match Retitle::parse(&body) {
+        Ok(ask) => ask,
+        Err(e) => return http::error(&e),
+    };
+    let role = to_room(
+        forwarded_as(
+            &req,
+            Method::Get,
+            &format!("https://room/room/{}/role", room.as_str()),
+            &as_claim(&who),
+        )?,
+        env,
+        room,
+    )
+    .await?
+    .json::<serde_json::Value>()
+    .await?;
+    if role["role"] != "owner" {
+        return http::error(&HttpError::new(
+            ErrorCode::Forbidden,
+            "only the room's owner can change its title and description",
+        ));
+    }
+    let db = env.d1("DB")?;
+    db::retitle(
+        &db,
+        room.as_str(),
+        ask.title.as_deref(),
+        ask.description.as_deref(),
+    )
+    .await?;
+    match db::room(&db, room.as_str(), None).await? {
+        Some((info, _)) => http::json(&serde_json::json!({ "room": info }), 200),
+        None => not_found(),
+    }
+}
+
+/// The claim whose unread counts an answer adds: the one the request's token proves.
+async fn reader_of(req: &Request, url: &worker::Url, env: &Env) -> Result<Option<String>> {
+    let token = names::presented_by(req, url);
+    Ok(names::authenticate(env, token.as_ref())
+        .await?
+        .map(|who| who.claim))
 }
 
 fn not_found() -> Result<Response> {

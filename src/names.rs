@@ -1,159 +1,401 @@
-//! Name claims in D1 (table `names`, migrations/0003_names.sql): the check at connect,
-//! the claim of a free name, and the HTTP routes under `/api/names`.
+//! Name claims in D1 (table `names`, migrations 0003 and 0010): the check at connect,
+//! the claim of a free name, proving a token over HTTP, and the routes under
+//! `/api/names`.
 //!
-//! The decision itself is pure (`edgechat_protocol::decide_claim`); this module reads
-//! and writes the row, hashes tokens (Web Crypto SHA-256) and answers.
+//! A claim is an identity: it has its own random id, and everything a person owns is
+//! bound to that id, never to the bare name. The decision at connect is pure
+//! (`edgechat_protocol::decide_claim`); this module reads and writes the rows, hashes
+//! tokens (Web Crypto SHA-256) and answers. Tokens are only ever compared as hashes and
+//! never logged.
 
 use edgechat_protocol::{
-    claim_ttl_ms, decide_claim, name_taken, Claim, ClaimDecision, ErrorCode, HttpError, Name,
-    NameInfo, ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES,
+    decide_claim, legacy_name_key, looks_like, name_taken, presented, secs_setting_ms, skeleton,
+    Claim, ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError, Name, NameInfo, Presented,
+    ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::js_sys::{self, Function, Promise, Reflect, Uint8Array};
+use worker::js_sys::{self, Function, Object, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{D1Database, Date, Env, Error, Request, Response, Result};
 
 use crate::db::num;
 use crate::http;
 
-/// The header that carries a freshly issued token from the Worker to the room, which
-/// sends it to the new socket. The Worker removes it from every client request first.
+/// Internal headers from the Worker to a room (the Worker removes every `x-edgechat-`
+/// header from client requests first, so a client cannot forge them).
+pub const INTERNAL_PREFIX: &str = "x-edgechat-";
+/// A freshly issued token, which the room sends to the new socket only.
 pub const CLAIMED_TOKEN_HEADER: &str = "x-edgechat-claimed-token";
+/// The id of the claim a request was admitted under.
+pub const CLAIM_HEADER: &str = "x-edgechat-claim";
+/// The name (as claimed) of that claim.
+pub const CLAIM_NAME_HEADER: &str = "x-edgechat-claim-name";
 
 fn now() -> u64 {
     Date::now().as_millis()
 }
 
-fn ttl_ms(env: &Env) -> u64 {
-    claim_ttl_ms(
-        env.var("NAME_CLAIM_TTL_SECS")
-            .ok()
-            .map(|v| v.to_string())
-            .as_deref(),
-    )
+pub fn times(env: &Env) -> ClaimTimes {
+    let setting = |k: &str| env.var(k).ok().map(|v| v.to_string());
+    ClaimTimes {
+        ttl_ms: secs_setting_ms(
+            setting("NAME_CLAIM_TTL_SECS").as_deref(),
+            NAME_CLAIM_TTL_SECS,
+        ),
+        pending_ms: secs_setting_ms(setting("NAME_PENDING_SECS").as_deref(), NAME_PENDING_SECS),
+    }
+}
+
+/// A claim proven by its token: who a request comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub claim: String,
+    /// The name as it was claimed.
+    pub name: String,
 }
 
 #[derive(Deserialize)]
 struct ClaimRow {
+    name_key: String,
+    name: String,
+    claim_id: String,
     token_hash: String,
+    confirmed: f64,
+    claimed_at: f64,
     last_used: f64,
 }
 
-async fn lookup(db: &D1Database, key: &str) -> Result<Option<Claim>> {
+impl ClaimRow {
+    fn claim(self) -> (String, Claim) {
+        (
+            self.name_key,
+            Claim {
+                id: self.claim_id,
+                name: self.name,
+                token_hash: self.token_hash,
+                confirmed: self.confirmed != 0.0,
+                claimed_at: self.claimed_at as u64,
+                last_used: self.last_used as u64,
+            },
+        )
+    }
+}
+
+const CLAIM_COLUMNS: &str =
+    "name_key, name, claim_id, token_hash, confirmed, claimed_at, last_used";
+
+/// The stored claim of a name and the key it is stored under: the name's key, or the
+/// lowercase key claims were stored under before names were folded by NFKC.
+async fn lookup(db: &D1Database, name: &Name) -> Result<Option<(String, Claim)>> {
+    let legacy = legacy_name_key(name.display());
+    let rows: Vec<ClaimRow> = db
+        .prepare(format!(
+            "SELECT {CLAIM_COLUMNS} FROM names WHERE name_key IN (?1, ?2) \
+             ORDER BY name_key = ?1 DESC LIMIT 1"
+        ))
+        .bind(&[JsValue::from_str(name.key()), JsValue::from_str(&legacy)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().next().map(ClaimRow::claim))
+}
+
+async fn lookup_token(db: &D1Database, token_hash: &str) -> Result<Option<(String, Claim)>> {
     let row: Option<ClaimRow> = db
-        .prepare("SELECT token_hash, last_used FROM names WHERE name_key = ?1")
-        .bind(&[JsValue::from_str(key)])?
+        .prepare(format!(
+            "SELECT {CLAIM_COLUMNS} FROM names WHERE token_hash = ?1"
+        ))
+        .bind(&[JsValue::from_str(token_hash)])?
         .first(None)
         .await?;
-    Ok(row.map(|r| Claim {
-        token_hash: r.token_hash,
-        last_used: r.last_used as u64,
-    }))
+    Ok(row.map(ClaimRow::claim))
+}
+
+fn web_crypto_error(e: JsValue) -> Error {
+    Error::RustError(format!("web crypto: {e:?}"))
+}
+
+fn subtle() -> Result<JsValue> {
+    let crypto =
+        Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(web_crypto_error)?;
+    Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(web_crypto_error)
+}
+
+/// Calls `crypto.subtle[method](...args)` and awaits its promise.
+async fn subtle_call(method: &str, args: &[JsValue]) -> Result<JsValue> {
+    let subtle = subtle()?;
+    let f: Function = Reflect::get(&subtle, &JsValue::from_str(method))
+        .map_err(web_crypto_error)?
+        .dyn_into()
+        .map_err(web_crypto_error)?;
+    let list = js_sys::Array::new();
+    for a in args {
+        list.push(a);
+    }
+    let promise: Promise = f
+        .apply(&subtle, &list)
+        .map_err(web_crypto_error)?
+        .dyn_into()
+        .map_err(web_crypto_error)?;
+    JsFuture::from(promise).await.map_err(web_crypto_error)
 }
 
 /// Lowercase hex SHA-256 of a token, by the runtime's Web Crypto.
 pub async fn hash(token: &str) -> Result<String> {
-    let js = |e: JsValue| Error::RustError(format!("web crypto: {e:?}"));
-    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(js)?;
-    let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(js)?;
-    let digest: Function = Reflect::get(&subtle, &JsValue::from_str("digest"))
-        .map_err(js)?
-        .dyn_into()
-        .map_err(js)?;
     let data = Uint8Array::from(token.as_bytes());
-    let promise: Promise = digest
-        .call2(&subtle, &JsValue::from_str("SHA-256"), &data)
-        .map_err(js)?
-        .dyn_into()
-        .map_err(js)?;
-    let buffer = JsFuture::from(promise).await.map_err(js)?;
+    let buffer = subtle_call("digest", &[JsValue::from_str("SHA-256"), data.into()]).await?;
     Ok(http::hex(&Uint8Array::new(&buffer).to_vec()))
 }
 
-fn new_token() -> Result<String> {
-    http::random_hex(32)
+/// Lowercase hex HMAC-SHA-256 of `message` under `secret`, by the runtime's Web Crypto.
+pub async fn hmac(secret: &str, message: &str) -> Result<String> {
+    let algorithm = Object::new();
+    let set = |k: &str, v: &JsValue| {
+        Reflect::set(&algorithm, &JsValue::from_str(k), v).map_err(web_crypto_error)
+    };
+    set("name", &JsValue::from_str("HMAC"))?;
+    set("hash", &JsValue::from_str("SHA-256"))?;
+    let usages = js_sys::Array::of1(&JsValue::from_str("sign"));
+    let key = subtle_call(
+        "importKey",
+        &[
+            JsValue::from_str("raw"),
+            Uint8Array::from(secret.as_bytes()).into(),
+            algorithm.into(),
+            JsValue::FALSE,
+            usages.into(),
+        ],
+    )
+    .await?;
+    let signature = subtle_call(
+        "sign",
+        &[
+            JsValue::from_str("HMAC"),
+            key,
+            Uint8Array::from(message.as_bytes()).into(),
+        ],
+    )
+    .await?;
+    Ok(http::hex(&Uint8Array::new(&signature).to_vec()))
+}
+
+/// The token a request presents: `Authorization: Bearer`, a socket's
+/// `edgechat.bearer.` subprotocol, or the deprecated `token=` query parameter.
+pub fn presented_by(req: &Request, url: &worker::Url) -> Option<Presented> {
+    let header = |k: &str| req.headers().get(k).ok().flatten();
+    let legacy = url
+        .query_pairs()
+        .filter(|(k, _)| k == "token")
+        .last()
+        .map(|(_, v)| v.into_owned());
+    presented(
+        header("authorization").as_deref(),
+        header("sec-websocket-protocol").as_deref(),
+        legacy.as_deref(),
+    )
+}
+
+/// Marks a claim confirmed (its client showed it has the token) and used now.
+async fn touch(db: &D1Database, claim: &Claim) {
+    let touched = async {
+        db.prepare(
+            "UPDATE names SET last_used = MAX(last_used, ?2), confirmed = 1 WHERE claim_id = ?1",
+        )
+        .bind(&[JsValue::from_str(&claim.id), num(now())])?
+        .run()
+        .await
+    };
+    if let Err(e) = touched.await {
+        // The claim stays good until its lifetime ends; the next request tries again.
+        worker::console_error!("refreshing a name claim: {e}");
+    }
+}
+
+/// The claim a token proves, if it holds a live one (confirming it if it was pending).
+pub async fn authenticate(env: &Env, token: Option<&Presented>) -> Result<Option<Identity>> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let db = env.d1("DB")?;
+    let Some((_, claim)) = lookup_token(&db, &hash(&token.token).await?).await? else {
+        return Ok(None);
+    };
+    let t = now();
+    let times = times(env);
+    if !claim.is_live(t, times) {
+        return Ok(None);
+    }
+    if decide_claim(Some(&claim), Some(&claim.token_hash), t, times) == ClaimDecision::Refresh {
+        touch(&db, &claim).await;
+    }
+    Ok(Some(Identity {
+        claim: claim.id,
+        name: claim.name,
+    }))
+}
+
+/// The live claim on a name, if someone holds it.
+pub async fn holder(env: &Env, name: &Name) -> Result<Option<Identity>> {
+    let stored = lookup(&env.d1("DB")?, name).await?;
+    Ok(stored
+        .map(|(_, c)| c)
+        .filter(|c| c.is_live(now(), times(env)))
+        .map(|c| Identity {
+            claim: c.id,
+            name: c.name,
+        }))
 }
 
 /// What a connect may do about its name.
 pub enum Admission {
-    /// Someone else holds the name: answer this refusal.
+    /// Someone else holds the name (or a look-alike): answer this refusal.
     Refused(HttpError),
-    /// Go ahead; with `Some(token)` the connect has just claimed the name.
-    Admitted(Option<String>),
+    /// Go ahead as this claim; `fresh` is the token of a claim this connect just made.
+    Admitted {
+        claim: String,
+        fresh: Option<String>,
+    },
 }
 
 /// Checks the name's claim without changing anything: whether a connect with this
 /// token would be refused. Used before the upgrade check, so that a plain GET (the
 /// web UI's probe after a failed socket) learns why.
-pub async fn check(env: &Env, name: &Name, token: Option<&str>) -> Result<Option<HttpError>> {
-    let (decision, _) = decide(env, name, token).await?;
-    Ok((decision == ClaimDecision::Refuse).then(|| name_taken(name.display())))
-}
-
-async fn decide(
-    env: &Env,
-    name: &Name,
-    token: Option<&str>,
-) -> Result<(ClaimDecision, D1Database)> {
+pub async fn check(env: &Env, name: &Name, token: Option<&Presented>) -> Result<Option<HttpError>> {
     let db = env.d1("DB")?;
-    let claim = lookup(&db, name.key()).await?;
-    // Hashing costs a little: only when there is a live claim to compare with.
-    let token_hash = match (&claim, token) {
-        (Some(_), Some(t)) => Some(hash(t).await?),
+    let stored = lookup(&db, name).await?;
+    let token_hash = match (&stored, token) {
+        (Some(_), Some(t)) => Some(hash(&t.token).await?),
         _ => None,
     };
-    let decision = decide_claim(claim.as_ref(), token_hash.as_deref(), now(), ttl_ms(env));
-    Ok((decision, db))
+    let claim = stored.map(|(_, c)| c);
+    let decision = decide_claim(claim.as_ref(), token_hash.as_deref(), now(), times(env));
+    if decision == ClaimDecision::Refuse {
+        return Ok(Some(name_taken(name.display())));
+    }
+    if decision == ClaimDecision::Claim {
+        return look_alike(&db, env, name).await;
+    }
+    Ok(None)
 }
 
-/// Whether `token` holds a live claim on `name` (it does not claim anything).
-pub async fn holds(env: &Env, name: &Name, token: Option<&str>) -> Result<bool> {
-    let (decision, _) = decide(env, name, token).await?;
-    Ok(matches!(
-        decision,
-        ClaimDecision::Accept | ClaimDecision::Refresh
-    ))
+/// Fills in the skeletons of claims stored before names had them (a few per call,
+/// until none is left), so that look-alike checks see every live claim.
+async fn backfill_skeletons(db: &D1Database) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Row {
+        name_key: String,
+        name: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare("SELECT name_key, name FROM names WHERE skeleton IS NULL LIMIT 50")
+        .all()
+        .await?
+        .results()?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut statements = Vec::with_capacity(rows.len());
+    for row in rows {
+        statements.push(
+            db.prepare("UPDATE names SET skeleton = ?2 WHERE name_key = ?1")
+                .bind(&[
+                    JsValue::from_str(&row.name_key),
+                    JsValue::from_str(&skeleton(&row.name)),
+                ])?,
+        );
+    }
+    db.batch(statements).await?;
+    Ok(())
 }
 
-/// Whether someone holds a live claim on `name`.
-pub async fn is_claimed(env: &Env, name: &Name) -> Result<bool> {
-    let (decision, _) = decide(env, name, None).await?;
-    Ok(decision == ClaimDecision::Refuse)
+/// The refusal of a new claim on `name` if it looks like another live claim's name.
+async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<HttpError>> {
+    if let Err(e) = backfill_skeletons(db).await {
+        worker::console_error!("filling in name skeletons: {e}");
+    }
+    let t = now();
+    let times = times(env);
+    #[derive(Deserialize)]
+    struct Row {
+        name: String,
+    }
+    let row: Option<Row> = db
+        .prepare(
+            "SELECT name FROM names WHERE skeleton = ?1 AND name_key <> ?2 AND name_key <> ?3 \
+             AND ((confirmed = 1 AND last_used > ?4) OR (confirmed = 0 AND claimed_at > ?5)) \
+             LIMIT 1",
+        )
+        .bind(&[
+            JsValue::from_str(&skeleton(name.display())),
+            JsValue::from_str(name.key()),
+            JsValue::from_str(&legacy_name_key(name.display())),
+            num(t.saturating_sub(times.ttl_ms)),
+            num(t.saturating_sub(times.pending_ms)),
+        ])?
+        .first(None)
+        .await?;
+    Ok(row.map(|r| looks_like(name.display(), &r.name)))
 }
 
 /// Admits a connect with this name and token: claims a free name (the one atomic
-/// statement that takes a free or expired row, so of two simultaneous first connects
-/// one wins and the other is refused), refreshes a live claim now and then.
-pub async fn admit(env: &Env, name: &Name, token: Option<&str>) -> Result<Admission> {
-    let (decision, db) = decide(env, name, token).await?;
+/// statement that takes a free or lapsed row, so of two simultaneous first connects
+/// one wins and the other is refused), refreshes a live claim now and then. A fresh
+/// claim is pending until its client proves it kept the token.
+pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<Admission> {
+    let db = env.d1("DB")?;
+    let stored = lookup(&db, name).await?;
+    // Hashing costs a little: only when there is a claim to compare with.
+    let token_hash = match (&stored, token) {
+        (Some(_), Some(t)) => Some(hash(&t.token).await?),
+        _ => None,
+    };
     let t = now();
-    match decision {
+    let times = times(env);
+    let (stored_key, claim) = match stored {
+        Some((key, claim)) => (Some(key), Some(claim)),
+        None => (None, None),
+    };
+    match decide_claim(claim.as_ref(), token_hash.as_deref(), t, times) {
         ClaimDecision::Refuse => Ok(Admission::Refused(name_taken(name.display()))),
-        ClaimDecision::Accept => Ok(Admission::Admitted(None)),
-        ClaimDecision::Refresh => {
-            let touched = db
-                .prepare("UPDATE names SET last_used = MAX(last_used, ?2) WHERE name_key = ?1")
-                .bind(&[JsValue::from_str(name.key()), num(t)])?
-                .run()
-                .await;
-            if let Err(e) = touched {
-                // The claim stays good until its TTL; the next connect tries again.
-                worker::console_error!("refreshing a name claim: {e}");
+        ClaimDecision::Accept | ClaimDecision::Refresh => {
+            let Some(claim) = claim else {
+                return Ok(Admission::Refused(name_taken(name.display())));
+            };
+            if decide_claim(Some(&claim), token_hash.as_deref(), t, times) == ClaimDecision::Refresh
+            {
+                touch(&db, &claim).await;
             }
-            Ok(Admission::Admitted(None))
+            Ok(Admission::Admitted {
+                claim: claim.id,
+                fresh: None,
+            })
         }
         ClaimDecision::Claim => {
-            let token = new_token()?;
-            let cutoff = t.saturating_sub(ttl_ms(env));
+            if let Some(refusal) = look_alike(&db, env, name).await? {
+                return Ok(Admission::Refused(refusal));
+            }
+            let token = http::random_hex(32)?;
+            let claim_id = http::random_hex(12)?;
+            // A lapsed claim stored under the old key moves to the name's key.
+            if let Some(old) = stored_key.filter(|k| k != name.key()) {
+                db.prepare("DELETE FROM names WHERE name_key = ?1")
+                    .bind(&[JsValue::from_str(&old)])?
+                    .run()
+                    .await?;
+            }
             let won: Option<serde_json::Value> = db
                 .prepare(
-                    "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used) \
-                     VALUES (?1, ?2, ?3, ?4, ?4) \
+                    "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used, \
+                                        claim_id, confirmed, skeleton) \
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, 0, ?6) \
                      ON CONFLICT (name_key) DO UPDATE SET \
                        name = excluded.name, token_hash = excluded.token_hash, \
-                       claimed_at = excluded.claimed_at, last_used = excluded.last_used \
-                     WHERE names.last_used <= ?5 \
+                       claimed_at = excluded.claimed_at, last_used = excluded.last_used, \
+                       claim_id = excluded.claim_id, confirmed = 0, \
+                       skeleton = excluded.skeleton \
+                     WHERE (names.confirmed = 1 AND names.last_used <= ?7) \
+                        OR (names.confirmed = 0 AND names.claimed_at <= ?8) \
                      RETURNING name_key",
                 )
                 .bind(&[
@@ -161,31 +403,34 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&str>) -> Result<Admiss
                     JsValue::from_str(name.display()),
                     JsValue::from_str(&hash(&token).await?),
                     num(t),
-                    num(cutoff),
+                    JsValue::from_str(&claim_id),
+                    JsValue::from_str(&skeleton(name.display())),
+                    num(t.saturating_sub(times.ttl_ms)),
+                    num(t.saturating_sub(times.pending_ms)),
                 ])?
                 .first(None)
                 .await?;
             Ok(match won {
-                Some(_) => Admission::Admitted(Some(token)),
+                Some(_) => Admission::Admitted {
+                    claim: claim_id,
+                    fresh: Some(token),
+                },
                 None => Admission::Refused(name_taken(name.display())),
             })
         }
     }
 }
 
-/// Deletes a name's claim if it still carries this token hash.
-async fn delete_claim(db: &D1Database, name: &Name, token_hash: &str) -> Result<()> {
-    db.prepare("DELETE FROM names WHERE name_key = ?1 AND token_hash = ?2")
-        .bind(&[JsValue::from_str(name.key()), JsValue::from_str(token_hash)])?
-        .run()
-        .await?;
-    Ok(())
-}
-
-/// Drops a claim just made by `admit` whose connect then failed (only that claim: the
-/// row must still carry this token's hash).
-pub async fn undo_claim(env: &Env, name: &Name, token: &str) {
-    let undone = async { delete_claim(&env.d1("DB")?, name, &hash(token).await?).await };
+/// Drops a claim just made by `admit` whose connect then failed: the token would exist
+/// nowhere.
+pub async fn undo_claim(env: &Env, claim: &str) {
+    let undone = async {
+        env.d1("DB")?
+            .prepare("DELETE FROM names WHERE claim_id = ?1 AND confirmed = 0")
+            .bind(&[JsValue::from_str(claim)])?
+            .run()
+            .await
+    };
     if let Err(e) = undone.await {
         worker::console_error!("dropping the claim of a failed connect: {e}");
     }
@@ -197,8 +442,8 @@ pub async fn info(env: &Env, raw: &str) -> Result<Response> {
         Ok(name) => name,
         Err(e) => return http::error(&e),
     };
-    let claim = lookup(&env.d1("DB")?, name.key()).await?;
-    let claimed = claim.is_some_and(|c| c.is_live(now(), ttl_ms(env)));
+    let claim = lookup(&env.d1("DB")?, &name).await?;
+    let claimed = claim.is_some_and(|(_, c)| c.is_live(now(), times(env)));
     http::json(
         &NameInfo {
             name: name.display().to_owned(),
@@ -216,7 +461,53 @@ fn parse_path_name(raw: &str) -> std::result::Result<Name, HttpError> {
     Name::parse(&decoded).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))
 }
 
-/// `POST /api/names/release` with `{"name","token"}`: frees a claim its token proves.
+fn no_token() -> HttpError {
+    HttpError::new(
+        ErrorCode::Unauthorized,
+        "this needs your name's token: send it as Authorization: Bearer <token>",
+    )
+}
+
+fn not_held() -> HttpError {
+    HttpError::new(
+        ErrorCode::NameTaken,
+        "this token holds no claim now (it was released, or it lapsed); connect again to claim a name",
+    )
+}
+
+/// The claim a request's `Authorization: Bearer` (or deprecated `token=`) proves, or
+/// the refusal to answer: 401 without a token, 403 for a token that holds nothing.
+pub async fn require(
+    env: &Env,
+    req: &Request,
+    url: &worker::Url,
+) -> Result<std::result::Result<Identity, HttpError>> {
+    let Some(token) = presented_by(req, url) else {
+        return Ok(Err(no_token()));
+    };
+    Ok(authenticate(env, Some(&token)).await?.ok_or_else(not_held))
+}
+
+/// `POST /api/names/confirm` with `Authorization: Bearer`: the client shows it has kept
+/// a fresh claim's token, which makes the claim last (unconfirmed, it lapses).
+pub async fn confirm(req: Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    match require(env, &req, &url).await? {
+        Ok(who) => http::json(
+            &Confirmed {
+                name: who.name,
+                claim: who.claim,
+                confirmed: true,
+            },
+            200,
+        ),
+        Err(e) => http::error(&e),
+    }
+}
+
+/// `POST /api/names/release` with `Authorization: Bearer` (or the deprecated
+/// `{"name","token"}` body): frees the claim the token proves. Everything bound to the
+/// claim stays with it: whoever claims the name next is someone else.
 pub async fn release(mut req: Request, env: &Env) -> Result<Response> {
     // A body announced as too large is refused unread (ReleaseRequest checks the rest).
     let announced = req.headers().get("content-length")?;
@@ -226,26 +517,46 @@ pub async fn release(mut req: Request, env: &Env) -> Result<Response> {
             format!("the body is over {MAX_RELEASE_BODY_BYTES} bytes"),
         ));
     }
+    let url = req.url()?;
+    let header_token = presented_by(&req, &url);
     let body = req.text().await.unwrap_or_default();
     let ask = match ReleaseRequest::parse(&body) {
         Ok(ask) => ask,
         Err(e) => return http::error(&e),
     };
     let db = env.d1("DB")?;
-    let live = lookup(&db, ask.name.key())
-        .await?
-        .filter(|c| c.is_live(now(), ttl_ms(env)));
-    let Some(claim) = live else {
-        return http::error(&HttpError::new(
-            ErrorCode::NotFound,
-            format!("the name \"{}\" is not claimed", ask.name.display()),
-        ));
+    let token = match (header_token, &ask.token) {
+        (Some(p), _) => p.token,
+        (None, Some(t)) => t.clone(),
+        (None, None) => return http::error(&no_token()),
     };
-    let token_hash = hash(&ask.token).await?;
-    if token_hash != claim.token_hash {
-        return http::error(&name_taken(ask.name.display()));
+    let token_hash = hash(&token).await?;
+    let held = lookup_token(&db, &token_hash)
+        .await?
+        .filter(|(_, c)| c.is_live(now(), times(env)));
+    let Some((key, claim)) = held else {
+        return match &ask.name {
+            Some(name) => match lookup(&db, name).await? {
+                Some((_, c)) if c.is_live(now(), times(env)) => {
+                    http::error(&name_taken(name.display()))
+                }
+                _ => http::error(&HttpError::new(
+                    ErrorCode::NotFound,
+                    format!("the name \"{}\" is not claimed", name.display()),
+                )),
+            },
+            None => http::error(&not_held()),
+        };
+    };
+    if let Some(name) = &ask.name {
+        if name.key() != key && legacy_name_key(name.display()) != key {
+            return http::error(&name_taken(name.display()));
+        }
     }
-    delete_claim(&db, &ask.name, &token_hash).await?;
+    db.prepare("DELETE FROM names WHERE claim_id = ?1 AND token_hash = ?2")
+        .bind(&[JsValue::from_str(&claim.id), JsValue::from_str(&token_hash)])?
+        .run()
+        .await?;
     http::json(&Released { released: true }, 200)
 }
 

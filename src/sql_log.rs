@@ -5,8 +5,8 @@
 //! D1 and moves the `durable` watermark. Welcome pages, resumes and `history` frames
 //! are answered from here without a round trip to D1.
 
-use edgechat_protocol::{FileRef, Message, ModEvent, Page};
-use edgechat_room::{Ban, Log, LogError, Positions, Stored};
+use edgechat_protocol::{legacy_claim_id, FileRef, Message, ModEvent, Page};
+use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -65,6 +65,25 @@ const SCHEMA_2: &str = "ALTER TABLE log ADD COLUMN rev INTEGER NOT NULL DEFAULT 
     INSERT INTO meta (key, value) VALUES ('schema', 2)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
+/// The log's third shape: who someone is is their claim, not their name. Messages
+/// keep their author's claim; read positions and files belong to claims; the owner and
+/// moderators are claims. What was bound to a name before gets that name's legacy claim
+/// id ("legacy:" + the name as it was keyed), which is the id the name's claim got in
+/// D1 by the same rule, so a current claim keeps what it had.
+const SCHEMA_3: &str = "ALTER TABLE log ADD COLUMN claim TEXT NOT NULL DEFAULT '';
+    UPDATE log SET claim = 'legacy:' || name_key;
+    ALTER TABLE files RENAME COLUMN name_key TO claim;
+    UPDATE files SET claim = 'legacy:' || claim;
+    ALTER TABLE reads RENAME COLUMN name_key TO claim;
+    UPDATE reads SET claim = 'legacy:' || claim;
+    CREATE TABLE IF NOT EXISTS roles (
+        claim TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('schema', 3)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+
 /// The columns every read of messages takes.
 const COLS: &str = "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, \
     reply_count, attachment";
@@ -93,13 +112,26 @@ impl SqlLog {
     /// Opens (creating if needed) the log's tables.
     pub fn open(sql: SqlStorage) -> Result<Self, LogError> {
         sql.exec(SCHEMA, None).map_err(err)?;
-        let log = SqlLog {
+        let mut log = SqlLog {
             sql,
             room: String::new(),
         };
         let version = log.meta("schema")?.and_then(|v| v.as_f64()).unwrap_or(1.0);
         if version < 2.0 {
             log.sql.exec(SCHEMA_2, None).map_err(err)?;
+        }
+        if version < 3.0 {
+            log.sql.exec(SCHEMA_3, None).map_err(err)?;
+            // The creator was a name; it becomes that name's legacy claim.
+            let creator = log
+                .meta("creator")?
+                .and_then(|v| v.as_str().map(str::to_owned));
+            if let Some(name) = creator {
+                log.set_owner(&Member {
+                    claim: legacy_claim_id(&name.to_lowercase()),
+                    name,
+                })?;
+            }
         }
         Ok(log)
     }
@@ -176,6 +208,7 @@ struct FullRow {
     #[serde(flatten)]
     message: MessageRow,
     name_key: String,
+    claim: String,
     rev: f64,
 }
 
@@ -216,6 +249,7 @@ impl Log for SqlLog {
         &mut self,
         m: &Message,
         name_key: &str,
+        claim: &str,
         rev: u64,
     ) -> Result<Option<(u64, u64)>, LogError> {
         // One statement: the unique (name_key, client_id) index turns a resend into no
@@ -224,13 +258,14 @@ impl Log for SqlLog {
         let written = self
             .sql
             .exec(
-                "INSERT INTO log (seq, name, name_key, text, ts, client_id, reply_to, rev, attachment) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                "INSERT INTO log (seq, name, name_key, claim, text, ts, client_id, reply_to, rev, \
+                 attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (name_key, client_id) DO NOTHING",
                 vec![
                     int(m.seq),
                     m.name.as_str().into(),
                     name_key.into(),
+                    claim.into(),
                     m.text.as_str().into(),
                     int(m.ts),
                     m.client_id.clone().into(),
@@ -268,12 +303,13 @@ impl Log for SqlLog {
 
     fn get(&self, seq: u64) -> Result<Option<Stored>, LogError> {
         let rows: Vec<FullRow> = self.fetch(
-            &format!("SELECT {COLS}, name_key, rev FROM log WHERE seq = ?"),
+            &format!("SELECT {COLS}, name_key, claim, rev FROM log WHERE seq = ?"),
             vec![int(seq)],
         )?;
         Ok(rows.into_iter().next().map(|r| Stored {
             message: r.message.into_message(Some(&self.room)),
             name_key: r.name_key,
+            claim: r.claim,
             rev: r.rev as u64,
         }))
     }
@@ -334,7 +370,9 @@ impl Log for SqlLog {
 
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
         let rows: Vec<FullRow> = self.fetch(
-            &format!("SELECT {COLS}, name_key, rev FROM log WHERE rev > ? ORDER BY rev LIMIT ?"),
+            &format!(
+                "SELECT {COLS}, name_key, claim, rev FROM log WHERE rev > ? ORDER BY rev LIMIT ?"
+            ),
             vec![int(after_rev), int(u64::from(limit))],
         )?;
         Ok(rows
@@ -343,7 +381,7 @@ impl Log for SqlLog {
             .collect())
     }
 
-    fn moderation(&self) -> Result<(Option<String>, Vec<Ban>), LogError> {
+    fn moderation(&self) -> Result<(Roles, Vec<Ban>), LogError> {
         #[derive(Deserialize)]
         struct Row {
             name_key: String,
@@ -352,9 +390,26 @@ impl Log for SqlLog {
             reason: Option<String>,
             by: String,
         }
-        let creator = self
-            .meta("creator")?
-            .and_then(|v| v.as_str().map(str::to_owned));
+        #[derive(Deserialize)]
+        struct RoleRow {
+            claim: String,
+            name: String,
+            role: String,
+        }
+        let mut roles = Roles::default();
+        let rows: Vec<RoleRow> =
+            self.fetch("SELECT claim, name, role FROM roles ORDER BY name", None)?;
+        for r in rows {
+            let member = Member {
+                claim: r.claim,
+                name: r.name,
+            };
+            if r.role == "owner" {
+                roles.owner = Some(member);
+            } else {
+                roles.moderators.push(member);
+            }
+        }
         let rows: Vec<Row> =
             self.fetch("SELECT name_key, name, until, reason, by FROM bans", None)?;
         let bans = rows
@@ -367,11 +422,33 @@ impl Log for SqlLog {
                 by: r.by,
             })
             .collect();
-        Ok((creator, bans))
+        Ok((roles, bans))
     }
 
-    fn set_creator(&mut self, name: &str) -> Result<(), LogError> {
-        self.set_meta("creator", name.into())
+    fn set_owner(&mut self, owner: &Member) -> Result<(), LogError> {
+        self.run(
+            "DELETE FROM roles WHERE role = 'owner' OR claim = ?",
+            vec![owner.claim.as_str().into()],
+        )?;
+        self.run(
+            "INSERT INTO roles (claim, name, role) VALUES (?, ?, 'owner')",
+            vec![owner.claim.as_str().into(), owner.name.as_str().into()],
+        )
+    }
+
+    fn set_moderator(&mut self, member: &Member, on: bool) -> Result<(), LogError> {
+        if on {
+            self.run(
+                "INSERT INTO roles (claim, name, role) VALUES (?, ?, 'moderator') \
+                     ON CONFLICT (claim) DO NOTHING",
+                vec![member.claim.as_str().into(), member.name.as_str().into()],
+            )
+        } else {
+            self.run(
+                "DELETE FROM roles WHERE claim = ? AND role = 'moderator'",
+                vec![member.claim.as_str().into()],
+            )
+        }
     }
 
     fn set_ban(&mut self, ban: &Ban) -> Result<(), LogError> {
@@ -431,51 +508,46 @@ impl Log for SqlLog {
         self.set_meta("audit_durable", int(id))
     }
 
-    fn read_seq(&self, name_key: &str) -> Result<u64, LogError> {
+    fn read_seq(&self, claim: &str) -> Result<u64, LogError> {
         #[derive(Deserialize)]
         struct Row {
             seq: f64,
         }
-        let rows: Vec<Row> = self.fetch(
-            "SELECT seq FROM reads WHERE name_key = ?",
-            vec![name_key.into()],
-        )?;
+        let rows: Vec<Row> =
+            self.fetch("SELECT seq FROM reads WHERE claim = ?", vec![claim.into()])?;
         Ok(rows.first().map_or(0, |r| r.seq as u64))
     }
 
-    fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError> {
+    fn set_read(&mut self, claim: &str, seq: u64) -> Result<(), LogError> {
         self.run(
-            "INSERT INTO reads (name_key, seq, written) VALUES (?, ?, 0) \
-                 ON CONFLICT (name_key) DO UPDATE SET seq = excluded.seq, written = 0 \
+            "INSERT INTO reads (claim, seq, written) VALUES (?, ?, 0) \
+                 ON CONFLICT (claim) DO UPDATE SET seq = excluded.seq, written = 0 \
                  WHERE excluded.seq > reads.seq",
-            vec![name_key.into(), int(seq)],
+            vec![claim.into(), int(seq)],
         )
     }
 
     fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError> {
         #[derive(Deserialize)]
         struct Row {
-            name_key: String,
+            claim: String,
             seq: f64,
         }
         let rows: Vec<Row> = self.fetch(
-            "SELECT name_key, seq FROM reads WHERE written = 0 ORDER BY name_key",
+            "SELECT claim, seq FROM reads WHERE written = 0 ORDER BY claim",
             None,
         )?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.name_key, r.seq as u64))
-            .collect())
+        Ok(rows.into_iter().map(|r| (r.claim, r.seq as u64)).collect())
     }
 
-    fn max_read_except(&self, name_key: &str) -> Result<u64, LogError> {
+    fn max_read_except(&self, claim: &str) -> Result<u64, LogError> {
         #[derive(Deserialize)]
         struct Row {
             seq: Option<f64>,
         }
         let rows: Vec<Row> = self.fetch(
-            "SELECT MAX(seq) AS seq FROM reads WHERE name_key <> ?",
-            vec![name_key.into()],
+            "SELECT MAX(seq) AS seq FROM reads WHERE claim <> ?",
+            vec![claim.into()],
         )?;
         Ok(rows.first().and_then(|r| r.seq).unwrap_or(0.0) as u64)
     }
@@ -483,19 +555,19 @@ impl Log for SqlLog {
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
         for (key, seq) in reads {
             self.run(
-                "UPDATE reads SET written = 1 WHERE name_key = ? AND seq <= ?",
+                "UPDATE reads SET written = 1 WHERE claim = ? AND seq <= ?",
                 vec![key.as_str().into(), int(*seq)],
             )?;
         }
         Ok(())
     }
 
-    fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError> {
+    fn add_file(&mut self, file: &FileRef, claim: &str) -> Result<(), LogError> {
         self.run(
-            "INSERT INTO files (id, name_key, file) VALUES (?, ?, ?)",
+            "INSERT INTO files (id, claim, file) VALUES (?, ?, ?)",
             vec![
                 file.id.as_str().into(),
-                name_key.into(),
+                claim.into(),
                 json_or_null(Some(file)),
             ],
         )
@@ -504,19 +576,19 @@ impl Log for SqlLog {
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
         #[derive(Deserialize)]
         struct Row {
-            name_key: String,
+            claim: String,
             file: String,
             seq: Option<f64>,
         }
         let rows: Vec<Row> = self.fetch(
-            "SELECT name_key, file, seq FROM files WHERE id = ?",
+            "SELECT claim, file, seq FROM files WHERE id = ?",
             vec![id.into()],
         )?;
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
         let file = serde_json::from_str(&row.file).map_err(|e| LogError(e.to_string()))?;
-        Ok(Some((file, row.name_key, row.seq.map(|s| s as u64))))
+        Ok(Some((file, row.claim, row.seq.map(|s| s as u64))))
     }
 
     fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError> {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
-import { connect, roomId, closeAll, cid, sleep } from '../support/client.mjs';
+import { connect, roomId, closeAll, cid, sleep, bearer } from '../support/client.mjs';
 import { expectErrorFrame } from '../support/expect.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
@@ -15,10 +15,11 @@ const srv = () => ctx.server;
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
   '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
 
+// The uploader proves its claim with its token in the Authorization header.
 function upload(room, name, body, { type = 'image/png', filename = 'dot.png', headers = {} } = {}) {
-  const q = new URLSearchParams({ name, filename });
+  const q = new URLSearchParams({ filename });
   return http(srv(), `/room/${room}/files?${q}`, {
-    method: 'POST', body, headers: { 'content-type': type, ...headers },
+    method: 'POST', body, headers: { 'content-type': type, ...bearer(srv(), name), ...headers },
   });
 }
 
@@ -81,9 +82,9 @@ test('uploads are checked: size, type, signature, name, method; refusals store n
   assert.match(fake.json.error.message, /does not look like image\/png/);
   const empty = await upload(room, 'Ann', Buffer.alloc(0), { type: 'text/plain' });
   assert.equal(empty.status, 400);
-  const noName = await http(srv(), `/room/${room}/files`, { method: 'POST', body: PNG, headers: { 'content-type': 'image/png' } });
-  assert.equal(noName.status, 400);
-  assert.equal(noName.json.error.code, 'invalid_name');
+  const noToken = await http(srv(), `/room/${room}/files?name=Ann`, { method: 'POST', body: PNG, headers: { 'content-type': 'image/png' } });
+  assert.equal(noToken.status, 401, 'a name is not a proof: uploading needs the token');
+  assert.equal(noToken.json.error.code, 'unauthorized');
   const put = await http(srv(), `/room/${room}/files?name=Ann`, { method: 'PUT', body: PNG });
   assert.equal(put.status, 405);
   for (const bad of ['nope', '../x', 'ABCDEFGHIJKL']) {

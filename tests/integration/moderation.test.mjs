@@ -33,18 +33,22 @@ async function audit(room, count) {
   }
 }
 
-test('the first name creates the room; only it moderates; it may delete any message, audited', async () => {
+test('the first claim owns the room; only it moderates; it may delete any message, audited', async () => {
   const room = roomId('mod');
   const ann = await connect(srv(), room, 'Ann');
   assert.equal(ann.welcome.creator, 'Ann');
+  assert.equal(ann.welcome.owner, 'Ann');
+  assert.equal(ann.welcome.role, 'owner');
   const bo = await connect(srv(), room, 'Bo');
   assert.equal(bo.welcome.creator, 'Ann');
+  assert.equal(bo.welcome.role, null);
+  assert.deepEqual(bo.welcome.moderators, []);
 
   for (const frame of [{ type: 'kick', name: 'Ann' }, { type: 'ban', name: 'Ann' }, { type: 'unban', name: 'Ann' }]) {
     bo.send(frame);
     const e = await bo.next('error');
     expectErrorFrame(e, 'forbidden');
-    assert.match(e.message, /creator/);
+    assert.match(e.message, /owner/);
   }
   const spam = await bo.say('buy cheap stuff');
   ann.send({ type: 'delete', seq: spam.ack.seq });

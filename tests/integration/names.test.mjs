@@ -64,7 +64,8 @@ test('the first connect claims the name: name_claimed right after welcome, on th
   const ann = await connect(srv(), room, name);
   try {
     assert.equal(ann.frames[0].type, 'welcome', JSON.stringify(ann.frames));
-    assert.deepEqual(Object.keys(ann.frames[1]).sort(), ['name', 'token', 'type']);
+    assert.deepEqual(Object.keys(ann.frames[1]).sort(), ['claim', 'name', 'token', 'type']);
+    assert.match(ann.frames[1].claim, /^[0-9a-f]{24}$/);
     assert.equal(ann.frames[1].type, 'name_claimed');
     assert.equal(ann.frames[1].name, name);
     assert.match(ann.frames[1].token, /^[0-9a-f]{64}$/);
@@ -177,7 +178,10 @@ test('release: a wrong token is refused, the right one frees the name for anyone
 });
 
 test('release answers bad bodies with 400 bad_request and other methods with 405', async () => {
-  for (const body of ['', 'nope', '[]', '{}', JSON.stringify({ name: 'x' }), JSON.stringify({ token: 't' }),
+  for (const body of ['', '{}', JSON.stringify({ name: 'x' })]) {
+    expectHttpError(await release(srv(), body), 401, 'unauthorized', `no token at all: ${body}`);
+  }
+  for (const body of ['nope', '[]', JSON.stringify({ token: 't' }),
     JSON.stringify({ name: '', token: 't' }), JSON.stringify({ name: 'x', token: '' }), JSON.stringify({ name: 'x', token: 5 }),
     JSON.stringify({ name: 'x', token: 'y'.repeat(5000) })]) {
     expectHttpError(await release(srv(), body), 400, 'bad_request', `body ${body.slice(0, 40)}`);

@@ -51,7 +51,12 @@ function tokenFor(server, name, token) {
   return tokenJar(server).get(fold(name)) ?? null;
 }
 
-function wsUrlFor(server, room, name, { since, rev, query, token } = {}) {
+/**
+ * How a connect sends its token: `tokenVia: 'header'` (the default: Authorization:
+ * Bearer, as the CLI does), `'subprotocol'` (as a browser does) or `'query'` (the
+ * deprecated token= parameter).
+ */
+function wsUrlFor(server, room, name, { since, rev, query, token, tokenVia = 'header' } = {}) {
   let q;
   if (query !== undefined) {
     q = query;
@@ -61,7 +66,7 @@ function wsUrlFor(server, room, name, { since, rev, query, token } = {}) {
     if (since !== undefined && since !== null) params.push(`since=${encodeURIComponent(since)}`);
     if (rev !== undefined && rev !== null) params.push(`rev=${encodeURIComponent(rev)}`);
     const t = tokenFor(server, name, token);
-    if (t !== null) params.push(`token=${encodeURIComponent(t)}`);
+    if (t !== null && tokenVia === 'query') params.push(`token=${encodeURIComponent(t)}`);
     q = params.join('&');
   }
   return `${server.wsUrl}/room/${encodeURIComponent(room)}${q ? `?${q}` : ''}`;
@@ -74,11 +79,21 @@ function wsUrlFor(server, room, name, { since, rev, query, token } = {}) {
  */
 export function openSocket(server, room, name, opts = {}) {
   const url = wsUrlFor(server, room, name, opts);
+  const token = opts.query === undefined ? tokenFor(server, name, opts.token) : null;
+  const via = opts.tokenVia ?? 'header';
+  const headers = { ...(opts.headers ?? {}) };
+  let protocols = opts.protocols;
+  if (token !== null && via === 'header') headers.authorization = `Bearer ${token}`;
+  if (token !== null && via === 'subprotocol') protocols = ['edgechat', `edgechat.bearer.${token}`];
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: opts.timeout ?? 10_000 });
+    const ws = new WebSocket(url, protocols, {
+      perMessageDeflate: false,
+      handshakeTimeout: opts.timeout ?? 10_000,
+      headers,
+    });
     const early = [];
     ws.on('message', (data, isBinary) => early.push({ data, isBinary }));
-    ws.once('open', () => resolve({ ws, early, sentToken: /[?&]token=/.test(url) }));
+    ws.once('open', () => resolve({ ws, early, sentToken: token !== null || /[?&]token=/.test(url) }));
     ws.once('unexpected-response', (req, res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -128,12 +143,33 @@ export async function connect(server, room, name, opts = {}) {
     client.welcome = await client.next('welcome', { timeout: opts.timeout ?? 10_000 });
     // Admitted without a token means the name was free and is now ours: its token comes
     // right after the welcome, and the next connect with this name will need it.
-    if (!sentToken && typeof name === 'string') await client.claimedPromise(opts.timeout ?? 10_000);
+    if (!sentToken && typeof name === 'string') {
+      const claimed = await client.claimedPromise(opts.timeout ?? 10_000);
+      // As every client does once it has kept the token: unconfirmed, a claim lapses.
+      if (opts.confirm !== false) await confirmClaim(server, claimed.token);
+    }
   } catch (err) {
     client.terminate();
     throw err;
   }
   return client;
+}
+
+/** POST /api/names/confirm with the token as a Bearer header; resolves with the answer. */
+export async function confirmClaim(server, token) {
+  const res = await fetch(`${server.url}/api/names/confirm`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`confirming a claim: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** The Authorization header of a name's token in this server's jar (none: {}). */
+export function bearer(server, name) {
+  const token = tokenJar(server).get(fold(name));
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 /** Every client still open, so that a failed test leaves no socket behind. */

@@ -4,6 +4,7 @@
 // process group so that stopping it also stops workerd.
 import { spawn, execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, access, cp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,7 +145,8 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG, m
     wsUrl: '',
     port: 0,
     stateDir,
-    vars: { ...vars },
+    // DM ids are derived with a server secret; each test server has its own.
+    vars: { DM_SECRET: randomBytes(32).toString('hex'), ...vars },
     output: '',
     child: null,
     /** Output since the given offset (see `output.length`). */

@@ -93,7 +93,7 @@ impl Server {
     /// Remembers the token of a `name_claimed` frame; other frames are ignored. Returns
     /// a problem to show if the token could not be saved.
     pub fn observe(&self, frame: &ServerFrame) -> Option<String> {
-        let ServerFrame::NameClaimed { name, token } = frame else {
+        let ServerFrame::NameClaimed { name, token, .. } = frame else {
             return None;
         };
         let origin = self.origin();

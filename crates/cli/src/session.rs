@@ -292,6 +292,8 @@ impl Session {
             }
             // Its token is filed by whoever holds the server (`Server::observe`).
             ServerFrame::NameClaimed { .. } => {}
+            // Who runs the room: shown by the full-screen view's header in a later change.
+            ServerFrame::Roles { .. } => {}
         }
         (events, replies)
     }
@@ -382,6 +384,9 @@ mod tests {
             updates: vec![],
             updates_truncated: false,
             creator: None,
+            owner: None,
+            moderators: Vec::new(),
+            role: None,
             read_seq: 0,
             peer_read_seq: None,
         }
@@ -565,6 +570,9 @@ mod tests {
                 updates: vec![deleted.clone()],
                 updates_truncated: false,
                 creator: None,
+                owner: None,
+                moderators: Vec::new(),
+                role: None,
                 read_seq: 0,
                 peer_read_seq: None,
             },

@@ -1,6 +1,6 @@
-//! Direct messages: a private room of two claimed names. Its id is derived from the two
-//! names, so each pair has exactly one, and it starts with a prefix no public room may
-//! use without being one.
+//! Direct messages: a private room of two claims. Its id is derived from the two claim
+//! ids with a server secret (HMAC), so each pair has exactly one, nobody outside can
+//! compute it from the names, and it starts with a prefix no public room may use.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,10 +14,17 @@ pub fn is_dm_room(room: &str) -> bool {
     room.starts_with(DM_PREFIX)
 }
 
-/// The two name keys of a pair in a fixed order, and the text whose hash names their room.
-pub fn dm_pair<'a>(a: &'a Name, b: &'a Name) -> (&'a Name, &'a Name, String) {
-    let (first, second) = if a.key() <= b.key() { (a, b) } else { (b, a) };
-    let seed = format!("edgechat-dm\n{}\n{}", first.key(), second.key());
+/// A DM's party: its claim id and the name it was claimed under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Party {
+    pub claim: String,
+    pub name: String,
+}
+
+/// The two parties in a fixed order (by claim id), and the text whose HMAC names their room.
+pub fn dm_pair(a: Party, b: Party) -> (Party, Party, String) {
+    let (first, second) = if a.claim <= b.claim { (a, b) } else { (b, a) };
+    let seed = format!("edgechat-dm\n{}\n{}", first.claim, second.claim);
     (first, second, seed)
 }
 
@@ -27,18 +34,22 @@ pub fn dm_room_id(seed_hex_digest: &str) -> String {
     format!("{DM_PREFIX}{digits}")
 }
 
-/// `POST /api/dms` body: open (or find) the direct messages of `name` and `with`.
+/// `POST /api/dms` body: open (or find) the direct messages of the caller and `with`.
+/// The caller is the claim of `Authorization: Bearer`; `name` and `token` in the body are
+/// the deprecated way to say the same.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DmRequest {
-    pub name: Name,
-    pub token: String,
+    pub name: Option<Name>,
+    pub token: Option<String>,
     pub with: Name,
 }
 
 #[derive(Deserialize)]
 struct RawDm {
-    name: String,
-    token: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
     with: String,
 }
 
@@ -50,12 +61,19 @@ impl DmRequest {
                 "the body must be JSON {{\"name\", \"token\", \"with\"}}: {e}"
             ))
         })?;
-        let name = Name::parse(&raw.name).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
+        let name = raw
+            .name
+            .map(|n| Name::parse(&n).map_err(|m| HttpError::new(ErrorCode::InvalidName, m)))
+            .transpose()?;
         let with = Name::parse(&raw.with).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
-        if name.key() == with.key() {
+        if name.as_ref().is_some_and(|n| n.key() == with.key()) {
             return Err(bad("a direct message needs two different names".into()));
         }
-        if raw.token.is_empty() || raw.token.len() > 128 {
+        if raw
+            .token
+            .as_ref()
+            .is_some_and(|t| t.is_empty() || t.len() > 128)
+        {
             return Err(bad(
                 "token must be the token your name was claimed with".into()
             ));
@@ -89,16 +107,21 @@ pub struct DmList {
 mod tests {
     use super::*;
 
+    fn party(claim: &str, name: &str) -> Party {
+        Party {
+            claim: claim.into(),
+            name: name.into(),
+        }
+    }
+
     #[test]
-    fn a_pair_has_one_room_whatever_the_order_or_case() {
-        let ann = Name::parse("Ann").unwrap();
-        let bo = Name::parse("bo").unwrap();
-        let (a1, b1, s1) = dm_pair(&ann, &bo);
-        let bo2 = Name::parse("BO").unwrap();
-        let ann2 = Name::parse("ann").unwrap();
-        let (_, _, s2) = dm_pair(&bo2, &ann2);
+    fn a_pair_has_one_room_whatever_the_order() {
+        let (a1, b1, s1) = dm_pair(party("c2", "Bo"), party("c1", "Ann"));
+        let (_, _, s2) = dm_pair(party("c1", "Ann"), party("c2", "Bo"));
         assert_eq!(s1, s2);
-        assert_eq!((a1.key(), b1.key()), ("ann", "bo"));
+        assert_eq!((a1.name.as_str(), b1.name.as_str()), ("Ann", "Bo"));
+        let (_, _, s3) = dm_pair(party("c1", "Ann"), party("c3", "Bo"));
+        assert_ne!(s1, s3, "a new claim of a name is a new pair");
         let id = dm_room_id(&"ab".repeat(32));
         assert_eq!(id.len(), 44);
         assert!(is_dm_room(&id));
@@ -108,8 +131,11 @@ mod tests {
 
     #[test]
     fn requests_are_checked() {
-        let ok = DmRequest::parse(r#"{"name":"Ann","token":"t","with":"Bo"}"#).unwrap();
+        let ok = DmRequest::parse(r#"{"with":"Bo"}"#).unwrap();
         assert_eq!(ok.with.display(), "Bo");
+        assert_eq!(ok.name, None);
+        let old = DmRequest::parse(r#"{"name":"Ann","token":"t","with":"Bo"}"#).unwrap();
+        assert_eq!(old.token.as_deref(), Some("t"));
         for bad in [
             "{}",
             "nope",

@@ -86,6 +86,10 @@ pub enum ErrorCode {
     UnsupportedType,
     /// The name is claimed by another browser or client (see `names`).
     NameTaken,
+    /// The request needs a name's token and came without one.
+    Unauthorized,
+    /// A room with this id exists already.
+    RoomExists,
 }
 
 impl ErrorCode {
@@ -104,6 +108,8 @@ impl ErrorCode {
             ErrorCode::Banned => "banned",
             ErrorCode::UnsupportedType => "unsupported_type",
             ErrorCode::NameTaken => "name_taken",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::RoomExists => "room_exists",
         }
     }
 
@@ -117,6 +123,8 @@ impl ErrorCode {
             ErrorCode::Internal => 500,
             ErrorCode::Forbidden | ErrorCode::Banned => 403,
             ErrorCode::UnsupportedType => 415,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::RoomExists => 409,
             _ => 400,
         }
     }
@@ -210,6 +218,14 @@ pub enum ClientFrame {
     },
     /// The room's creator lifts a ban.
     Unban {
+        name: Name,
+    },
+    /// The room's owner makes a connected name's claim a moderator.
+    Appoint {
+        name: Name,
+    },
+    /// The room's owner takes a moderator's role away.
+    Dismiss {
         name: Name,
     },
     /// Everything up to `seq` has been read by this connection's user.
@@ -354,6 +370,12 @@ enum RawClientFrame {
         reason: Option<String>,
     },
     Unban {
+        name: String,
+    },
+    Appoint {
+        name: String,
+    },
+    Dismiss {
         name: String,
     },
     Read {
@@ -516,6 +538,12 @@ impl ClientFrame {
             RawClientFrame::Unban { name } => ClientFrame::Unban {
                 name: Name::parse(&name).map_err(bad)?,
             },
+            RawClientFrame::Appoint { name } => ClientFrame::Appoint {
+                name: Name::parse(&name).map_err(bad)?,
+            },
+            RawClientFrame::Dismiss { name } => ClientFrame::Dismiss {
+                name: Name::parse(&name).map_err(bad)?,
+            },
             RawClientFrame::Ban {
                 name,
                 minutes,
@@ -613,6 +641,12 @@ impl ClientFrame {
             ClientFrame::Unban { name } => {
                 serde_json::json!({"type": "unban", "name": name.display()})
             }
+            ClientFrame::Appoint { name } => {
+                serde_json::json!({"type": "appoint", "name": name.display()})
+            }
+            ClientFrame::Dismiss { name } => {
+                serde_json::json!({"type": "dismiss", "name": name.display()})
+            }
             ClientFrame::Read { seq } => serde_json::json!({"type": "read", "seq": seq}),
             ClientFrame::Ban {
                 name,
@@ -676,9 +710,18 @@ pub enum ServerFrame {
         /// More older messages changed than `updates` carries: reload what is shown.
         #[serde(default, skip_serializing_if = "is_false")]
         updates_truncated: bool,
-        /// The room's creator, who moderates it.
+        /// The room's owner's name (kept for older clients; see `owner`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         creator: Option<String>,
+        /// The name the room's owner claimed it under; none in a direct message.
+        #[serde(default)]
+        owner: Option<String>,
+        /// The names of the room's moderators (claims the owner appointed).
+        #[serde(default)]
+        moderators: Vec<String>,
+        /// The receiver's own role here, if any.
+        #[serde(default)]
+        role: Option<Role>,
         /// The last seq this user has read here (0: nothing yet).
         #[serde(default)]
         read_seq: u64,
@@ -745,7 +788,25 @@ pub enum ServerFrame {
     NameClaimed {
         name: String,
         token: String,
+        /// The claim's id: what the name's ownership is bound to.
+        #[serde(default)]
+        claim: String,
     },
+    /// The room's owner or moderators changed.
+    Roles {
+        owner: Option<String>,
+        moderators: Vec<String>,
+    },
+}
+
+/// What a claim may do in a room beyond chatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Made the room (or entered it first): moderates and appoints moderators.
+    Owner,
+    /// Deletes messages, kicks, bans and unbans; appointed by the owner.
+    Moderator,
 }
 
 impl ServerFrame {

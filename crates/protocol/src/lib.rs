@@ -7,6 +7,7 @@
 //!
 //! The contract itself is documented in `docs/PROTOCOL.md` at the repository root.
 
+mod auth;
 mod dms;
 mod files;
 mod frames;
@@ -16,6 +17,7 @@ mod rooms;
 mod search;
 mod validate;
 
+pub use auth::*;
 pub use dms::*;
 pub use files::*;
 pub use frames::*;
@@ -33,7 +35,7 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
 /// The longest room id, in characters.
 pub const MAX_ROOM_CHARS: usize = 64;
-/// The longest name, in code points, after trimming.
+/// The longest name, in code points, after trimming and collapsing inner whitespace.
 pub const MAX_NAME_CHARS: usize = 32;
 /// Page size bounds for history requests.
 pub const MIN_PAGE: u32 = 1;

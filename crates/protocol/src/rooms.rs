@@ -128,6 +128,54 @@ impl CreateRoom {
     }
 }
 
+/// `PATCH /api/rooms/:id`, checked: a new title and/or description, by the room's owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retitle {
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetitle {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+impl Retitle {
+    pub fn parse(body: &str) -> Result<Retitle, HttpError> {
+        let raw: RawRetitle = serde_json::from_str(body).map_err(|e| {
+            HttpError::new(
+                ErrorCode::BadRequest,
+                format!("the body must be JSON {{\"title\"?, \"description\"?}}: {e}"),
+            )
+        })?;
+        let title = raw
+            .title
+            .map(|t| clean(&t, MAX_TITLE_CHARS, "title", false))
+            .transpose()?;
+        if title.as_deref() == Some("") {
+            return Err(HttpError::new(
+                ErrorCode::BadRequest,
+                "a room needs a title",
+            ));
+        }
+        let description = raw
+            .description
+            .map(|d| clean(&d, MAX_DESCRIPTION_CHARS, "description", true))
+            .transpose()?;
+        if title.is_none() && description.is_none() {
+            return Err(HttpError::new(
+                ErrorCode::BadRequest,
+                "say what changes: title, description or both",
+            ));
+        }
+        Ok(Retitle { title, description })
+    }
+}
+
 /// What `GET /api/rooms/:id` and the room list say about a room beyond its counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomInfo {
@@ -178,5 +226,18 @@ mod tests {
         }
         let long = format!(r#"{{"id":"a","title":"{}"}}"#, "t".repeat(81));
         assert!(CreateRoom::parse(&long).is_err());
+    }
+
+    #[test]
+    fn retitles_are_checked() {
+        let r = Retitle::parse(r#"{"title":" New "}"#).unwrap();
+        assert_eq!((r.title.as_deref(), r.description), (Some("New"), None));
+        for bad in ["{}", r#"{"title":""}"#, r#"{"owner":"x"}"#, "nope"] {
+            assert_eq!(
+                Retitle::parse(bad).unwrap_err().error.code,
+                ErrorCode::BadRequest,
+                "{bad}"
+            );
+        }
     }
 }

@@ -31,9 +31,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use edgechat_protocol::{
-    check_frame_size, is_dm_room, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode,
-    FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal, ServerFrame,
-    Status, User, MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
+    check_frame_size, is_dm_room, legacy_claim_id, name_key, ClientFrame, ClientId, Decoded, Emoji,
+    ErrorCode, FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal,
+    Role, ServerFrame, Status, User, MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS,
+    WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +44,30 @@ pub use limits::{Limits, TokenBucket};
 pub type ConnId = String;
 
 /// What the room stores on each connection, so that it survives hibernation: the
-/// connection's id, its user's name as shown and its user's status.
+/// connection's id, its user's name as shown, the claim it connected with (who it is)
+/// and its user's status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: ConnId,
     pub name: String,
+    /// Empty on a socket accepted before claims had ids: it is the name's legacy claim.
+    #[serde(default)]
+    pub claim: String,
     pub status: Status,
+}
+
+/// A claim and the name it was seen under: who owns or moderates a room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub claim: String,
+    pub name: String,
+}
+
+/// Who runs a room: its owner and the moderators the owner appointed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub owner: Option<Member>,
+    pub moderators: Vec<Member>,
 }
 
 /// Who a frame goes to.
@@ -123,11 +142,13 @@ pub struct Ban {
 /// The close code a kicked or banned connection gets.
 pub const CLOSE_REMOVED: u16 = 4001;
 
-/// A logged message with its author's name key and the rev of its last change.
+/// A logged message with its author's name key and claim, and the rev of its last change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stored {
     pub message: Message,
     pub name_key: String,
+    /// Who wrote it: only this claim may edit or delete it as its author.
+    pub claim: String,
     pub rev: u64,
 }
 
@@ -143,6 +164,7 @@ pub trait Log {
         &mut self,
         message: &Message,
         name_key: &str,
+        claim: &str,
         rev: u64,
     ) -> Result<Option<(u64, u64)>, LogError>;
     /// The `(seq, rev)` of the message a name already sent with this `client_id`.
@@ -178,9 +200,11 @@ pub trait Log {
     /// Rows changed after `after_rev` with their revs, in rev order: what may not be in
     /// the history database yet.
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError>;
-    /// The room's creator (as first spelled) and its bans, read when the room opens.
-    fn moderation(&self) -> Result<(Option<String>, Vec<Ban>), LogError>;
-    fn set_creator(&mut self, name: &str) -> Result<(), LogError>;
+    /// The room's owner and moderators, and its bans, read when the room opens.
+    fn moderation(&self) -> Result<(Roles, Vec<Ban>), LogError>;
+    fn set_owner(&mut self, owner: &Member) -> Result<(), LogError>;
+    /// Makes a claim a moderator (`on`) or takes the role away.
+    fn set_moderator(&mut self, member: &Member, on: bool) -> Result<(), LogError>;
     /// Adds or replaces the ban of `ban.name_key`.
     fn set_ban(&mut self, ban: &Ban) -> Result<(), LogError>;
     fn remove_ban(&mut self, name_key: &str) -> Result<(), LogError>;
@@ -190,20 +214,20 @@ pub trait Log {
     fn unwritten_audit(&self, after: u64) -> Result<Vec<(u64, ModEvent)>, LogError>;
     /// Records that every audit entry up to `id` is durable.
     fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError>;
-    /// The last seq a name has read here (0: none).
-    fn read_seq(&self, name_key: &str) -> Result<u64, LogError>;
-    /// Moves a name's read position (never backwards), to be written to the history
+    /// The last seq a claim has read here (0: none).
+    fn read_seq(&self, claim: &str) -> Result<u64, LogError>;
+    /// Moves a claim's read position (never backwards), to be written to the history
     /// database.
-    fn set_read(&mut self, name_key: &str, seq: u64) -> Result<(), LogError>;
+    fn set_read(&mut self, claim: &str, seq: u64) -> Result<(), LogError>;
     /// Read positions not yet in the history database.
     fn unwritten_reads(&self) -> Result<Vec<(String, u64)>, LogError>;
-    /// The furthest read position of any name but this one.
-    fn max_read_except(&self, name_key: &str) -> Result<u64, LogError>;
+    /// The furthest read position of any claim but this one.
+    fn max_read_except(&self, claim: &str) -> Result<u64, LogError>;
     /// These read positions (or later ones) are in the history database.
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError>;
-    /// Records a file a name uploaded, not yet attached to a message.
-    fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError>;
-    /// A file, its uploader's name key and the message it is attached to, if any.
+    /// Records a file a claim uploaded, not yet attached to a message.
+    fn add_file(&mut self, file: &FileRef, claim: &str) -> Result<(), LogError>;
+    /// A file, its uploader's claim and the message it is attached to, if any.
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError>;
     /// Attaches a file to a message.
     fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError>;
@@ -212,6 +236,7 @@ pub trait Log {
 struct Conn {
     name: Rc<str>,
     key: Rc<str>,
+    claim: Rc<str>,
     status: Status,
     bucket: TokenBucket,
     typing_until: Option<u64>,
@@ -234,13 +259,17 @@ pub struct Room<L: Log> {
     typing_announced: Vec<Rc<str>>,
     /// When a failed write to the history database should be tried again.
     retry_at: Option<u64>,
-    /// The room's creator, who moderates it: (name as shown, key).
-    creator: Option<(Rc<str>, Rc<str>)>,
+    /// A direct message: nobody owns or moderates it.
+    dm: bool,
+    /// The room's owner: it moderates and appoints moderators.
+    owner: Option<Member>,
+    /// The moderators, by claim: the name each was appointed under.
+    moderators: BTreeMap<String, String>,
     /// Names refused until a time, by key.
     bans: BTreeMap<String, Ban>,
     /// Audit entries not yet in the history database, by id.
     pending_audit: VecDeque<(u64, ModEvent)>,
-    /// Read positions by name key, as far as this instance has read them.
+    /// Read positions by claim, as far as this instance has read them.
     reads: BTreeMap<Rc<str>, u64>,
     /// Read positions not yet in the history database.
     pending_reads: BTreeMap<String, u64>,
@@ -263,16 +292,19 @@ impl<L: Log> Room<L> {
             after = last;
             pending.extend(batch);
         }
-        let (creator, bans) = log.moderation()?;
-        let creator = creator.map(|c| {
-            let key: Rc<str> = name_key(&c).into();
-            (Rc::from(c.as_str()), key)
-        });
+        let (roles, bans) = log.moderation()?;
+        let id: String = id.into();
+        let moderators = roles
+            .moderators
+            .into_iter()
+            .map(|m| (m.claim, m.name))
+            .collect();
         let bans = bans.into_iter().map(|b| (b.name_key.clone(), b)).collect();
         let pending_audit = log.unwritten_audit(at.audit_durable)?.into();
         let pending_reads = log.unwritten_reads()?.into_iter().collect();
         Ok(Room {
-            id: id.into(),
+            dm: is_dm_room(&id),
+            id,
             log,
             limits,
             last_seq: at.last_seq,
@@ -283,7 +315,8 @@ impl<L: Log> Room<L> {
             waiters: BTreeMap::new(),
             typing_announced: Vec::new(),
             retry_at: None,
-            creator,
+            owner: roles.owner,
+            moderators,
             bans,
             pending_audit,
             reads: BTreeMap::new(),
@@ -298,9 +331,58 @@ impl<L: Log> Room<L> {
         }
     }
 
-    /// The room's creator, as first spelled.
+    /// The name the room's owner was seen under.
     pub fn creator(&self) -> Option<&str> {
-        self.creator.as_ref().map(|(name, _)| &**name)
+        self.owner.as_ref().map(|m| m.name.as_str())
+    }
+
+    /// The room's owner, if it has one.
+    pub fn owner(&self) -> Option<&Member> {
+        self.owner.as_ref()
+    }
+
+    /// Whether a room of this id was made already: it has history or an owner.
+    pub fn exists(&self) -> bool {
+        self.last_seq > 0 || self.owner.is_some()
+    }
+
+    /// Makes the room for `maker` (`POST /api/rooms`): refused if it exists, unless
+    /// `maker` already owns it and nothing was said in it (a retry of the same making).
+    pub fn make(&mut self, maker: Member) -> Result<(), Refusal> {
+        let again =
+            self.last_seq == 0 && self.owner.as_ref().is_some_and(|o| o.claim == maker.claim);
+        if again {
+            return Ok(());
+        }
+        if self.exists() || self.dm {
+            return Err(Refusal::new(
+                ErrorCode::RoomExists,
+                format!("the room {} exists already; pick another id", self.id),
+            ));
+        }
+        self.log.set_owner(&maker).map_err(|_| {
+            Refusal::new(ErrorCode::Internal, "the room could not be made; try again")
+        })?;
+        self.owner = Some(maker);
+        Ok(())
+    }
+
+    /// The role of a claim here.
+    pub fn role_of(&self, claim: &str) -> Option<Role> {
+        if self.owner.as_ref().is_some_and(|o| o.claim == claim) {
+            Some(Role::Owner)
+        } else if self.moderators.contains_key(claim) {
+            Some(Role::Moderator)
+        } else {
+            None
+        }
+    }
+
+    /// The moderators' names, sorted.
+    pub fn moderator_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.moderators.values().cloned().collect();
+        names.sort_by_cached_key(|n| (name_key(n), n.clone()));
+        names
     }
 
     /// Why `name` may not connect now, if it may not: a ban that has not run out.
@@ -346,9 +428,15 @@ impl<L: Log> Room<L> {
     /// Re-registers a connection after a wake, from its attachment, announcing nothing.
     pub fn restore(&mut self, attachment: Attachment, now: u64) {
         let key: Rc<str> = name_key(&attachment.name).into();
+        let claim: Rc<str> = if attachment.claim.is_empty() {
+            legacy_claim_id(&attachment.name.to_lowercase()).into()
+        } else {
+            attachment.claim.into()
+        };
         let conn = Conn {
             name: attachment.name.into(),
             key,
+            claim,
             status: attachment.status,
             bucket: TokenBucket::full(&self.limits, now),
             typing_until: None,
@@ -356,32 +444,38 @@ impl<L: Log> Room<L> {
         self.conns.insert(attachment.id, conn);
     }
 
-    /// A new connection. `since` asks for the messages after that seq.
+    /// A new connection whose claim is its name's key (tools and tests, where every name
+    /// is one person). `since` asks for the messages after that seq.
     pub fn join(&mut self, id: ConnId, name: &Name, since: Option<u64>, now: u64) -> Vec<Effect> {
-        self.resume(id, name, since, None, now)
+        let claim = name.key().to_owned();
+        self.resume(id, name, &claim, since, None, now)
     }
 
-    /// A new connection that may be resuming: `since` asks for the messages after that
-    /// seq, and `rev` (with `since`) for the older ones that changed after that rev.
+    /// A new connection of `claim` under `name` that may be resuming: `since` asks for
+    /// the messages after that seq, and `rev` (with `since`) for the older ones that
+    /// changed after that rev.
     pub fn resume(
         &mut self,
         id: ConnId,
         name: &Name,
+        claim: &str,
         since: Option<u64>,
         rev: Option<u64>,
         now: u64,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
-        if self.creator.is_none() {
-            // The first name ever to enter a room creates it and moderates it.
-            match self.log.set_creator(name.display()) {
-                Ok(()) => {
-                    self.creator = Some((name.display().into(), name.key().into()));
-                }
-                Err(e) => out.push(self.noted("saving the creator", &e)),
+        if self.owner.is_none() && !self.dm {
+            // A room nobody made is owned by the first claim to enter it.
+            let owner = Member {
+                claim: claim.to_owned(),
+                name: name.display().to_owned(),
+            };
+            match self.log.set_owner(&owner) {
+                Ok(()) => self.owner = Some(owner),
+                Err(e) => out.push(self.noted("saving the owner", &e)),
             }
         }
-        let read_seq = self.read_position(name.key(), &mut out);
+        let read_seq = self.read_position(claim, &mut out);
         let existing = self.user_of_key(name.key());
         let first = existing.is_none();
         let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
@@ -391,6 +485,7 @@ impl<L: Log> Room<L> {
             Conn {
                 name: display.clone(),
                 key,
+                claim: claim.into(),
                 status,
                 bucket: TokenBucket::full(&self.limits, now),
                 typing_until: None,
@@ -400,6 +495,7 @@ impl<L: Log> Room<L> {
             attachment: Attachment {
                 id: id.clone(),
                 name: display.to_string(),
+                claim: claim.to_owned(),
                 status,
             },
         });
@@ -435,9 +531,12 @@ impl<L: Log> Room<L> {
                 updates,
                 updates_truncated,
                 creator: self.creator().map(str::to_owned),
+                owner: self.creator().map(str::to_owned),
+                moderators: self.moderator_names(),
+                role: self.role_of(claim),
                 read_seq,
-                peer_read_seq: if is_dm_room(&self.id) {
-                    self.log.max_read_except(name.key()).ok()
+                peer_read_seq: if self.dm {
+                    self.log.max_read_except(claim).ok()
                 } else {
                     None
                 },
@@ -568,6 +667,8 @@ impl<L: Log> Room<L> {
                 reason,
             }) => self.on_remove(id, &name, Some((minutes, reason)), now),
             Ok(ClientFrame::Unban { name }) => self.on_unban(id, &name, now),
+            Ok(ClientFrame::Appoint { name }) => self.on_appoint(id, &name, true),
+            Ok(ClientFrame::Dismiss { name }) => self.on_appoint(id, &name, false),
             Ok(ClientFrame::Read { seq }) => self.on_read(id, seq),
         }
     }
@@ -593,7 +694,7 @@ impl<L: Log> Room<L> {
     /// only moves forward; the user's other connections are told.
     fn on_read(&mut self, id: &str, seq: u64) -> Vec<Effect> {
         let mut out = Vec::new();
-        let Some(key) = self.conns.get(id).map(|c| c.key.clone()) else {
+        let Some(key) = self.conns.get(id).map(|c| c.claim.clone()) else {
             return out;
         };
         let seq = seq.min(self.last_seq);
@@ -606,7 +707,7 @@ impl<L: Log> Room<L> {
         }
         self.reads.insert(key.clone(), seq);
         self.pending_reads.insert(key.to_string(), seq);
-        if is_dm_room(&self.id) {
+        if self.dm {
             // In a direct message the other name sees it too: "seen".
             let name = self.conns.get(id).map(|c| c.name.to_string());
             send(
@@ -619,7 +720,7 @@ impl<L: Log> Room<L> {
         let others: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(cid, c)| c.key == key && cid.as_str() != id)
+            .filter(|(cid, c)| c.claim == key && cid.as_str() != id)
             .map(|(cid, _)| cid.clone())
             .collect();
         if !others.is_empty() {
@@ -656,21 +757,42 @@ impl<L: Log> Room<L> {
         out
     }
 
-    /// The moderator's display name, if connection `id` is the room's creator.
-    fn moderator(&self, id: &str) -> Option<Rc<str>> {
+    /// The display name and role of connection `id`, if its claim owns or moderates
+    /// the room.
+    fn moderator(&self, id: &str) -> Option<(Rc<str>, Role)> {
         let conn = self.conns.get(id)?;
-        let (_, key) = self.creator.as_ref()?;
-        (conn.key == *key).then(|| conn.name.clone())
+        let role = self.role_of(&conn.claim)?;
+        Some((conn.name.clone(), role))
     }
 
-    fn not_moderator(id: &str) -> Vec<Effect> {
-        refuse(
-            id,
-            &Refusal::new(
-                ErrorCode::Forbidden,
-                "only the room's creator can kick, ban and unban",
-            ),
-        )
+    fn not_moderator(&self, id: &str) -> Vec<Effect> {
+        let why = if self.dm {
+            "nobody moderates a direct message: either of you can leave it"
+        } else {
+            "only the room's owner and its moderators can kick, ban and unban"
+        };
+        refuse(id, &Refusal::new(ErrorCode::Forbidden, why))
+    }
+
+    /// Whether `name` (and every claim connected under it) is beyond what a moderator
+    /// of role `by` may act on: a moderator may not act on the owner or on another
+    /// moderator.
+    fn protected(&self, by: Role, name: &Name) -> bool {
+        if by == Role::Owner {
+            return false;
+        }
+        let runs_room = |claim: &str| self.role_of(claim).is_some();
+        let connected = self
+            .conns
+            .values()
+            .any(|c| &*c.key == name.key() && runs_room(&c.claim));
+        let named = self
+            .owner
+            .iter()
+            .map(|o| &o.name)
+            .chain(self.moderators.values())
+            .any(|n| name_key(n) == name.key());
+        connected || named
     }
 
     /// A kick (`ban` is None) or a ban (for minutes, with a reason): every connection of
@@ -682,9 +804,21 @@ impl<L: Log> Room<L> {
         ban: Option<(u32, Option<String>)>,
         now: u64,
     ) -> Vec<Effect> {
-        let Some(by) = self.moderator(id) else {
-            return Self::not_moderator(id);
+        let Some((by, role)) = self.moderator(id) else {
+            return self.not_moderator(id);
         };
+        if self.protected(role, name) {
+            return refuse(
+                id,
+                &Refusal::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "{} runs this room: only its owner can remove them",
+                        name.display()
+                    ),
+                ),
+            );
+        }
         if self.conns.get(id).is_some_and(|c| &*c.key == name.key()) {
             return refuse(
                 id,
@@ -760,9 +894,91 @@ impl<L: Log> Room<L> {
         out
     }
 
+    /// The owner appoints (`on`) a connected name's claim as a moderator, or takes a
+    /// moderator's role away; everyone hears the room's roles as they are now.
+    fn on_appoint(&mut self, id: &str, name: &Name, on: bool) -> Vec<Effect> {
+        let is_owner = self
+            .conns
+            .get(id)
+            .is_some_and(|c| self.role_of(&c.claim) == Some(Role::Owner));
+        if !is_owner {
+            let why = if self.dm {
+                "nobody moderates a direct message"
+            } else {
+                "only the room's owner appoints and dismisses moderators"
+            };
+            return refuse(id, &Refusal::new(ErrorCode::Forbidden, why));
+        }
+        let member = if on {
+            let Some(conn) = self.conns.values().find(|c| &*c.key == name.key()) else {
+                return refuse(
+                    id,
+                    &Refusal::new(
+                        ErrorCode::NotFound,
+                        format!(
+                            "{} is not in the room: moderators are appointed while here",
+                            name.display()
+                        ),
+                    ),
+                );
+            };
+            if self.role_of(&conn.claim).is_some() {
+                return refuse(
+                    id,
+                    &Refusal::new(
+                        ErrorCode::BadFrame,
+                        format!("{} already runs this room", conn.name),
+                    ),
+                );
+            }
+            Member {
+                claim: conn.claim.to_string(),
+                name: conn.name.to_string(),
+            }
+        } else {
+            let found = self
+                .moderators
+                .iter()
+                .find(|(_, n)| name_key(n) == name.key())
+                .map(|(c, n)| Member {
+                    claim: c.clone(),
+                    name: n.clone(),
+                });
+            let Some(member) = found else {
+                return refuse(
+                    id,
+                    &Refusal::new(
+                        ErrorCode::NotFound,
+                        format!("{} is not a moderator here", name.display()),
+                    ),
+                );
+            };
+            member
+        };
+        let mut out = Vec::new();
+        if let Err(e) = self.log.set_moderator(&member, on) {
+            fail(&mut out, id, &e, None);
+            return out;
+        }
+        if on {
+            self.moderators.insert(member.claim, member.name);
+        } else {
+            self.moderators.remove(&member.claim);
+        }
+        send(
+            &mut out,
+            Target::All,
+            &ServerFrame::Roles {
+                owner: self.creator().map(str::to_owned),
+                moderators: self.moderator_names(),
+            },
+        );
+        out
+    }
+
     fn on_unban(&mut self, id: &str, name: &Name, now: u64) -> Vec<Effect> {
-        let Some(by) = self.moderator(id) else {
-            return Self::not_moderator(id);
+        let Some((by, _)) = self.moderator(id) else {
+            return self.not_moderator(id);
         };
         let Some(ban) = self.bans.get(name.key()).cloned() else {
             return refuse(
@@ -833,10 +1049,10 @@ impl<L: Log> Room<L> {
         let Some(conn) = self.conns.get(id) else {
             return out;
         };
-        let (name, key) = (conn.name.clone(), conn.key.clone());
+        let (name, key, claim) = (conn.name.clone(), conn.key.clone(), conn.claim.clone());
         let file = match attachment {
             None => None,
-            Some(file_id) => match self.attachable(&key, &file_id, client_id.as_str()) {
+            Some(file_id) => match self.attachable(&key, &claim, &file_id, client_id.as_str()) {
                 Ok(file) => Some(file),
                 Err(Some((seq, rev))) => {
                     return self.already_stored(id, client_id.into_string(), seq, rev)
@@ -887,7 +1103,7 @@ impl<L: Log> Room<L> {
         };
         let cid = message.client_id.clone().unwrap_or_default();
         let rev = self.last_rev + 1;
-        match self.log.append(&message, &key, rev) {
+        match self.log.append(&message, &key, &claim, rev) {
             Err(e) => {
                 fail(&mut out, id, &e, Some(cid));
                 return out;
@@ -934,18 +1150,19 @@ impl<L: Log> Room<L> {
         out
     }
 
-    /// The file a send names, if this name uploaded it here and it is not attached yet.
+    /// The file a send names, if this claim uploaded it here and it is not attached yet.
     /// `Err(Some((seq, rev)))`: it is attached, by a send with this very client_id (a
     /// resend); `Err(None)`: refused.
     fn attachable(
         &self,
         key: &str,
+        claim: &str,
         file_id: &str,
         client_id: &str,
     ) -> Result<FileRef, Option<(u64, u64)>> {
         match self.log.file(file_id) {
-            Ok(Some((file, owner, None))) if owner == key => Ok(file),
-            Ok(Some((_, owner, Some(_)))) if owner == key => {
+            Ok(Some((file, owner, None))) if owner == claim => Ok(file),
+            Ok(Some((_, owner, Some(_)))) if owner == claim => {
                 match self.log.find_client_id(key, client_id) {
                     Ok(Some(found)) => Err(Some(found)),
                     _ => Err(None),
@@ -955,9 +1172,9 @@ impl<L: Log> Room<L> {
         }
     }
 
-    /// Records a file `name` uploaded to this room (the shell stored its bytes).
-    pub fn add_file(&mut self, name: &Name, file: &FileRef) -> Result<(), LogError> {
-        self.log.add_file(file, name.key())
+    /// Records a file `claim` uploaded to this room (the shell stored its bytes).
+    pub fn add_file(&mut self, claim: &str, file: &FileRef) -> Result<(), LogError> {
+        self.log.add_file(file, claim)
     }
 
     /// A `send` whose client_id this name already used: no new message; an ack with
@@ -987,7 +1204,7 @@ impl<L: Log> Room<L> {
         client_id: Option<ClientId>,
         now: u64,
     ) -> Vec<Effect> {
-        let Some(me) = self.conns.get(id).map(|c| c.key.clone()) else {
+        let Some(me) = self.conns.get(id).map(|c| c.claim.clone()) else {
             return Vec::new();
         };
         let text = text.into_string();
@@ -1009,10 +1226,10 @@ impl<L: Log> Room<L> {
         client_id: Option<ClientId>,
         now: u64,
     ) -> Vec<Effect> {
-        let Some(me) = self.conns.get(id).map(|c| c.key.clone()) else {
+        let Some(me) = self.conns.get(id).map(|c| c.claim.clone()) else {
             return Vec::new();
         };
-        let moderator = self.moderator(id);
+        let moderator = self.moderator(id).map(|(name, _)| name);
         let mut moderated = None;
         let mut file = None;
         let mut out = self.modify(Some(id), seq, client_id, |m, author| {
@@ -1021,7 +1238,7 @@ impl<L: Log> Room<L> {
                 return Ok(false);
             }
             if author != &*me && moderator.is_some() {
-                // The room's creator may delete anyone's message; it is audited.
+                // The room's owner and moderators may delete anyone's message; audited.
                 moderated = Some(m.name.clone());
             } else {
                 own(m, author, &me, "delete")?;
@@ -1125,7 +1342,7 @@ impl<L: Log> Room<L> {
     }
 
     /// Changes one logged message in place. `change` sees the message and its author's
-    /// name key and says whether it changed anything: a change takes the next rev, is
+    /// claim and says whether it changed anything: a change takes the next rev, is
     /// logged and goes to everyone as an `update`; no change sends the message as it is
     /// to the asking connection only (a repeated edit, delete or reaction confirms
     /// without doing anything twice). A refusal goes to the asking connection.
@@ -1160,7 +1377,7 @@ impl<L: Log> Room<L> {
                 return out;
             }
         };
-        match change(&mut stored.message, &stored.name_key) {
+        match change(&mut stored.message, &stored.claim) {
             Err(mut refusal) => {
                 refusal.client_id = client_id;
                 reply_to(&mut out, &refusal.to_frame());
@@ -1216,6 +1433,7 @@ impl<L: Log> Room<L> {
                 attachment: Attachment {
                     id: cid.clone(),
                     name: conn.name.to_string(),
+                    claim: conn.claim.to_string(),
                     status,
                 },
             });

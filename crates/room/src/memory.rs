@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 
-use crate::{Ban, Log, LogError, Positions, Stored};
+use crate::{Ban, Log, LogError, Member, Positions, Roles, Stored};
 
 #[derive(Default, Debug, Clone)]
 pub struct MemoryLog {
@@ -12,13 +12,13 @@ pub struct MemoryLog {
     pub rows: Vec<Stored>,
     pub client_ids: HashMap<(String, String), u64>,
     pub durable_rev: u64,
-    pub creator: Option<String>,
+    pub roles: Roles,
     pub bans: HashMap<String, Ban>,
     pub audit: Vec<ModEvent>,
     pub audit_durable: u64,
-    /// Read positions by name key, and whether each reached the history database.
+    /// Read positions by claim, and whether each reached the history database.
     pub reads: HashMap<String, (u64, bool)>,
-    /// Files by id: the file, its uploader's key, the message it is attached to.
+    /// Files by id: the file, its uploader's claim, the message it is attached to.
     pub files: HashMap<String, (FileRef, String, Option<u64>)>,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
@@ -52,6 +52,7 @@ impl Log for MemoryLog {
         &mut self,
         message: &Message,
         name_key: &str,
+        claim: &str,
         rev: u64,
     ) -> Result<Option<(u64, u64)>, LogError> {
         self.check()?;
@@ -65,6 +66,7 @@ impl Log for MemoryLog {
         self.rows.push(Stored {
             message: message.clone(),
             name_key: name_key.to_owned(),
+            claim: claim.to_owned(),
             rev,
         });
         Ok(None)
@@ -149,13 +151,22 @@ impl Log for MemoryLog {
         Ok(first(rows.into_iter().map(|r| &r.message), limit as usize))
     }
 
-    fn moderation(&self) -> Result<(Option<String>, Vec<Ban>), LogError> {
-        Ok((self.creator.clone(), self.bans.values().cloned().collect()))
+    fn moderation(&self) -> Result<(Roles, Vec<Ban>), LogError> {
+        Ok((self.roles.clone(), self.bans.values().cloned().collect()))
     }
 
-    fn set_creator(&mut self, name: &str) -> Result<(), LogError> {
+    fn set_owner(&mut self, owner: &Member) -> Result<(), LogError> {
         self.check()?;
-        self.creator = Some(name.to_owned());
+        self.roles.owner = Some(owner.clone());
+        Ok(())
+    }
+
+    fn set_moderator(&mut self, member: &Member, on: bool) -> Result<(), LogError> {
+        self.check()?;
+        self.roles.moderators.retain(|m| m.claim != member.claim);
+        if on {
+            self.roles.moderators.push(member.clone());
+        }
         Ok(())
     }
 

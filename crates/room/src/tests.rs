@@ -120,7 +120,7 @@ fn resume_caps_at_500_and_says_more_follow() {
             client_id: Some(format!("c{seq}")),
             ..Message::default()
         };
-        log.append(&m, "a", seq).unwrap();
+        log.append(&m, "a", "a", seq).unwrap();
     }
     log.durable_rev = 600;
     let mut r = Room::open("lobby", log, Limits::default()).unwrap();
@@ -435,6 +435,7 @@ fn a_wake_restores_identities_without_announcing_anything() {
         Attachment {
             id: "a".into(),
             name: "Alice".into(),
+            claim: "alice".into(),
             status: Status::Away,
         },
         50_000,
@@ -508,6 +509,7 @@ fn a_log_failure_is_an_internal_error_and_loses_nothing() {
         Attachment {
             id: "a".into(),
             name: "a".into(),
+            claim: "a".into(),
             status: Status::Online,
         },
         0,
@@ -743,7 +745,7 @@ fn a_resume_with_rev_brings_older_messages_that_changed() {
     r.on_text("a", &frame(json!({"type":"delete","seq":1})), 15);
     send_durable(&mut r, "a", "four", "c4", 16);
     let f = frames_for(
-        &r.resume("b".into(), &name("Bo"), Some(3), Some(3), 17),
+        &r.resume("b".into(), &name("Bo"), "bo", Some(3), Some(3), 17),
         "b",
     );
     assert_eq!(f[0]["rev"], 6);
@@ -756,7 +758,7 @@ fn a_resume_with_rev_brings_older_messages_that_changed() {
     // Nothing changed since: no updates; v1 resumes (no rev) never get any.
     r.leave("b", 18);
     let f = frames_for(
-        &r.resume("b".into(), &name("Bo"), Some(4), Some(6), 19),
+        &r.resume("b".into(), &name("Bo"), "bo", Some(4), Some(6), 19),
         "b",
     );
     assert_eq!(f[0].get("updates"), None);
@@ -942,7 +944,7 @@ fn file(id: &str) -> FileRef {
 #[test]
 fn a_file_is_attached_once_by_its_uploader_and_deleted_with_its_message() {
     let mut r = ann_and_bo();
-    r.add_file(&name("Ann"), &file("f1")).unwrap();
+    r.add_file("ann", &file("f1")).unwrap();
     let send = |cid: &str, f: &str| {
         frame(json!({"type":"send","text":"look","client_id":cid,"attachment":f}))
     };
