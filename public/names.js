@@ -88,6 +88,7 @@ async function confirmClaim(token) {
       const response = await fetch('/api/names/confirm', {
         method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       });
+      await response.text().catch(() => ''); // read to the end: the connection is free again
       if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429)) return response.ok;
     } catch { /* offline for a moment: try again */ }
   }

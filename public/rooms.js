@@ -21,14 +21,18 @@ export function initRooms(deps) {
   app = deps;
   const { el } = deps;
   el.createForm.addEventListener('submit', (event) => { event.preventDefault(); createRoom(); });
-  el.createPrivate.addEventListener('change', () => {
-    el.createId.disabled = el.createPrivate.checked;
-    el.createId.placeholder = el.createPrivate.checked ? 'chosen at random: the link is the key' : 'address, e.g. team-chat';
-  });
+  el.createPrivate.addEventListener('change', syncPrivate);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) pollUnread(); });
   el.roomEditButton.addEventListener('click', openRoomEdit);
   el.roomEditForm.addEventListener('submit', (event) => { event.preventDefault(); saveRoomEdit(); });
   el.roomEditCancel.addEventListener('click', () => el.roomEditDialog.close());
+}
+
+/** A private room gets a random address: the address field is off while it is ticked. */
+function syncPrivate() {
+  const { el } = app;
+  el.createId.disabled = el.createPrivate.checked;
+  el.createId.placeholder = el.createPrivate.checked ? 'chosen at random: the link is the key' : 'address, e.g. team-chat';
 }
 
 export function openRooms() {
@@ -222,6 +226,7 @@ async function createRoom() {
     infos.set(answer.room.id, answer.room);
     app.setName(name);
     el.createForm.reset();
+    syncPrivate(); // reset() unticks "Private" without a change event
     if (priv) app.toast(`Private room made. Share its link to invite people: ${location.origin}/#${answer.room.id}`, 'info', 12_000);
     app.navigate(answer.room.id);
   } catch {
