@@ -6,7 +6,9 @@
 // typing, history, update, thread and error. What a message shows beyond its text, and the
 // actions on it (reactions, replies, threads, edits, deletes), live in changes.js.
 //
-// Name claims (tokens, release) live in names.js.
+// Name claims (tokens, confirmation, release) live in names.js: a token never goes into a
+// URL, only into an `Authorization: Bearer` header or, for the socket, a subprotocol.
+// Who owns and who moderates the room comes from the welcome and from `roles` frames.
 //
 // Rule of the house: user text only reaches the DOM through textContent or text nodes
 // (see `h`), never through innerHTML.
@@ -15,11 +17,11 @@ import {
   initChanges, decorate, onUpdate, onNewMessage, onChangeError, onThread, replyTarget, setReplyTo, closeThread,
 } from './changes.js';
 import { initAttachments, attachmentEl } from './attachments.js';
-import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel } from './dms.js';
+import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel, isDmRoom, leaveDm } from './dms.js';
 import {
-  initRooms, addOpenRoom, removeOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread,
+  initRooms, addOpenRoom, removeOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread, updateRoomEdit,
 } from './rooms.js';
-import { tokenFor, keepClaim, releaseName } from './names.js';
+import { nameKey, authHeaders, socketProtocols, keepClaim, releaseName } from './names.js';
 
 // --- Constants -------------------------------------------------------------------------
 
@@ -40,7 +42,7 @@ const NAME_KEY = 'edgechat.name';
 
 const ROOM_RE = /^[a-z0-9_-]{1,64}$/;
 // Control (Cc) and format (Cf) characters, line separators, variation selectors, fillers.
-const BAD_NAME_RE = /[\p{Cc}\p{Cf}\u2028\u2029\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u115f\u1160\u3164\uffa0]/u;
+const BAD_NAME_RE = /[\p{Cc}\p{Cf}\u2028\u2029\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u115f\u1160\u2800\u3164\uffa0]/u;
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
 const CLOSE_REMOVED = 4001;            // the close code of a kicked or banned connection
@@ -53,7 +55,7 @@ const ERROR_MEANINGS = {
   invalid_text: 'Messages must be 1 to 4000 characters long.',
   rate_limited: 'You are sending too fast.',
   not_found: 'That message does not exist in this room.',
-  forbidden: 'You can only change your own messages.',
+  forbidden: 'You are not allowed to do that here.',
   internal: 'The server hit an error. Please try again.',
 };
 
@@ -79,7 +81,9 @@ const state = {
   contiguousSeq: 0,      // every seq from minSeq up to this one is on screen
   knownLastSeq: 0,       // highest seq the room is known to have
   rev: null,             // the room's last change seen (edits, reactions...): rev= on resume
-  creator: null,         // the room's creator, who moderates it (from the welcome)
+  owner: null,           // the room's owner's name (welcome, `roles`); null in a direct message
+  moderators: [],        // the names of the room's moderators
+  role: null,            // ours here: 'owner' | 'moderator' | null
   readSeq: 0,            // the last seq we have read here (the server keeps it per name)
   peerReadSeq: null,     // in a direct message: how far the other name has read
   readTimer: 0,
@@ -104,7 +108,9 @@ window.edgechat = { state };
 const el = Object.fromEntries([
   'landing', 'join-form', 'name-input', 'room-input', 'form-error', 'form-notice', 'rooms-list', 'rooms-status',
   'rooms-refresh', 'chat', 'room-title', 'leave-button', 'status-picker', 'status-select',
-  'notify-button', 'release-button', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
+  'notify-button', 'release-button', 'release-dialog', 'release-name', 'release-cancel', 'release-confirm',
+  'dm-leave-button', 'room-roles', 'room-edit-button', 'room-edit-dialog', 'room-edit-form', 'room-edit-title',
+  'room-edit-description', 'room-edit-error', 'room-edit-cancel', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
   'attach-button', 'file-input', 'attach-status', 'dms-section', 'dms-list',
@@ -131,7 +137,9 @@ function h(tag, attrs = {}, ...children) {
 
 // --- Small helpers ---------------------------------------------------------------------
 
-const key = (name) => String(name).toLowerCase();
+const key = nameKey; // as the server compares names: NFKC and case folding
+/** A name as the server shows it: trimmed, each run of inner whitespace one space. */
+const cleanName = (raw) => String(raw).trim().replace(/\s+/gu, ' ');
 const codePoints = (text) => [...text].length;
 const myName = () => state.me?.name || state.name;
 const isMine = (message) => key(message.name) === key(myName());
@@ -264,7 +272,7 @@ function showFormError(message, field = null) {
 
 /** Validates the form and joins; used by the form and by the room list. */
 function tryJoin() {
-  const name = el.nameInput.value.trim();
+  const name = cleanName(el.nameInput.value);
   const room = normalizeRoom(el.roomInput.value);
   const nameProblem = nameError(name);
   const problem = nameProblem || roomError(room);
@@ -283,10 +291,11 @@ function tryJoin() {
 async function loadRooms() {
   el.roomsStatus.textContent = 'Loading rooms…';
   try {
-    const name = (el.nameInput.value || state.name || '').trim();
-    const query = name && !nameError(name) ? `?${new URLSearchParams({ name })}` : '';
-    if (query) loadDms(name); else el.dmsSection.hidden = true;
-    const response = await fetch(`/api/rooms${query}`, { headers: { accept: 'application/json' } });
+    const name = cleanName(el.nameInput.value || state.name || '');
+    const known = name && !nameError(name);
+    if (known) loadDms(name); else el.dmsSection.hidden = true;
+    // With the name's token the list carries our unread counts.
+    const response = await fetch('/api/rooms', { headers: authHeaders(known ? name : null, { accept: 'application/json' }) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const { rooms = [] } = await response.json();
     el.roomsList.replaceChildren(...rooms.map(roomItem));
@@ -322,11 +331,13 @@ function openRoom(room) {
   leaveRoom();
   Object.assign(state, { view: 'chat', room });
   restoreRoom(room);
+  renderRoles(); // as kept, until the welcome says
   addOpenRoom(room);
   loadRoomInfo(room);
   el.landing.hidden = true;
   el.chat.hidden = false;
   el.roomTitle.textContent = roomLabel(room);
+  el.dmLeaveButton.hidden = !isDmRoom(room);
   el.messageInput.placeholder = `Message #${room}`;
   el.messageInput.setAttribute('aria-label', `Message #${room}`);
   showMyStatus();
@@ -347,7 +358,7 @@ function stashRoom() {
   stashes.set(state.room, {
     nodes: [...el.messages.children], scrollTop: el.scroller.scrollTop,
     ...Object.fromEntries(['messages', 'minSeq', 'maxSeq', 'contiguousSeq', 'knownLastSeq', 'hasMoreOlder', 'rev',
-      'readSeq', 'creator', 'pending'].map((k) => [k, state[k]])),
+      'readSeq', 'owner', 'moderators', 'role', 'pending'].map((k) => [k, state[k]])),
   });
 }
 
@@ -375,6 +386,12 @@ function onLeaveOpenRoom(room) {
   navigate(openRooms()[0] || '');
 }
 
+/** A direct message we left (dms.js): out of the rail; if we are in it, go elsewhere. */
+function onLeftDm(room) {
+  forgetRoom(room);
+  onLeaveOpenRoom(room);
+}
+
 /** Closes the socket and forgets everything about the current room. */
 function leaveRoom() {
   if (!state.room) return;
@@ -384,11 +401,13 @@ function leaveRoom() {
   clearTimeout(state.timers.hold);
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, creator: null, readSeq: 0, restored: false,
+    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [], role: null,
+    readSeq: 0, restored: false,
   });
   clearMessages();
   closeThread();
   setReplyTo(null);
+  renderRoles();
   renderUsers();
   renderTyping();
   toggleUsers(false);
@@ -418,10 +437,10 @@ function connect() {
   state.usedSince = state.everConnected;
   if (state.usedSince) params.set('since', String(state.contiguousSeq));
   if (state.usedSince && state.rev !== null) params.set('rev', String(state.rev));
-  const token = tokenFor(state.name);
-  if (token) params.set('token', token);
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const socket = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(state.room)}?${params}`);
+  // The token rides as a subprotocol (`edgechat.bearer.<token>`), never in the URL.
+  const socket = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(state.room)}?${params}`,
+    socketProtocols(state.name));
   Object.assign(state, { socket, welcomed: false });
   setBanner(state.everConnected ? 'Reconnecting…' : 'Connecting…');
   // Events of a socket that has since been replaced or closed are ignored.
@@ -438,7 +457,7 @@ function closeSocket() {
 }
 
 function onSocketLost(event) {
-  if (event?.code === CLOSE_REMOVED) { // kicked or banned by the room's creator: no reconnect
+  if (event?.code === CLOSE_REMOVED) { // kicked or banned by a moderator: no reconnect
     const room = state.room;
     const why = event.reason || 'You were removed from this room.';
     return showLanding({ room, error: why });
@@ -459,9 +478,7 @@ function onSocketLost(event) {
 async function checkRefused(room, name) {
   try {
     const params = new URLSearchParams({ name });
-    const token = tokenFor(name);
-    if (token) params.set('token', token);
-    const response = await fetch(`/room/${encodeURIComponent(room)}?${params}`);
+    const response = await fetch(`/room/${encodeURIComponent(room)}?${params}`, { headers: authHeaders(name) });
     if (response.status !== 400 && response.status !== 403) return; // 403: a claimed name, or banned here
     const { error } = await response.json().catch(() => ({}));
     if (state.room !== room || state.welcomed) return;
@@ -543,7 +560,8 @@ const FRAME_HANDLERS = {
   read: onRead,
   thread: (frame) => onThread(frame),
   error: onErrorFrame,
-  name_claimed: keepClaim,
+  name_claimed: onNameClaimed,
+  roles: onRoles,
 };
 
 function onFrame(data) {
@@ -556,16 +574,28 @@ function onFrame(data) {
   else console.debug('edgechat: ignoring frame', frame);
 }
 
+/** Our connect claimed the name: keep its token (names.js confirms it to the server). */
+function onNameClaimed(frame) {
+  if (keepClaim(frame)) return renderUsers(); // "Message" needs the token
+  toast(`This browser cannot store data for this site (storage is off or full), so the name “${frame.name}” `
+    + 'will not be kept: it becomes free for anyone again in a few minutes, and direct messages are not available.',
+  'error', 20_000);
+}
+
 function onWelcome(frame) {
   const lastSeq = Number(frame.last_seq) || 0;
   const messages = Array.isArray(frame.messages) ? frame.messages : [];
   // Without since= (or if the room went backwards, e.g. a wiped dev server) start over.
   const fresh = !state.usedSince || lastSeq < state.contiguousSeq;
   Object.assign(state, {
-    welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me, creator: frame.creator ?? null,
+    welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me,
   });
   setBanner(null);
   startKeepAlive();
+  // `creator` is what a server before owners and moderators sent.
+  const wasRole = state.role;
+  setRoles(frame.owner !== undefined ? frame.owner : frame.creator ?? null, frame.moderators, frame.role);
+  if (state.role !== wasRole) refreshMessageActions(); // what we kept was decorated for the old role
   setUsers(frame.users);
   const stick = isNearBottom();
   if (fresh) {
@@ -665,9 +695,69 @@ function addMessage(message, { live = false } = {}) {
   markReadSoon();
 }
 
-// --- Moderation: the room's creator kicks, bans, unbans and deletes ---------------------
+// --- Moderation: the owner and the moderators kick, ban, unban and delete -------------
+// The owner also appoints and dismisses moderators. Nobody moderates a direct message.
 
-const isModerator = () => Boolean(state.creator) && key(state.creator) === key(myName());
+const isModerator = () => !isDmRoom(state.room) && (state.role === 'owner' || state.role === 'moderator');
+const isOwnerName = (name) => Boolean(state.owner) && key(name) === key(state.owner);
+const isModeratorName = (name) => state.moderators.some((m) => key(m) === key(name));
+
+/** Whether we may kick, ban or delete the messages of `name`: the owner anyone but
+ *  themselves, a moderator anyone but the owner and the other moderators. */
+function canModerate(name) {
+  if (!isModerator() || key(name) === key(myName())) return false;
+  return state.role === 'owner' || (!isOwnerName(name) && !isModeratorName(name));
+}
+
+/** Takes the room's roles (welcome, `roles` frame); our own role comes from the server's
+ *  `role` when given, else from comparing folded names. */
+function setRoles(owner, moderators, role) {
+  state.owner = typeof owner === 'string' && owner ? owner : null;
+  state.moderators = (Array.isArray(moderators) ? moderators : []).filter((m) => typeof m === 'string');
+  const me = key(myName());
+  const derived = state.owner && key(state.owner) === me ? 'owner' : state.moderators.some((m) => key(m) === me) ? 'moderator' : null;
+  state.role = role === 'owner' || role === 'moderator' || role === null ? role : derived;
+  if (isDmRoom(state.room)) state.role = null;
+  renderRoles();
+}
+
+/** A `roles` frame: someone was appointed or dismissed (or the owner changed). */
+function onRoles(frame) {
+  const before = state.moderators;
+  const wasRole = state.role;
+  setRoles(frame.owner ?? null, frame.moderators);
+  const added = state.moderators.filter((m) => !before.some((b) => key(b) === key(m)));
+  const removed = before.filter((b) => !state.moderators.some((m) => key(m) === key(b)));
+  const me = key(myName());
+  for (const name of added) addSystemLine(key(name) === me ? 'You are now a moderator of this room' : `${name} is now a moderator`);
+  for (const name of removed) addSystemLine(key(name) === me ? 'You are no longer a moderator of this room' : `${name} is no longer a moderator`);
+  if (state.role !== wasRole) el.announcer.textContent = state.role ? `You are now the room's ${state.role}.` : 'You no longer moderate this room.';
+  refreshMessageActions();
+  renderUsers();
+}
+
+/** The roles line of the people panel, the owner's "Edit", and the controls that depend on them. */
+function renderRoles() {
+  const parts = [];
+  if (state.owner) parts.push(`Owner: ${state.owner}`);
+  if (state.moderators.length) parts.push(`${state.moderators.length === 1 ? 'Moderator' : 'Moderators'}: ${state.moderators.join(', ')}`);
+  el.roomRoles.textContent = parts.join(' · ');
+  el.roomRoles.hidden = parts.length === 0;
+  updateRoomEdit();
+}
+
+/** Rebuilds the actions of every message shown, after our role changed. */
+function refreshMessageActions() {
+  for (const { message, el: node } of state.messages.values()) decorate(node, message);
+}
+
+function appoint(name) {
+  sendFrame({ type: 'appoint', name });
+}
+
+function dismiss(name) {
+  sendFrame({ type: 'dismiss', name });
+}
 
 function onModeration(frame) {
   const reason = frame.reason ? ` (${frame.reason})` : '';
@@ -778,7 +868,11 @@ function onErrorFrame(frame) {
   // Without client_id it was a typing, status or history frame. Typing is harmless to lose;
   // a history request in flight is abandoned and asked again (after the delay if limited).
   state.history = null;
-  if (frame.code !== 'rate_limited') return toast(ERROR_MEANINGS[frame.code] || frame.message || 'Something went wrong.');
+  // (Or a kick, ban, appoint or dismiss: the server's message says what went wrong.)
+  if (frame.code !== 'rate_limited') {
+    const why = ['forbidden', 'not_found'].includes(frame.code) && frame.message ? frame.message : ERROR_MEANINGS[frame.code];
+    return toast(why || frame.message || 'Something went wrong.');
+  }
   setTimeout(() => { fillGap(); maybeLoadOlder(); }, Number(frame.retry_after_ms) || 1000);
 }
 
@@ -1331,11 +1425,13 @@ function renderUsers() {
 
 function userItem(user, isMe) {
   const status = STATUS_LABELS[user.status] ? user.status : 'online';
-  const creator = state.creator && key(user.name) === key(state.creator);
-  return h('li', { 'data-name': user.name, 'data-status': status, class: isMe ? 'me' : null },
+  const role = isOwnerName(user.name) ? 'owner' : isModeratorName(user.name) ? 'moderator' : null;
+  const tags = [isMe ? '(you)' : null, role].filter(Boolean).join(' · ');
+  const appointing = !isMe && state.role === 'owner' && !isDmRoom(state.room) && role !== 'owner';
+  return h('li', { 'data-name': user.name, 'data-status': status, 'data-role': role, class: isMe ? 'me' : null },
     avatar(user.name, 'small'),
     h('span', { class: 'user-name', text: user.name }),
-    isMe ? h('span', { class: 'you-tag', text: '(you)' }) : creator ? h('span', { class: 'you-tag', text: 'creator' }) : null,
+    tags ? h('span', { class: 'you-tag', text: tags }) : null,
     h('span', { class: 'user-status' },
       h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
       h('span', { class: 'status-label', text: STATUS_LABELS[status] })),
@@ -1343,10 +1439,19 @@ function userItem(user, isMe) {
       type: 'button', class: 'link user-dm', text: 'Message', 'aria-label': `Message ${user.name} directly`,
       onclick: () => messageUser(user.name),
     }) : null,
-    !isMe && isModerator() ? h('span', { class: 'user-mod' },
+    !isMe && canModerate(user.name) ? h('span', { class: 'user-mod' },
       h('button', { type: 'button', class: 'link', text: 'Kick', 'aria-label': `Kick ${user.name}`, onclick: () => kick(user.name) }),
       h('button', { type: 'button', class: 'link', text: 'Ban', 'aria-label': `Ban ${user.name}`, onclick: () => ban(user.name) }))
-      : null);
+      : null,
+    appointing ? h('span', { class: 'user-appoint' }, role === 'moderator'
+      ? h('button', {
+        type: 'button', class: 'link', text: 'Remove moderator', 'aria-label': `Remove ${user.name} as moderator`,
+        onclick: () => dismiss(user.name),
+      })
+      : h('button', {
+        type: 'button', class: 'link', text: 'Make moderator', 'aria-label': `Make ${user.name} a moderator`,
+        onclick: () => appoint(user.name),
+      })) : null);
 }
 
 /** Changes our presence: tells the room, and shows it (the server only tells the others). */
@@ -1363,9 +1468,18 @@ function showMyStatus() {
   el.statusPicker.dataset.status = state.status;
 }
 
-/** "Release name": gives the name up, then back to the join form. */
-async function onReleaseName() {
+/** "Release name": first says what releasing gives up, and asks. */
+function onReleaseName() {
+  el.releaseName.textContent = myName();
+  el.releaseDialog.returnValue = '';
+  el.releaseDialog.showModal();
+  el.releaseCancel.focus(); // the safe choice is the default one
+}
+
+/** Confirmed: gives the name up, then back to the join form. */
+async function releaseConfirmed() {
   const name = myName();
+  el.releaseDialog.close('release');
   navigate(''); // leave first: nobody should find the name free while we still use it
   const { ok, message } = await releaseName(name);
   if (!ok) return showFormError(message, el.nameInput);
@@ -1443,13 +1557,14 @@ function backToLatest() {
 
 // --- Toasts ----------------------------------------------------------------------------
 
-function toast(text) {
+/** A passing note; `kind` 'error' (the default) or 'info'; `ms` how long it stays. */
+function toast(text, kind = 'error', ms = 6000) {
   if ([...el.toasts.children].some((t) => t.dataset.text === text)) return; // no repeats
-  const node = h('div', { class: 'toast error', role: 'alert', 'data-text': text },
+  const node = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-text': text },
     h('span', { text }),
     h('button', { type: 'button', class: 'ghost icon', 'aria-label': 'Dismiss', text: '×', onclick: () => node.remove() }));
   el.toasts.append(node);
-  setTimeout(() => node.remove(), 6000);
+  setTimeout(() => node.remove(), ms);
 }
 
 // --- Wiring ----------------------------------------------------------------------------
@@ -1471,6 +1586,10 @@ function init() {
   el.usersToggle.addEventListener('click', () => toggleUsers());
   el.notifyButton.addEventListener('click', askNotificationPermission);
   el.releaseButton.addEventListener('click', onReleaseName);
+  el.releaseCancel.addEventListener('click', () => el.releaseDialog.close('cancel'));
+  el.releaseConfirm.addEventListener('click', releaseConfirmed);
+  el.releaseDialog.addEventListener('close', () => { if (el.releaseDialog.returnValue !== 'release') el.releaseButton.focus(); });
+  el.dmLeaveButton.addEventListener('click', () => { if (isDmRoom(state.room)) leaveDm(state.room); });
   showNotifyButton();
   el.usersClose.addEventListener('click', closeUsers);
   el.usersPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeUsers(); });
@@ -1493,11 +1612,11 @@ function init() {
   document.addEventListener('visibilitychange', onVisibilityChange);
   initChanges({
     state, el, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate, toast, scrollToSeq, sendText,
-    isModerator, attachmentEl,
+    canModerate, attachmentEl,
   });
   initAttachments({ state, el, h, myName, toast, sendText, replyTarget, setReplyTo });
-  initDms({ state, el, h, key, myName, toast, navigate, relativeTime });
-  initRooms({ state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName: saveName, nameError });
+  initDms({ state, el, h, key, myName, toast, navigate, relativeTime, onLeftDm });
+  initRooms({ state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName: saveName, nameError, cleanName });
   route();
 }
 

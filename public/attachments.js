@@ -8,7 +8,7 @@ export const ACCEPTED_TYPES = [
   'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'application/zip', 'text/plain',
 ];
 
-import { tokenFor } from './names.js';
+import { authHeaders } from './names.js';
 
 let app = null;
 
@@ -35,11 +35,11 @@ async function upload(file) {
   el.attachStatus.hidden = false;
   el.attachStatus.textContent = `Uploading ${file.name}…`;
   try {
-    const query = new URLSearchParams({ name: app.myName(), filename: file.name });
-    const token = tokenFor(app.myName());
-    if (token) query.set('token', token); // direct-message rooms ask for it
+    // The file belongs to the name's claim: its token goes in the header, never the URL.
+    const query = new URLSearchParams({ filename: file.name });
     const response = await fetch(`/room/${encodeURIComponent(room)}/files?${query}`, {
-      method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' },
+      method: 'POST', body: file,
+      headers: authHeaders(app.myName(), { 'content-type': file.type || 'application/octet-stream', accept: 'application/json' }),
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) return app.toast(body.error?.message || `The upload failed (HTTP ${response.status}).`);

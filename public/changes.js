@@ -14,7 +14,7 @@ let replyTo = null;                                  // the message the composer
 
 /**
  * deps: { state, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate,
- *         toast, scrollToSeq, sendText, isModerator, attachmentEl }
+ *         toast, scrollToSeq, sendText, canModerate, attachmentEl }
  */
 export function initChanges(deps) {
   app = deps;
@@ -120,7 +120,7 @@ function actionsEl(message) {
     bar.append(
       action('Edit message', '✎', () => startEdit(message.seq)),
       action('Delete message', '🗑', () => deleteMessage(message.seq), 'danger'));
-  } else if (app.isModerator()) { // the room's creator may delete anyone's message
+  } else if (app.canModerate(message.name)) { // the owner and the moderators delete others' messages
     bar.append(action('Delete message (moderator)', '🗑', () => deleteMessage(message.seq), 'danger'));
   }
   return bar;

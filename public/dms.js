@@ -1,9 +1,11 @@
 // Direct messages in the web UI: the list of your direct messages on the landing page
 // (with unread counts), a "Message" button beside each person in a room, the room's
 // title ("@Bo" rather than its id), and "Seen" under your last message the other name
-// has read. Only claimed names have direct messages: the token comes from names.js.
+// has read, and "Leave" (DELETE /api/dms/:room: the conversation leaves your list until
+// it is opened again). Only claimed names have direct messages; every call carries the
+// name's token as `Authorization: Bearer` (names.js), never in its URL.
 
-import { tokenFor } from './names.js';
+import { tokenFor, authHeaders } from './names.js';
 
 const LABELS_KEY = 'edgechat.dm-labels'; // room id -> the other name, for the title
 let app = null;
@@ -26,7 +28,7 @@ export function roomLabel(room) {
   return `@${labels()[room] || 'direct message'}`;
 }
 
-/** deps: { state, el, h, key, myName, toast, navigate, relativeTime } */
+/** deps: { state, el, h, key, myName, toast, navigate, relativeTime, onLeftDm } */
 export function initDms(deps) {
   app = deps;
 }
@@ -37,18 +39,22 @@ export async function loadDms(name) {
   const token = name && tokenFor(name);
   if (!token) { el.dmsSection.hidden = true; return; }
   try {
-    const response = await fetch(`/api/dms?${new URLSearchParams({ name, token })}`);
+    const response = await fetch('/api/dms', { headers: authHeaders(name, { accept: 'application/json' }) });
     if (!response.ok) { el.dmsSection.hidden = true; return; }
     const { dms = [] } = await response.json();
     el.dmsList.replaceChildren(...dms.map((dm) => {
       remember(dm.room, dm.with);
-      return h('li', { 'data-room': dm.room, 'data-with': dm.with },
+      return h('li', { 'data-room': dm.room, 'data-with': dm.with, class: 'dm-item' },
         h('button', { type: 'button', class: 'room-button', onclick: () => app.navigate(dm.room) },
           h('span', { class: 'room-name dm-name', text: `@${dm.with}` }),
           h('span', { class: 'room-meta', text: dm.last_activity ? app.relativeTime(dm.last_activity) : 'new' }),
           dm.unread > 0 ? h('span', {
             class: 'unread-badge', text: dm.unread > 99 ? '99+' : String(dm.unread), 'aria-label': `${dm.unread} unread`,
-          }) : null));
+          }) : null),
+        h('button', {
+          type: 'button', class: 'ghost icon dm-leave', text: '×', title: 'Leave this conversation',
+          'aria-label': `Leave the direct messages with ${dm.with}`, onclick: () => leaveDm(dm.room, name),
+        }));
     }));
     el.dmsSection.hidden = dms.length === 0;
   } catch {
@@ -66,8 +72,8 @@ export async function messageUser(withName) {
   if (!token) return app.toast('Direct messages need a claimed name: rejoin once to claim yours.');
   try {
     const response = await fetch('/api/dms', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name, token, with: withName }),
+      method: 'POST', headers: authHeaders(name, { 'content-type': 'application/json' }),
+      body: JSON.stringify({ with: withName }),
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) return app.toast(body.error?.message || `Could not open direct messages (HTTP ${response.status}).`);
@@ -76,6 +82,33 @@ export async function messageUser(withName) {
   } catch {
     app.toast('Could not reach the server to open direct messages.');
   }
+}
+
+/**
+ * Leaves a direct message: it leaves your list (and the rail) until it is opened again,
+ * from either side. `name` is whose list it is. Resolves with whether the server agreed.
+ */
+export async function leaveDm(room, name = app.myName()) {
+  if (!tokenFor(name)) { app.toast('Direct messages need a claimed name.'); return false; }
+  try {
+    const response = await fetch(`/api/dms/${encodeURIComponent(room)}`, {
+      method: 'DELETE', headers: authHeaders(name, { accept: 'application/json' }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      app.toast(body.error?.message || `Could not leave the conversation (HTTP ${response.status}).`);
+      return false;
+    }
+  } catch {
+    app.toast('Could not reach the server to leave the conversation.');
+    return false;
+  }
+  const label = roomLabel(room);
+  app.el.dmsList.querySelector(`li[data-room="${CSS.escape(room)}"]`)?.remove();
+  app.el.dmsSection.hidden = app.el.dmsList.children.length === 0;
+  app.onLeftDm(room);
+  app.toast(`You left ${label}. It stays off your list until one of you opens it again.`, 'info');
+  return true;
 }
 
 /** Marks "Seen" under your newest message the other name has read (direct messages only). */

@@ -1,26 +1,106 @@
 // Name claims, browser side. The first connect with a free name claims it: the server
 // answers with a `name_claimed` frame carrying a secret token, which this browser keeps
-// in localStorage (one key per folded name) and sends on every later connect with that
-// name. "Release name" gives the name up (POST /api/names/release) and forgets the token.
+// in localStorage (one key per folded name) and then confirms it kept
+// (POST /api/names/confirm): an unconfirmed claim lapses after a couple of minutes, so a
+// browser that cannot keep the token locks nobody out. Every later request with the name
+// carries the token in a header, never in a URL: `Authorization: Bearer` over HTTP, a
+// subprotocol on the WebSocket (see `socketProtocols`). "Release name" gives the name up
+// (POST /api/names/release) and forgets the token.
 
 const TOKEN_PREFIX = 'edgechat.token.';
+const CONFIRM_RETRIES_MS = [0, 2000, 6000, 15000];
 
-/** The key names compare by on the server: Unicode lowercase. */
-const fold = (name) => String(name).trim().toLowerCase();
-
-/** The token this browser holds for `name`, or null. */
-export function tokenFor(name) {
-  try { return localStorage.getItem(TOKEN_PREFIX + fold(name)); } catch { return null; }
+/**
+ * The key names compare by, as the server folds them: runs of whitespace as one space,
+ * NFKC, then full case folding (per character, so that Σ never becomes a final ς; the
+ * upper-then-lower round trip gives ß → ss, ς → σ, ϑ → θ… as folding does; dotless ı has
+ * no folding of its own and is kept).
+ */
+export function nameKey(name) {
+  const text = String(name).trim().replace(/\s+/gu, ' ').normalize('NFKC');
+  let folded = '';
+  for (const ch of text) folded += ch === 'ı' ? ch : ch.toUpperCase().toLowerCase();
+  return folded.normalize('NFKC');
 }
 
-/** Keeps the token of a `name_claimed` frame. */
+/** The key tokens were kept under before names were folded by NFKC. */
+const oldKey = (name) => String(name).trim().toLowerCase();
+
+function storage() {
+  try { return window.localStorage ?? null; } catch { return null; } // blocked storage throws
+}
+
+/** The token this browser holds for `name`, or null. A token kept under the old key is
+ *  moved to the new one, so that people keep the names they had. */
+export function tokenFor(name) {
+  const store = storage();
+  if (!store) return null;
+  try {
+    const current = store.getItem(TOKEN_PREFIX + nameKey(name));
+    if (current) return current;
+    const legacy = store.getItem(TOKEN_PREFIX + oldKey(name));
+    if (!legacy) return null;
+    try {
+      store.setItem(TOKEN_PREFIX + nameKey(name), legacy);
+      if (nameKey(name) !== oldKey(name)) store.removeItem(TOKEN_PREFIX + oldKey(name));
+    } catch { /* read-only storage: keep using the old key */ }
+    return legacy;
+  } catch {
+    return null;
+  }
+}
+
+/** Headers that carry `name`'s token, if this browser holds one. */
+export function authHeaders(name, extra = {}) {
+  const token = name ? tokenFor(name) : null;
+  return token ? { ...extra, authorization: `Bearer ${token}` } : { ...extra };
+}
+
+/** The WebSocket subprotocols for `name`: `edgechat`, and the token beside it. */
+export function socketProtocols(name) {
+  const token = name ? tokenFor(name) : null;
+  return token ? ['edgechat', `edgechat.bearer.${token}`] : ['edgechat'];
+}
+
+/**
+ * Keeps the token of a `name_claimed` frame, then tells the server it was kept. Returns
+ * whether the token could be kept: without storage it is not confirmed, so the claim
+ * lapses and the name is free again for anyone (the caller tells the person).
+ */
 export function keepClaim(frame) {
-  if (typeof frame?.name !== 'string' || typeof frame?.token !== 'string') return;
-  try { localStorage.setItem(TOKEN_PREFIX + fold(frame.name), frame.token); } catch { /* private mode */ }
+  if (typeof frame?.name !== 'string' || typeof frame?.token !== 'string') return false;
+  const store = storage();
+  const storeKey = TOKEN_PREFIX + nameKey(frame.name);
+  let kept = false;
+  try {
+    store.setItem(storeKey, frame.token);
+    kept = store.getItem(storeKey) === frame.token;
+  } catch { /* private mode, or storage switched off */ }
+  if (kept) confirmClaim(frame.token);
+  return kept;
+}
+
+/** POST /api/names/confirm with the token, retried a few times if the network fails. */
+async function confirmClaim(token) {
+  for (const wait of CONFIRM_RETRIES_MS) {
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      const response = await fetch('/api/names/confirm', {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      });
+      await response.text().catch(() => ''); // read to the end: the connection is free again
+      if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429)) return response.ok;
+    } catch { /* offline for a moment: try again */ }
+  }
+  return false;
 }
 
 export function forgetToken(name) {
-  try { localStorage.removeItem(TOKEN_PREFIX + fold(name)); } catch { /* private mode */ }
+  const store = storage();
+  try {
+    store?.removeItem(TOKEN_PREFIX + nameKey(name));
+    store?.removeItem(TOKEN_PREFIX + oldKey(name));
+  } catch { /* private mode */ }
 }
 
 /**
@@ -35,8 +115,8 @@ export async function releaseName(name) {
   try {
     response = await fetch('/api/names/release', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ name, token }),
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
+      body: '{}',
     });
   } catch {
     return { ok: false, message: 'Could not reach the server to release your name. Try again.' };

@@ -2,27 +2,37 @@
 // public or private), the room's title and description in the header, and the rail of
 // open rooms: several rooms at once, each with its unread count, switched without
 // losing what was loaded (app.js keeps each room's list and resumes it with since= and
-// rev=), and left with ×.
+// rev=), and left with ×. The room's owner edits its title and description (PATCH). Every
+// call carries the name's token as `Authorization: Bearer` (names.js), never in its URL.
 
 import { isDmRoom, roomLabel } from './dms.js';
+import { tokenFor, authHeaders } from './names.js';
 
 const OPEN_KEY = 'edgechat.open-rooms';
 const POLL_MS = 10_000;
 let app = null;
 let pollTimer = 0;
 const titles = new Map(); // room id -> title, once known
+const infos = new Map();  // room id -> its RoomInfo, once loaded
 let unread = new Map();   // room id -> unread count, as last polled
 
-/** deps: { state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName, nameError } */
+/** deps: { state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName, nameError, cleanName } */
 export function initRooms(deps) {
   app = deps;
   const { el } = deps;
   el.createForm.addEventListener('submit', (event) => { event.preventDefault(); createRoom(); });
-  el.createPrivate.addEventListener('change', () => {
-    el.createId.disabled = el.createPrivate.checked;
-    el.createId.placeholder = el.createPrivate.checked ? 'chosen at random: the link is the key' : 'address, e.g. team-chat';
-  });
+  el.createPrivate.addEventListener('change', syncPrivate);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) pollUnread(); });
+  el.roomEditButton.addEventListener('click', openRoomEdit);
+  el.roomEditForm.addEventListener('submit', (event) => { event.preventDefault(); saveRoomEdit(); });
+  el.roomEditCancel.addEventListener('click', () => el.roomEditDialog.close());
+}
+
+/** A private room gets a random address: the address field is off while it is ticked. */
+function syncPrivate() {
+  const { el } = app;
+  el.createId.disabled = el.createPrivate.checked;
+  el.createId.placeholder = el.createPrivate.checked ? 'chosen at random: the link is the key' : 'address, e.g. team-chat';
 }
 
 export function openRooms() {
@@ -93,7 +103,7 @@ export async function pollUnread() {
   const counts = new Map();
   await Promise.all(others.filter((r) => !isDmRoom(r)).map(async (room) => {
     try {
-      const response = await fetch(`/api/rooms/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`);
+      const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, { headers: authHeaders(name) });
       if (!response.ok) return;
       const { room: info, summary } = await response.json();
       if (info?.title) titles.set(room, info.title);
@@ -110,58 +120,116 @@ export async function loadRoomInfo(room) {
   const { el } = app;
   el.roomDescription.textContent = '';
   el.roomDescription.hidden = true;
+  el.roomTitle.removeAttribute('title');
+  updateRoomEdit();
   if (isDmRoom(room)) return;
   try {
-    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`);
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, { headers: authHeaders(app.myName()) });
     if (!response.ok || app.state.room !== room) return;
     const { room: info } = await response.json();
-    if (info.title) {
-      titles.set(room, info.title);
-      el.roomTitle.textContent = info.title;
-      el.roomTitle.title = `#${room}${info.visibility === 'private' ? ' (private: reached by link only)' : ''}`;
-    }
-    if (info.description) {
-      el.roomDescription.textContent = info.description;
-      el.roomDescription.hidden = false;
-    }
-    renderRail();
+    showRoomInfo(room, info);
   } catch { /* the id stays as the title */ }
+}
+
+function showRoomInfo(room, info) {
+  const { el } = app;
+  infos.set(room, info);
+  if (info.title) titles.set(room, info.title); else titles.delete(room);
+  if (app.state.room === room) {
+    el.roomTitle.textContent = info.title || room;
+    el.roomTitle.title = `#${room}${info.visibility === 'private' ? ' (private: reached by link only)' : ''}`;
+    el.roomDescription.textContent = info.description || '';
+    el.roomDescription.hidden = !info.description;
+  }
+  renderRail();
+}
+
+/** The "Edit" beside the title: for the room's owner only (never in a direct message). */
+export function updateRoomEdit() {
+  const { el, state } = app;
+  const owner = state.view === 'chat' && state.room && !isDmRoom(state.room) && state.role === 'owner';
+  el.roomEditButton.hidden = !owner;
+  if (!owner && el.roomEditDialog.open) el.roomEditDialog.close();
+}
+
+function openRoomEdit() {
+  const { el, state } = app;
+  const info = infos.get(state.room) || {};
+  el.roomEditTitle.value = info.title || '';
+  el.roomEditDescription.value = info.description || '';
+  el.roomEditError.hidden = true;
+  el.roomEditError.textContent = '';
+  el.roomEditDialog.showModal();
+  el.roomEditTitle.focus();
+}
+
+/** PATCH /api/rooms/:id with the owner's token; the header shows the answer. */
+async function saveRoomEdit() {
+  const { el, state } = app;
+  const room = state.room;
+  const showError = (text) => {
+    el.roomEditError.textContent = text;
+    el.roomEditError.hidden = false;
+  };
+  const title = el.roomEditTitle.value.trim();
+  if (!title) return showError('A room needs a title.');
+  const save = el.roomEditForm.querySelector('button[type="submit"]');
+  save.disabled = true;
+  try {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, {
+      method: 'PATCH',
+      headers: authHeaders(app.myName(), { 'content-type': 'application/json', accept: 'application/json' }),
+      body: JSON.stringify({ title, description: el.roomEditDescription.value.trim() }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) return showError(answer.error?.message || `The room could not be changed (HTTP ${response.status}).`);
+    showRoomInfo(room, answer.room || { ...infos.get(room), title });
+    el.roomEditDialog.close();
+    el.roomEditButton.focus();
+  } catch {
+    showError('Could not reach the server.');
+  } finally {
+    save.disabled = false;
+  }
 }
 
 async function createRoom() {
   const { el } = app;
   const priv = el.createPrivate.checked;
-  const nameProblem = app.nameError(el.nameInput.value.trim());
-  if (nameProblem) {
-    el.createError.textContent = `Type your name above first: ${nameProblem}`;
+  const name = app.cleanName(el.nameInput.value);
+  const problem = (text) => {
+    el.createError.textContent = text;
     el.createError.hidden = false;
-    return;
+  };
+  const nameProblem = app.nameError(name);
+  if (nameProblem) return problem(`Type your name above first: ${nameProblem}`);
+  // The maker's claim owns the room, so it needs the name's token (a first join claims it).
+  if (!tokenFor(name)) {
+    return problem(`The room will belong to your name, so “${name}” must be yours in this browser first: join any room once with it, then make the room.`);
   }
   const body = {
     title: el.createTitle.value.trim(),
     description: el.createDescription.value.trim(),
     visibility: priv ? 'private' : 'public',
-    name: el.nameInput.value.trim(),
   };
   if (!priv) body.id = el.createId.value.trim().toLowerCase();
   el.createError.hidden = true;
   try {
     const response = await fetch('/api/rooms', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: authHeaders(name, { 'content-type': 'application/json', accept: 'application/json' }),
+      body: JSON.stringify(body),
     });
     const answer = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      el.createError.textContent = answer.error?.message || `The room could not be made (HTTP ${response.status}).`;
-      el.createError.hidden = false;
-      return;
-    }
+    if (!response.ok) return problem(answer.error?.message || `The room could not be made (HTTP ${response.status}).`); // e.g. 409 room_exists
     titles.set(answer.room.id, answer.room.title);
-    if (el.nameInput.value.trim()) app.setName(el.nameInput.value.trim());
+    infos.set(answer.room.id, answer.room);
+    app.setName(name);
     el.createForm.reset();
-    if (priv) app.toast(`Private room made. Share its link to invite people: ${location.origin}/#${answer.room.id}`);
+    syncPrivate(); // reset() unticks "Private" without a change event
+    if (priv) app.toast(`Private room made. Share its link to invite people: ${location.origin}/#${answer.room.id}`, 'info', 12_000);
     app.navigate(answer.room.id);
   } catch {
-    el.createError.textContent = 'Could not reach the server.';
-    el.createError.hidden = false;
+    problem('Could not reach the server.');
   }
 }

@@ -1,6 +1,7 @@
-// Moderation in the web UI: the room's creator finds Kick and Ban in the people list and
-// a moderator's delete on others' messages; the removed person lands on the join page
-// with the reason, cannot come back while banned, and can once the creator clicks Unban.
+// Moderation in the web UI: the room's owner (the first to join it) finds Kick and Ban in
+// the people list and a moderator's delete on others' messages; the removed person lands
+// on the join page with the reason, cannot come back while banned, and can once the owner
+// clicks Unban.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { roomId } from '../support/client.mjs';
@@ -11,16 +12,18 @@ const room = roomId('moderation');
 
 const systemLines = (page) => page.$$eval('#messages .system-line', (els) => els.map((e) => e.textContent.replace(/\s+/g, ' ').trim()));
 
-test('the creator bans from the people list; the banned person is told why and kept out until unbanned', { timeout: 120_000 }, async () => {
+test('the owner bans from the people list; the banned person is told why and kept out until unbanned', { timeout: 120_000 }, async () => {
   const ann = ctx.person.page;
-  await join(ann, ctx.server, room, 'Ann'); // first in the room: its creator
+  await join(ann, ctx.server, room, 'Ann'); // first in the room: its owner
   const bo = await newPerson(ctx.browser);
   try {
     await join(bo.page, ctx.server, room, 'Bo');
     await typeAndSend(bo.page, 'spam spam spam');
     const spam = await confirmedMessage(ann, 'spam spam spam');
 
-    // Bo is no moderator: no Kick or Ban for him, no delete on Ann's messages.
+    // Both see who owns the room. Bo is no moderator: no Kick or Ban for him, no delete on Ann's messages.
+    await eventually(async () => assert.equal(await bo.page.textContent('#users li[data-name="Ann"] .you-tag'), 'owner'));
+    assert.equal(await ann.textContent('#users li[data-name="Ann"] .you-tag'), '(you) · owner');
     await typeAndSend(ann, 'welcome, Bo');
     const annMsg = await confirmedMessage(bo.page, 'welcome, Bo');
     await bo.page.hover(`#messages .message[data-seq="${annMsg.seq}"]`);

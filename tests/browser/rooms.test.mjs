@@ -1,8 +1,10 @@
 // Rooms in the web UI: make a private room with a title and a description from the
 // landing page, keep several rooms open in the rail, see an unread count on the room you
-// are not in, switch back without losing what was loaded, and leave a room with ×.
+// are not in, switch back without losing what was loaded, and leave a room with ×. A room
+// that exists cannot be made again: the form says so in the server's words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { http } from '../support/server.mjs';
 import { connect, roomId, closeAll } from '../support/client.mjs';
 import { useBrowserPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
 
@@ -69,4 +71,26 @@ test('make a private room, keep two rooms open, see unread counts, switch back i
   });
   assert.deepEqual(ctx.person.logs.filter((l) => l.includes('pageerror')), []);
   await closeAll(bo);
+});
+
+test('making a room that exists shows the server\'s message in the form', { timeout: 60_000 }, async () => {
+  const { page } = ctx.person;
+  const lobby = await page.$eval('#rooms-list li', (li) => li.dataset.room);
+  const token = await page.evaluate(() => localStorage.getItem('edgechat.token.ann'));
+  assert.match(token ?? '', /^[0-9a-f]{64}$/);
+  // What the server says, asked directly with Ann's token.
+  const direct = await http(ctx.server, '/api/rooms', {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ id: lobby, title: 'Taken', visibility: 'public' }),
+  });
+  assert.equal(direct.status, 409, direct.text);
+  assert.equal(direct.json.error.code, 'room_exists');
+  if (!(await page.isVisible('.create-form'))) await page.click('.create-room summary');
+  await page.fill('#create-title', 'Lobby again');
+  await page.fill('#create-id', lobby);
+  await page.click('#create-form button[type="submit"]');
+  await eventually(async () => assert.equal(await page.textContent('#create-error'), direct.json.error.message));
+  assert.equal(await page.isVisible('#create-error'), true);
+  assert.equal(await page.isVisible('#landing'), true, 'still on the landing page');
+  assert.equal(await page.inputValue('#create-title'), 'Lobby again', 'what was typed is kept');
 });
