@@ -80,6 +80,27 @@ export function keepClaim(frame) {
   return kept;
 }
 
+/**
+ * Claims a free name over HTTP (POST /api/names/claim), for making a room before joining
+ * one, and keeps its token like a `name_claimed` frame's. Resolves with { ok, message }.
+ */
+export async function claimName(name) {
+  let response;
+  try {
+    response = await fetch('/api/names/claim', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+  } catch {
+    return { ok: false, message: 'Could not reach the server.' };
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) return { ok: false, message: body?.error?.message || `The name could not be claimed (HTTP ${response.status}).` };
+  if (!keepClaim(body)) return { ok: false, message: 'This browser cannot store your name’s token, so the name cannot be yours here.' };
+  return { ok: true };
+}
+
 /** POST /api/names/confirm with the token, retried a few times if the network fails. */
 async function confirmClaim(token) {
   for (const wait of CONFIRM_RETRIES_MS) {

@@ -6,7 +6,7 @@
 // call carries the name's token as `Authorization: Bearer` (names.js), never in its URL.
 
 import { isDmRoom, roomLabel } from './dms.js';
-import { tokenFor, authHeaders } from './names.js';
+import { tokenFor, authHeaders, claimName } from './names.js';
 
 const OPEN_KEY = 'edgechat.open-rooms';
 const POLL_MS = 10_000;
@@ -203,9 +203,11 @@ async function createRoom() {
   };
   const nameProblem = app.nameError(name);
   if (nameProblem) return problem(`Type your name above first: ${nameProblem}`);
-  // The maker's claim owns the room, so it needs the name's token (a first join claims it).
+  // The maker's claim owns the room, so it needs the name's token: a free name is claimed
+  // here first (a name someone else holds is refused with the server's words).
   if (!tokenFor(name)) {
-    return problem(`The room will belong to your name, so “${name}” must be yours in this browser first: join any room once with it, then make the room.`);
+    const claimed = await claimName(name);
+    if (!claimed.ok) return problem(claimed.message);
   }
   const body = {
     title: el.createTitle.value.trim(),

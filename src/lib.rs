@@ -14,6 +14,7 @@
 //! | `GET /api/search`            | D1 (full-text index)                   |
 //! | `PATCH /api/rooms/:id`       | the room's Durable Object (owner), D1  |
 //! | `GET /api/names/:name`       | D1 (name claims)                       |
+//! | `POST /api/names/claim`      | D1 (name claims)                       |
 //! | `POST /api/names/confirm`    | D1 (name claims)                       |
 //! | `POST /api/names/release`    | D1 (name claims)                       |
 //! | `GET/POST /api/dms`, `DELETE /api/dms/:room` | D1 (direct messages)   |
@@ -118,6 +119,12 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
             }
             names::release(req, env).await
+        }
+        ["api", "names", "claim"] => {
+            if req.method() != Method::Post {
+                return http::error_with(ErrorCode::BadRequest, "only POST is supported here", 405);
+            }
+            names::claim(req, env).await
         }
         ["api", "names", "confirm"] => {
             if req.method() != Method::Post {

@@ -488,6 +488,50 @@ pub async fn require(
     Ok(authenticate(env, Some(&token)).await?.ok_or_else(not_held))
 }
 
+/// `POST /api/names/claim` `{"name": "Ann"}`: claims a free name without joining a room
+/// (for a page that makes a room before it has joined one). The answer is the
+/// `name_claimed` frame's fields; the claim is pending until confirmed, like one made at
+/// a connect, so an answer that never arrives locks nothing for long.
+pub async fn claim(mut req: Request, env: &Env) -> Result<Response> {
+    let announced = req.headers().get("content-length")?;
+    if announced.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0) > MAX_RELEASE_BODY_BYTES {
+        return http::error(&HttpError::new(
+            ErrorCode::BadRequest,
+            format!("the body is over {MAX_RELEASE_BODY_BYTES} bytes"),
+        ));
+    }
+    #[derive(Deserialize)]
+    struct Ask {
+        name: String,
+    }
+    let body = req.text().await.unwrap_or_default();
+    let ask: Ask = match serde_json::from_str(&body) {
+        Ok(ask) => ask,
+        Err(_) => {
+            return http::error(&HttpError::new(
+                ErrorCode::BadRequest,
+                "the body must be JSON {\"name\": string}",
+            ))
+        }
+    };
+    let name = match Name::parse(&ask.name) {
+        Ok(name) => name,
+        Err(m) => return http::error(&HttpError::new(ErrorCode::InvalidName, m)),
+    };
+    match admit(env, &name, None).await? {
+        Admission::Refused(refusal) => http::error(&refusal),
+        Admission::Admitted {
+            claim,
+            fresh: Some(token),
+        } => http::json(
+            &serde_json::json!({ "name": name.display(), "token": token, "claim": claim }),
+            201,
+        ),
+        // Without a token a live claim is refused, so this does not happen; say so.
+        Admission::Admitted { fresh: None, .. } => http::error(&name_taken(name.display())),
+    }
+}
+
 /// `POST /api/names/confirm` with `Authorization: Bearer`: the client shows it has kept
 /// a fresh claim's token, which makes the claim last (unconfirmed, it lapses).
 pub async fn confirm(req: Request, env: &Env) -> Result<Response> {

@@ -94,3 +94,26 @@ test('making a room that exists shows the server\'s message in the form', { time
   assert.equal(await page.isVisible('#landing'), true, 'still on the landing page');
   assert.equal(await page.inputValue('#create-title'), 'Lobby again', 'what was typed is kept');
 });
+
+test('a new visitor makes a room from the landing page: the name is claimed first and owns it', { timeout: 60_000 }, async () => {
+  const { page } = ctx.person;
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(ctx.server.url);
+  await page.waitForSelector('#name-input', { state: 'visible' });
+  await page.fill('#name-input', 'Newcomer');
+  if (!(await page.isVisible('.create-form'))) await page.click('.create-room summary');
+  const id = roomId('fresh');
+  await page.fill('#create-title', 'Fresh start');
+  await page.fill('#create-id', id);
+  await page.click('#create-form button[type="submit"]');
+  await eventually(async () => assert.equal(await page.textContent('#room-title'), 'Fresh start'));
+  const token = await page.evaluate(() => localStorage.getItem('edgechat.token.newcomer'));
+  assert.match(token ?? '', /^[0-9a-f]{64}$/, 'the name was claimed and kept');
+  await eventually(async () => assert.equal(await page.evaluate(() => window.edgechat.state.room), id));
+  // The server agrees: the claim is confirmed (it holds), and the room is Newcomer's.
+  const watcher = await connect(ctx.server, id, 'Watcher');
+  assert.equal(watcher.welcome.owner, 'Newcomer');
+  const name = await http(ctx.server, '/api/names/Newcomer');
+  assert.equal(name.json.claimed, true);
+  await closeAll(watcher);
+});

@@ -314,3 +314,30 @@ test('unread counts go only to the token\'s holder', async () => {
   assert.equal(byName.unread, undefined, 'a bare name learns nothing');
   await closeAll(a);
 });
+
+test('a name can be claimed over HTTP (to make a room first); the same checks apply', async () => {
+  const name = fresh('Hugo');
+  const claim = (body) => http(srv(), '/api/names/claim', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const got = await claim({ name });
+  assert.equal(got.status, 201, got.text);
+  assert.equal(got.json.name, name);
+  assert.match(got.json.token, /^[0-9a-f]{64}$/);
+  assert.match(got.json.claim, /^[0-9a-f]{24}$/);
+  expectHttpError(await claim({ name: name.toUpperCase() }), 403, 'name_taken', 'the same name again');
+  const alike = await claim({ name: name.replace('H', '\u041d') }); // Cyrillic Н
+  expectHttpError(alike, 403, 'name_taken', 'a look-alike');
+  assert.match(alike.json.error.message, /looks like/);
+  expectHttpError(await claim({ name: '\u2800' }), 400, 'invalid_name');
+  expectHttpError(await http(srv(), '/api/names/claim', { method: 'POST', body: 'nope' }), 400, 'bad_request');
+  expectHttpError(await http(srv(), '/api/names/claim'), 405, 'bad_request');
+  // The token works at once, and makes a room owned by the claim.
+  const made = await http(srv(), '/api/rooms', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${got.json.token}` },
+    body: JSON.stringify({ id: roomId('hugo'), title: 'Hugo\'s' }),
+  });
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.json.owner, name);
+});
