@@ -11,12 +11,16 @@ UPDATE names SET claim_id = 'legacy:' || name_key;
 -- A fresh claim is pending (0) until its client shows it kept the token; unconfirmed,
 -- it lapses after NAME_PENDING_SECS. Claims from before were used as they were: kept.
 ALTER TABLE names ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
--- The UTS #39 confusable skeleton of the name: a new claim that looks like a live one
--- is refused. Rows from before are filled in by the Worker (it has the Unicode data).
+-- The UTS #39 confusable skeletons of the name, of its spelling and of its folded key
+-- (some look-alikes show only in capitals, some only in lower case): a new claim that
+-- shares either with a live one is refused. Rows from before are filled in by the
+-- Worker (it has the Unicode data).
 ALTER TABLE names ADD COLUMN skeleton TEXT;
+ALTER TABLE names ADD COLUMN key_skeleton TEXT;
 CREATE UNIQUE INDEX names_by_claim ON names (claim_id);
 CREATE INDEX names_by_token ON names (token_hash);
 CREATE INDEX names_by_skeleton ON names (skeleton);
+CREATE INDEX names_by_key_skeleton ON names (key_skeleton);
 
 -- Direct messages are between two claims; each party may leave (hide) the DM.
 ALTER TABLE dms ADD COLUMN a_claim TEXT;

@@ -9,9 +9,10 @@
 //! never logged.
 
 use edgechat_protocol::{
-    decide_claim, legacy_name_key, looks_like, name_taken, presented, secs_setting_ms, skeleton,
-    Claim, ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError, Name, NameInfo, Presented,
-    ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
+    decide_claim, key_skeleton, legacy_name_key, looks_like, name_taken, presented,
+    secs_setting_ms, skeleton, Claim, ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError,
+    Name, NameInfo, Presented, ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES,
+    NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -288,7 +289,10 @@ async fn backfill_skeletons(db: &D1Database) -> Result<()> {
         name: String,
     }
     let rows: Vec<Row> = db
-        .prepare("SELECT name_key, name FROM names WHERE skeleton IS NULL LIMIT 50")
+        .prepare(
+            "SELECT name_key, name FROM names WHERE skeleton IS NULL OR key_skeleton IS NULL \
+             LIMIT 50",
+        )
         .all()
         .await?
         .results()?;
@@ -298,10 +302,11 @@ async fn backfill_skeletons(db: &D1Database) -> Result<()> {
     let mut statements = Vec::with_capacity(rows.len());
     for row in rows {
         statements.push(
-            db.prepare("UPDATE names SET skeleton = ?2 WHERE name_key = ?1")
+            db.prepare("UPDATE names SET skeleton = ?2, key_skeleton = ?3 WHERE name_key = ?1")
                 .bind(&[
                     JsValue::from_str(&row.name_key),
                     JsValue::from_str(&skeleton(&row.name)),
+                    JsValue::from_str(&key_skeleton(&row.name)),
                 ])?,
         );
     }
@@ -322,8 +327,10 @@ async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<Ht
     }
     let row: Option<Row> = db
         .prepare(
-            "SELECT name FROM names WHERE skeleton = ?1 AND name_key <> ?2 AND name_key <> ?3 \
-             AND ((confirmed = 1 AND last_used > ?4) OR (confirmed = 0 AND claimed_at > ?5)) \
+            "SELECT name FROM names \
+             WHERE (skeleton IN (?1, ?6) OR key_skeleton IN (?1, ?6)) \
+               AND name_key <> ?2 AND name_key <> ?3 \
+               AND ((confirmed = 1 AND last_used > ?4) OR (confirmed = 0 AND claimed_at > ?5)) \
              LIMIT 1",
         )
         .bind(&[
@@ -332,6 +339,7 @@ async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<Ht
             JsValue::from_str(&legacy_name_key(name.display())),
             num(t.saturating_sub(times.ttl_ms)),
             num(t.saturating_sub(times.pending_ms)),
+            JsValue::from_str(&key_skeleton(name.display())),
         ])?
         .first(None)
         .await?;
@@ -387,13 +395,13 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
             let won: Option<serde_json::Value> = db
                 .prepare(
                     "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used, \
-                                        claim_id, confirmed, skeleton) \
-                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, 0, ?6) \
+                                        claim_id, confirmed, skeleton, key_skeleton) \
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, 0, ?6, ?9) \
                      ON CONFLICT (name_key) DO UPDATE SET \
                        name = excluded.name, token_hash = excluded.token_hash, \
                        claimed_at = excluded.claimed_at, last_used = excluded.last_used, \
                        claim_id = excluded.claim_id, confirmed = 0, \
-                       skeleton = excluded.skeleton \
+                       skeleton = excluded.skeleton, key_skeleton = excluded.key_skeleton \
                      WHERE (names.confirmed = 1 AND names.last_used <= ?7) \
                         OR (names.confirmed = 0 AND names.claimed_at <= ?8) \
                      RETURNING name_key",
@@ -407,6 +415,7 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
                     JsValue::from_str(&skeleton(name.display())),
                     num(t.saturating_sub(times.ttl_ms)),
                     num(t.saturating_sub(times.pending_ms)),
+                    JsValue::from_str(&key_skeleton(name.display())),
                 ])?
                 .first(None)
                 .await?;

@@ -329,6 +329,13 @@ test('a name can be claimed over HTTP (to make a room first); the same checks ap
   const alike = await claim({ name: name.replace('H', '\u041d') }); // Cyrillic Н
   expectHttpError(alike, 403, 'name_taken', 'a look-alike');
   assert.match(alike.json.error.message, /looks like/);
+  // Capital I and small l look alike, whichever comes first.
+  const ivan = `Ivan${unique}`;
+  assert.equal((await claim({ name: ivan })).status, 201);
+  expectHttpError(await claim({ name: `lvan${unique}` }), 403, 'name_taken', 'l for I');
+  const lea = `lea${unique}`;
+  assert.equal((await claim({ name: lea })).status, 201);
+  expectHttpError(await claim({ name: `Iea${unique}` }), 403, 'name_taken', 'I for l');
   expectHttpError(await claim({ name: '\u2800' }), 400, 'invalid_name');
   expectHttpError(await http(srv(), '/api/names/claim', { method: 'POST', body: 'nope' }), 400, 'bad_request');
   expectHttpError(await http(srv(), '/api/names/claim'), 405, 'bad_request');

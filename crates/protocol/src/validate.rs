@@ -102,7 +102,7 @@ impl Name {
 
     /// The name's look-alike skeleton: see [`skeleton`].
     pub fn skeleton(&self) -> String {
-        skeleton_of_key(&self.key)
+        skeleton(&self.display)
     }
 }
 
@@ -133,17 +133,24 @@ pub fn legacy_name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-/// The UTS #39 confusable skeleton of a name's [`name_key`]: names that look alike
-/// (`Ann` with a Cyrillic `А`, `B0b` and `Bob`) have equal skeletons. The skeleton is
-/// for comparing only, never for showing.
+/// The UTS #39 confusable skeleton of a name as spelled: names that look alike (`Ann`
+/// with a Cyrillic `А`, `Нugo` with a Cyrillic `Н`, `B0b` and `Bob`, `Ivan` and `lvan`)
+/// have equal skeletons. Taken from the spelling, not the key, because some look-alikes
+/// are capitals only (Cyrillic `Н` looks like `H`, its lowercase `н` not like `h`). The
+/// skeleton is for comparing only, never for showing.
 pub fn skeleton(name: &str) -> String {
-    skeleton_of_key(&name_key(name))
+    settle(unicode_security::skeleton(name).collect())
 }
 
-/// The skeleton of a key. Confusable prototypes may be capitals or digit look-alikes
-/// (`0` becomes `O`), so the skeleton is folded and taken again until it settles.
-fn skeleton_of_key(key: &str) -> String {
-    let mut skel: String = unicode_security::skeleton(key).collect();
+/// The skeleton of a name's key: what [`skeleton`] gives for the name written in lower
+/// case. A new name is compared by both, so that `lvan` also meets an `ivan`.
+pub fn key_skeleton(name: &str) -> String {
+    settle(unicode_security::skeleton(&name_key(name)).collect())
+}
+
+/// Confusable prototypes may be capitals or digit look-alikes (`0` becomes `O`), so a
+/// skeleton is folded and taken again until it settles.
+fn settle(mut skel: String) -> String {
     for _ in 0..4 {
         let next: String = unicode_security::skeleton(&name_key(&skel)).collect();
         if next == skel {
@@ -503,11 +510,16 @@ mod tests {
         assert_eq!(name_key("Ivan"), "ivan");
         assert_eq!(name_key("\u{131}van"), "\u{131}van");
         assert_eq!(name_key("\u{130}van"), "i\u{307}van");
-        // ı looks like i: same skeleton. İ keeps its dot: not like Ivan.
-        assert_eq!(skeleton("\u{131}van"), skeleton("Ivan"));
+        // ı looks like i: the same key skeleton as Ivan. İ keeps its dot: not like Ivan.
+        assert_eq!(key_skeleton("\u{131}van"), key_skeleton("Ivan"));
+        assert_eq!(skeleton("\u{131}van"), skeleton("ivan"));
         assert_ne!(skeleton("\u{130}van"), skeleton("Ivan"));
-        // Folding before the skeleton loses the capital I: Ivan and lvan differ.
-        assert_ne!(skeleton("Ivan"), skeleton("lvan"));
+        assert_ne!(key_skeleton("\u{130}van"), key_skeleton("Ivan"));
+        // The capital I looks like l: the skeleton of the spelling sees it; the key's not.
+        assert_eq!(skeleton("Ivan"), skeleton("lvan"));
+        assert_ne!(key_skeleton("Ivan"), key_skeleton("lvan"));
+        // A capital-only look-alike: Cyrillic Н is H, its lowercase н is no h.
+        assert_eq!(skeleton("\u{41D}ugo"), skeleton("Hugo"));
     }
 
     #[test]
@@ -641,7 +653,7 @@ mod tests {
             assert_eq!(name_key(key), key, "{raw:?}: the key of a key");
             let skel = skeleton(display);
             assert!(!skel.is_empty(), "{raw:?}");
-            assert_eq!(skeleton(key), skel, "{raw:?}");
+            assert_eq!(key_skeleton(display), key_skeleton(key), "{raw:?}");
             assert_eq!(name.skeleton(), skel, "{raw:?}");
         }
         assert!(accepted > 2_000, "only {accepted} names accepted");
