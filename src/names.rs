@@ -280,9 +280,18 @@ pub async fn check(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
     Ok(None)
 }
 
+thread_local! {
+    /// Whether this isolate has seen every stored claim carry its skeletons.
+    static SKELETONS_FILLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Fills in the skeletons of claims stored before names had them (a few per call,
-/// until none is left), so that look-alike checks see every live claim.
+/// until none is left), so that look-alike checks see every live claim. Once a call
+/// finds none left, this isolate asks no more: every later claim stores its own.
 async fn backfill_skeletons(db: &D1Database) -> Result<()> {
+    if SKELETONS_FILLED.with(|f| f.get()) {
+        return Ok(());
+    }
     #[derive(Deserialize)]
     struct Row {
         name_key: String,
@@ -290,13 +299,14 @@ async fn backfill_skeletons(db: &D1Database) -> Result<()> {
     }
     let rows: Vec<Row> = db
         .prepare(
-            "SELECT name_key, name FROM names WHERE skeleton IS NULL OR key_skeleton IS NULL \
-             LIMIT 50",
+            // Both skeletons are written together: one is null only where both are.
+            "SELECT name_key, name FROM names WHERE skeleton IS NULL LIMIT 50",
         )
         .all()
         .await?
         .results()?;
     if rows.is_empty() {
+        SKELETONS_FILLED.with(|f| f.set(true));
         return Ok(());
     }
     let mut statements = Vec::with_capacity(rows.len());
@@ -314,6 +324,14 @@ async fn backfill_skeletons(db: &D1Database) -> Result<()> {
     Ok(())
 }
 
+/// A live claim of another name whose skeletons meet ?1 or ?2 (the new name's), other
+/// than the keys ?3 and ?4 (its own, new and legacy), at times ?5 (confirmed claims used
+/// after it) and ?6 (pending claims made after it).
+const LOOK_ALIKE: &str = "SELECT name FROM names \
+     WHERE (skeleton IN (?1, ?2) OR key_skeleton IN (?1, ?2)) \
+       AND name_key <> ?3 AND name_key <> ?4 \
+       AND ((confirmed = 1 AND last_used > ?5) OR (confirmed = 0 AND claimed_at > ?6))";
+
 /// The refusal of a new claim on `name` if it looks like another live claim's name.
 async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<HttpError>> {
     if let Err(e) = backfill_skeletons(db).await {
@@ -326,20 +344,14 @@ async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<Ht
         name: String,
     }
     let row: Option<Row> = db
-        .prepare(
-            "SELECT name FROM names \
-             WHERE (skeleton IN (?1, ?6) OR key_skeleton IN (?1, ?6)) \
-               AND name_key <> ?2 AND name_key <> ?3 \
-               AND ((confirmed = 1 AND last_used > ?4) OR (confirmed = 0 AND claimed_at > ?5)) \
-             LIMIT 1",
-        )
+        .prepare(format!("{LOOK_ALIKE} LIMIT 1"))
         .bind(&[
             JsValue::from_str(&skeleton(name.display())),
+            JsValue::from_str(&key_skeleton(name.display())),
             JsValue::from_str(name.key()),
             JsValue::from_str(&legacy_name_key(name.display())),
             num(t.saturating_sub(times.ttl_ms)),
             num(t.saturating_sub(times.pending_ms)),
-            JsValue::from_str(&key_skeleton(name.display())),
         ])?
         .first(None)
         .await?;
@@ -380,8 +392,8 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
             })
         }
         ClaimDecision::Claim => {
-            if let Some(refusal) = look_alike(&db, env, name).await? {
-                return Ok(Admission::Refused(refusal));
+            if let Err(e) = backfill_skeletons(&db).await {
+                worker::console_error!("filling in name skeletons: {e}");
             }
             let token = http::random_hex(32)?;
             let claim_id = http::random_hex(12)?;
@@ -392,40 +404,49 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
                     .run()
                     .await?;
             }
+            // One statement claims the name unless a look-alike is live: the common path
+            // (a free name) is one round trip; why a claim was refused is asked after.
             let won: Option<serde_json::Value> = db
-                .prepare(
+                .prepare(format!(
                     "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used, \
                                         claim_id, confirmed, skeleton, key_skeleton) \
-                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, 0, ?6, ?9) \
+                     SELECT ?3, ?7, ?8, ?9, ?9, ?10, 0, ?1, ?2 \
+                     WHERE NOT EXISTS ({LOOK_ALIKE}) \
                      ON CONFLICT (name_key) DO UPDATE SET \
                        name = excluded.name, token_hash = excluded.token_hash, \
                        claimed_at = excluded.claimed_at, last_used = excluded.last_used, \
                        claim_id = excluded.claim_id, confirmed = 0, \
                        skeleton = excluded.skeleton, key_skeleton = excluded.key_skeleton \
-                     WHERE (names.confirmed = 1 AND names.last_used <= ?7) \
-                        OR (names.confirmed = 0 AND names.claimed_at <= ?8) \
-                     RETURNING name_key",
-                )
+                     WHERE (names.confirmed = 1 AND names.last_used <= ?5) \
+                        OR (names.confirmed = 0 AND names.claimed_at <= ?6) \
+                     RETURNING name_key"
+                ))
                 .bind(&[
+                    JsValue::from_str(&skeleton(name.display())),
+                    JsValue::from_str(&key_skeleton(name.display())),
                     JsValue::from_str(name.key()),
+                    JsValue::from_str(&legacy_name_key(name.display())),
+                    num(t.saturating_sub(times.ttl_ms)),
+                    num(t.saturating_sub(times.pending_ms)),
                     JsValue::from_str(name.display()),
                     JsValue::from_str(&hash(&token).await?),
                     num(t),
                     JsValue::from_str(&claim_id),
-                    JsValue::from_str(&skeleton(name.display())),
-                    num(t.saturating_sub(times.ttl_ms)),
-                    num(t.saturating_sub(times.pending_ms)),
-                    JsValue::from_str(&key_skeleton(name.display())),
                 ])?
                 .first(None)
                 .await?;
-            Ok(match won {
-                Some(_) => Admission::Admitted {
+            if won.is_some() {
+                return Ok(Admission::Admitted {
                     claim: claim_id,
                     fresh: Some(token),
-                },
-                None => Admission::Refused(name_taken(name.display())),
-            })
+                });
+            }
+            // Refused: a look-alike, or someone claimed this very name a moment ago.
+            Ok(Admission::Refused(
+                look_alike(&db, env, name)
+                    .await?
+                    .unwrap_or_else(|| name_taken(name.display())),
+            ))
         }
     }
 }
