@@ -332,27 +332,30 @@ const LOOK_ALIKE: &str = "SELECT name FROM names \
        AND name_key <> ?3 AND name_key <> ?4 \
        AND ((confirmed = 1 AND last_used > ?5) OR (confirmed = 0 AND claimed_at > ?6))";
 
+/// The bindings ?1-?6 of [`LOOK_ALIKE`] for a new claim on `name` at `t`.
+fn look_alike_bindings(name: &Name, t: u64, times: ClaimTimes) -> Vec<JsValue> {
+    vec![
+        JsValue::from_str(&skeleton(name.display())),
+        JsValue::from_str(&key_skeleton(name.display())),
+        JsValue::from_str(name.key()),
+        JsValue::from_str(&legacy_name_key(name.display())),
+        num(t.saturating_sub(times.ttl_ms)),
+        num(t.saturating_sub(times.pending_ms)),
+    ]
+}
+
 /// The refusal of a new claim on `name` if it looks like another live claim's name.
 async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<HttpError>> {
     if let Err(e) = backfill_skeletons(db).await {
         worker::console_error!("filling in name skeletons: {e}");
     }
-    let t = now();
-    let times = times(env);
     #[derive(Deserialize)]
     struct Row {
         name: String,
     }
     let row: Option<Row> = db
         .prepare(format!("{LOOK_ALIKE} LIMIT 1"))
-        .bind(&[
-            JsValue::from_str(&skeleton(name.display())),
-            JsValue::from_str(&key_skeleton(name.display())),
-            JsValue::from_str(name.key()),
-            JsValue::from_str(&legacy_name_key(name.display())),
-            num(t.saturating_sub(times.ttl_ms)),
-            num(t.saturating_sub(times.pending_ms)),
-        ])?
+        .bind(&look_alike_bindings(name, now(), times(env)))?
         .first(None)
         .await?;
     Ok(row.map(|r| looks_like(name.display(), &r.name)))
@@ -378,12 +381,11 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
     };
     match decide_claim(claim.as_ref(), token_hash.as_deref(), t, times) {
         ClaimDecision::Refuse => Ok(Admission::Refused(name_taken(name.display()))),
-        ClaimDecision::Accept | ClaimDecision::Refresh => {
+        decision @ (ClaimDecision::Accept | ClaimDecision::Refresh) => {
             let Some(claim) = claim else {
                 return Ok(Admission::Refused(name_taken(name.display())));
             };
-            if decide_claim(Some(&claim), token_hash.as_deref(), t, times) == ClaimDecision::Refresh
-            {
+            if decision == ClaimDecision::Refresh {
                 touch(&db, &claim).await;
             }
             Ok(Admission::Admitted {
@@ -421,18 +423,16 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
                         OR (names.confirmed = 0 AND names.claimed_at <= ?6) \
                      RETURNING name_key"
                 ))
-                .bind(&[
-                    JsValue::from_str(&skeleton(name.display())),
-                    JsValue::from_str(&key_skeleton(name.display())),
-                    JsValue::from_str(name.key()),
-                    JsValue::from_str(&legacy_name_key(name.display())),
-                    num(t.saturating_sub(times.ttl_ms)),
-                    num(t.saturating_sub(times.pending_ms)),
-                    JsValue::from_str(name.display()),
-                    JsValue::from_str(&hash(&token).await?),
-                    num(t),
-                    JsValue::from_str(&claim_id),
-                ])?
+                .bind(&{
+                    let mut b = look_alike_bindings(name, t, times);
+                    b.extend([
+                        JsValue::from_str(name.display()),
+                        JsValue::from_str(&hash(&token).await?),
+                        num(t),
+                        JsValue::from_str(&claim_id),
+                    ]);
+                    b
+                })?
                 .first(None)
                 .await?;
             if won.is_some() {
