@@ -198,7 +198,9 @@ pub fn refusal(req: &Request, env: &Env, url: &Url) -> Result<Option<Response>> 
                 .collect();
             return http::error(&HttpError::new(
                 ErrorCode::UnsupportedType,
-                format!("this route takes a JSON body: send Content-Type: application/json (got {got})"),
+                format!(
+                    "this route takes a JSON body: send Content-Type: application/json (got {got})"
+                ),
             ))
             .map(Some);
         }
@@ -272,12 +274,28 @@ mod tests {
         let allowed = parse_allowed("https://partner.example");
         assert!(origin_allowed(None, &own, &allowed));
         assert!(origin_allowed(Some("https://chat.example"), &own, &allowed));
-        assert!(origin_allowed(Some("https://partner.example"), &own, &allowed));
-        assert!(!origin_allowed(Some("https://evil.example"), &own, &allowed));
+        assert!(origin_allowed(
+            Some("https://partner.example"),
+            &own,
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            Some("https://evil.example"),
+            &own,
+            &allowed
+        ));
         assert!(!origin_allowed(Some("null"), &own, &allowed));
         assert!(!origin_allowed(Some("http://chat.example"), &own, &allowed));
-        assert!(!origin_allowed(Some("https://chat.example:8443"), &own, &allowed));
-        assert!(!origin_allowed(Some("https://sub.chat.example"), &own, &allowed));
+        assert!(!origin_allowed(
+            Some("https://chat.example:8443"),
+            &own,
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            Some("https://sub.chat.example"),
+            &own,
+            &allowed
+        ));
         // A deployed host does not take loopback origins as its own.
         assert!(!origin_allowed(Some("http://localhost"), &own, &[]));
     }
