@@ -29,6 +29,7 @@ mod chat_room;
 mod db;
 mod dms;
 mod files;
+mod guard;
 mod http;
 mod names;
 mod sql_log;
@@ -49,10 +50,15 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    match route(req, &env).await {
-        Ok(response) => Ok(response),
-        Err(e) => http::internal("request failed", &e),
-    }
+    let url = req.url()?;
+    // Origin and Content-Type first: a refused request reaches no room and no D1.
+    let answer = match guard::refusal(&req, &env, &url) {
+        Ok(Some(refusal)) => Ok(refusal),
+        Ok(None) => route(req, &env).await,
+        Err(e) => Err(e),
+    };
+    let answer = answer.or_else(|e| http::internal("request failed", &e))?;
+    guard::secure(answer, &url)
 }
 
 async fn route(req: Request, env: &Env) -> Result<Response> {
