@@ -517,37 +517,25 @@ pub async fn set_online(db: &D1Database, room: &str, count: usize) -> Result<()>
 /// One page of the room list (public rooms only) after `cursor`, in the order of
 /// [`crate::room_list`]: rooms with messages by their last message's time, then empty
 /// made rooms; with a reader's claim, each with how many messages came after its read
-/// position there. Also the cursor of the next page, if there is one. A keyset range of
-/// the partial index `rooms_by_rank` (its terms are repeated here exactly, so the planner
-/// can use it).
+/// position there. Also the cursor of the next page, if there is one.
+///
+/// Each of the two parts (with messages, without) is a keyset range of the partial index
+/// `rooms_by_rank`: an equality on its first column and a row-value range on the other
+/// two (`EXPLAIN QUERY PLAN`: `SEARCH r USING INDEX rooms_by_rank (<expr>=? AND
+/// (last_activity,id)<(?,?))`), so a page costs the same however deep it is. The page
+/// where the rooms with messages run out asks for the empty ones too.
 pub async fn rooms(
     db: &D1Database,
     reader: Option<&str>,
     cursor: &Cursor,
     limit: u32,
 ) -> Result<(Vec<RoomSummary>, Option<String>)> {
-    let (active, last_activity, id) = cursor.bounds();
-    let rows: Vec<RoomRow> = db
-        .prepare(
-            "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
-                    r.last_name, r.last_text, (r.last_seq > 0) AS active, \
-                    CASE WHEN ?1 IS NULL THEN NULL \
-                         ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
-             FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
-             WHERE r.visibility = 'public' AND r.id NOT LIKE 'dm--%' \
-               AND ((r.last_seq > 0), r.last_activity, r.id) < (?2, ?3, ?4) \
-             ORDER BY (r.last_seq > 0) DESC, r.last_activity DESC, r.id DESC LIMIT ?5",
-        )
-        .bind(&[
-            reader.map_or(JsValue::NULL, JsValue::from_str),
-            num(active),
-            num(last_activity),
-            JsValue::from_str(id),
-            num(u64::from(limit) + 1),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let want = limit as usize + 1;
+    let mut rows = rooms_part(db, reader, cursor, want).await?;
+    if cursor.active && rows.len() < want {
+        let empty = Cursor::start_of(false);
+        rows.extend(rooms_part(db, reader, &empty, want - rows.len()).await?);
+    }
     let more = rows.len() > limit as usize;
     let mut last = None;
     let rooms = rows
@@ -562,6 +550,35 @@ pub async fn rooms(
         .collect();
     let next = if more { last.map(|c| c.encode()) } else { None };
     Ok((rooms, next))
+}
+
+/// Up to `n` rooms of the cursor's part of the list (with or without messages) after it.
+async fn rooms_part(
+    db: &D1Database,
+    reader: Option<&str>,
+    cursor: &Cursor,
+    n: usize,
+) -> Result<Vec<RoomRow>> {
+    db.prepare(
+        "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
+                r.last_name, r.last_text, (r.last_seq > 0) AS active, \
+                CASE WHEN ?1 IS NULL THEN NULL \
+                     ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
+         FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
+         WHERE r.visibility = 'public' AND r.id NOT LIKE 'dm--%' \
+           AND (r.last_seq > 0) = ?2 AND (r.last_activity, r.id) < (?3, ?4) \
+         ORDER BY (r.last_seq > 0) DESC, r.last_activity DESC, r.id DESC LIMIT ?5",
+    )
+    .bind(&[
+        reader.map_or(JsValue::NULL, JsValue::from_str),
+        num(u64::from(cursor.active)),
+        num(cursor.last_activity),
+        JsValue::from_str(&cursor.id),
+        num(n as u64),
+    ])?
+    .all()
+    .await?
+    .results()
 }
 
 /// Who may search what, in one place. Without `room`, a search covers the rooms of the

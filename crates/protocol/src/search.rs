@@ -62,6 +62,13 @@ fn quote(term: &str) -> String {
 /// quoted, ANDed, the last one matched as a prefix (`"ann" AND "hel"*`). Control
 /// characters count as whitespace.
 pub fn fts_match(q: &str) -> Result<String, &'static str> {
+    fts_match_with(q, 0)
+}
+
+/// [`fts_match`], except that a last word shorter than `min_prefix_chars` matches only
+/// as a whole word: a one-letter prefix would make FTS5 expand and score every word that
+/// starts with it (`a b` searches the words "a" and "b", not everything that starts with b).
+pub fn fts_match_with(q: &str, min_prefix_chars: usize) -> Result<String, &'static str> {
     let q = q.trim();
     if q.is_empty() {
         return Err("the search query is empty");
@@ -86,7 +93,12 @@ pub fn fts_match(q: &str) -> Result<String, &'static str> {
         .map(|t| quote(t))
         .collect::<Vec<_>>()
         .join(" AND ");
-    expr.push('*');
+    if terms
+        .last()
+        .is_some_and(|t| t.chars().count() >= min_prefix_chars)
+    {
+        expr.push('*');
+    }
     Ok(expr)
 }
 
@@ -157,7 +169,8 @@ pub fn parse_search_query_with<K: AsRef<str>, V: AsRef<str>>(
             ),
         ));
     }
-    let fts = fts_match(&q).map_err(|m| HttpError::new(ErrorCode::BadRequest, m))?;
+    let fts = fts_match_with(&q, rules.min_chars)
+        .map_err(|m| HttpError::new(ErrorCode::BadRequest, m))?;
     Ok(SearchQuery {
         fts,
         room,
@@ -323,7 +336,13 @@ mod tests {
         assert!(err("  ab  ", rules).contains("at least 3 characters"));
         assert!(err("é😀", rules).contains("has 2"));
         assert!(parse_search_query_with([("q", " abc ")], rules).is_ok());
-        assert!(parse_search_query_with([("q", "a b")], rules).is_ok());
+        let short_last = parse_search_query_with([("q", "a b")], rules).unwrap();
+        assert_eq!(
+            short_last.fts, "\"a\" AND \"b\"",
+            "a short last word is no prefix"
+        );
+        let long_last = parse_search_query_with([("q", "a bcd")], rules).unwrap();
+        assert_eq!(long_last.fts, "\"a\" AND \"bcd\"*");
         let loose = SearchRules {
             min_chars: 1,
             max_offset: 1000,
