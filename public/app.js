@@ -20,6 +20,7 @@ import { initAttachments, attachmentEl } from './attachments.js';
 import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel, isDmRoom, leaveDm } from './dms.js';
 import {
   initRooms, addOpenRoom, removeOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread, updateRoomEdit,
+  showRoomList,
 } from './rooms.js';
 import { nameKey, authHeaders, socketProtocols, keepClaim, releaseName } from './names.js';
 
@@ -295,11 +296,8 @@ async function loadRooms() {
     const known = name && !nameError(name);
     if (known) loadDms(name); else el.dmsSection.hidden = true;
     // With the name's token the list carries our unread counts.
-    const response = await fetch('/api/rooms', { headers: authHeaders(known ? name : null, { accept: 'application/json' }) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const { rooms = [] } = await response.json();
-    el.roomsList.replaceChildren(...rooms.map(roomItem));
-    el.roomsStatus.textContent = rooms.length ? '' : 'No rooms yet. Type a name above to start one.';
+    const shown = await showRoomList(authHeaders(known ? name : null, { accept: 'application/json' }), roomItem);
+    el.roomsStatus.textContent = shown ? '' : 'No rooms yet. Type a name above to start one.';
   } catch {
     el.roomsStatus.textContent = 'Could not load the room list. You can still type a room name above.';
   }

@@ -90,6 +90,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// A room with this id exists already.
     RoomExists,
+    /// An hourly quota (rooms made, uploads) is used up; HTTP 429 with `Retry-After`.
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -110,6 +112,7 @@ impl ErrorCode {
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::RoomExists => "room_exists",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
         }
     }
 
@@ -119,7 +122,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::NameTaken => 403,
             ErrorCode::TooLarge => 413,
-            ErrorCode::RateLimited => 429,
+            ErrorCode::RateLimited | ErrorCode::QuotaExceeded => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Forbidden | ErrorCode::Banned => 403,
             ErrorCode::UnsupportedType => 415,
