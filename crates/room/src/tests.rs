@@ -10,6 +10,7 @@ fn room() -> Room<MemoryLog> {
     let limits = Limits {
         burst: 1e9,
         per_sec: 1e9,
+        ..Limits::default()
     };
     Room::open("lobby", MemoryLog::default(), limits).unwrap()
 }
@@ -289,6 +290,7 @@ fn a_flood_is_rate_limited_per_connection() {
     let limits = Limits {
         burst: 3.0,
         per_sec: 1.0,
+        ..Limits::default()
     };
     let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
     r.join("a".into(), &name("a"), None, 0);
@@ -980,6 +982,7 @@ fn in_a_direct_message_the_other_name_sees_how_far_you_read() {
     let limits = Limits {
         burst: 1e9,
         per_sec: 1e9,
+        ..Limits::default()
     };
     let mut r = Room::open("dm--abc", MemoryLog::default(), limits).unwrap();
     r.join("a".into(), &name("Ann"), None, 0);

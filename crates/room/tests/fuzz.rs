@@ -112,6 +112,7 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
     let limits = Limits {
         burst: 8.0,
         per_sec: 50.0,
+        ..Limits::default()
     };
     let mut room = Room::open("fuzz", MemoryLog::default(), limits).unwrap();
     let names = ["ann", "Ann", "bob", "cy"];
