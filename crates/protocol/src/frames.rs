@@ -687,9 +687,10 @@ fn with_client_id(mut v: serde_json::Value, client_id: &Option<ClientId>) -> ser
     v
 }
 
-/// The most bytes [`find_client_id`] looks at: more than any socket frame the runtime
-/// delivers (1 MiB), so that the scan has a stated bound whatever the runtime.
-pub const CLIENT_ID_SCAN_BYTES: usize = 1 << 20;
+/// The most bytes [`find_client_id`] looks at, so that the scan has a stated bound
+/// whatever the runtime delivers (a "1 MiB" frame is a little over 1 MiB with its JSON;
+/// a client_id further in than this is not found).
+pub const CLIENT_ID_SCAN_BYTES: usize = 4 << 20;
 
 /// The `client_id` of a frame that is not parsed (too large) or whose type has no such
 /// field: the string value of the top-level key `client_id` of a JSON object, found by
