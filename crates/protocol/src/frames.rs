@@ -1277,7 +1277,11 @@ mod tests {
 
     #[test]
     fn a_too_large_frame_keeps_its_client_id() {
-        let big = json!({"type":"send","text":"a".repeat(1 << 20),"client_id":"big-1"}).to_string();
+        // As a browser writes it: the client_id after a text of 1 MiB.
+        let big = format!(
+            r#"{{"type":"send","text":"{}","client_id":"big-1"}}"#,
+            "a".repeat(1 << 20)
+        );
         let d = ClientFrame::decode(&big);
         assert_eq!(d.client_id.as_deref(), Some("big-1"));
         let r = d.frame.unwrap_err();

@@ -1227,7 +1227,10 @@ fn the_bucket_belongs_to_the_claim_reconnects_and_tabs_refill_nothing() {
 fn refused_frames_take_tokens_too_large_and_binary_included() {
     let mut r = limited(3.0, 1.0);
     r.join("a".into(), &name("a"), None, 0);
-    let huge = json!({"type":"send","text":"x".repeat(1 << 20),"client_id":"big"}).to_string();
+    let huge = format!(
+        r#"{{"type":"send","text":"{}","client_id":"big"}}"#,
+        "x".repeat(1 << 20)
+    );
     let f = frames_for(&r.on_text("a", &huge, 0), "a");
     assert_eq!(f[0]["code"], "too_large");
     assert_eq!(f[0]["client_id"], "big", "found without parsing the frame");
