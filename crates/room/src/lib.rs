@@ -559,8 +559,9 @@ impl<L: Log> Room<L> {
             return Some(Refusal::new(
                 ErrorCode::TooManySockets,
                 format!(
-                    "{} already has {mine} connections open in this room, the most one person may have ({cap}); close a tab or another client and try again",
-                    name.display()
+                    "{} already has {mine} connection{} open in this room, the most one person may have ({cap}); close a tab or another client and try again",
+                    name.display(),
+                    if mine == 1 { "" } else { "s" }
                 ),
             ));
         }
