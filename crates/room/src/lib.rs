@@ -1801,9 +1801,7 @@ impl<L: Log> Room<L> {
     fn announce_typing(&mut self, out: &mut Vec<Effect>, now: u64) {
         let interval = self.limits.typing_interval_ms;
         let mut typing: BTreeMap<Rc<str>, Rc<str>> = BTreeMap::new();
-        let mut present: BTreeSet<&Rc<str>> = BTreeSet::new();
         for conn in self.conns.values() {
-            present.insert(&conn.key);
             if conn.typing_until.is_some_and(|t| t > now) {
                 typing
                     .entry(conn.key.clone())
@@ -1837,11 +1835,13 @@ impl<L: Log> Room<L> {
                 }
             }
         }
+        let conns = &self.conns;
         for (key, shown) in self.typing_shown.iter_mut() {
             if !shown.on || typing.contains_key(key) {
                 continue;
             }
-            if !present.contains(key) || now >= shown.at + interval {
+            let gone = || !conns.values().any(|c| c.key == *key);
+            if now >= shown.at + interval || gone() {
                 shown.on = false;
                 shown.at = now;
                 changed = true;

@@ -286,7 +286,7 @@ fn bad_frames_get_errors_and_change_nothing() {
 }
 
 #[test]
-fn a_flood_is_rate_limited_per_connection() {
+fn a_flood_is_rate_limited_per_claim() {
     let limits = Limits {
         burst: 3.0,
         per_sec: 1.0,
