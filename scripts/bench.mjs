@@ -34,9 +34,22 @@ const RAISED_QUOTAS = Object.freeze({
   UPLOAD_BYTES_PER_CLAIM_PER_HOUR: '1000000000000',
 });
 const RAISED_RATELIMITS = Object.freeze({ CONNECT_LIMITER: 1000000, CLAIM_LIMITER: 1000000, SEARCH_LIMITER: 1000000 });
-/** The abuse scenario's server: the room's own limits as they ship (the test config's vars
- *  are the shipped defaults for these), nothing raised. */
-const DEFAULT_LIMITS_SERVER_VARS = Object.freeze({ RATE_LIMIT_BURST: '20', RATE_LIMIT_PER_SEC: '5' });
+/**
+ * The [vars] of wrangler.toml: the limits as they ship. The abuse scenario's server runs
+ * with these (the test config raises some of them for the other tests). Only the simple
+ * `KEY = "value"` lines of the [vars] table are read, which is all that table holds.
+ */
+function shippedVars() {
+  const vars = {};
+  let inVars = false;
+  for (const line of readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8').split('\n')) {
+    const t = line.trim();
+    if (t.startsWith('[')) inVars = t === '[vars]';
+    const m = inVars && t.match(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"$/);
+    if (m) vars[m[1]] = m[2];
+  }
+  return vars;
+}
 const TARGETS = ['edgechat', 'ceiling'];
 const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle', 'abuse'];
 /** Scenarios that only mean something against edgechat, on a server of their own. */
@@ -477,9 +490,10 @@ function renderReport(report) {
     `- Rounds: ${report.rounds}${report.rounds > 1 ? ' (edgechat and the ceiling interleaved; figures are medians over the rounds, ' +
       'correctness counts are summed over them, flags must hold in every round)' : ''}`,
     `- edgechat ran with \`RATE_LIMIT_BURST\` and \`RATE_LIMIT_PER_SEC\` raised to 1,000,000 (the defaults, 20 and 5/s, ` +
-      'would throttle the load generator); the ceiling has no rate limit.' +
-      (report.scenarios.includes('abuse') ? ' The abuse scenario ran on a third server with the room\'s limits as they ship ' +
-        '(only edgechat: the ceiling has no defences to measure).' : ''),
+      'would throttle the load generator), the hourly quotas and the per-address limits per minute raised (every bench ' +
+      'client comes from one address), and the test config\'s generous socket caps; the ceiling has no limits.' +
+      (report.scenarios.includes('abuse') ? ' The abuse scenario ran on a third server with every `[vars]` limit as ' +
+        '`wrangler.toml` ships it, only the per-address limits raised (only edgechat: the ceiling has no defences to measure).' : ''),
     `- State: ${report.opts.stateRoot === '/dev/shm' ? 'in tmpfs (/dev/shm), so that storage commits are not disk flushes; `--state-on-disk` gives the other view' : `on disk (${report.opts.stateRoot}): every storage commit is a disk flush`}.`,
     '- Both ran under `wrangler dev` on this machine, side by side, each with a fresh state directory; ' +
       'RSS and CPU are those of the `workerd` process running each one\'s Worker (not wrangler\'s proxy in front of it).',
@@ -574,12 +588,13 @@ async function main() {
       note(`${target}: ${server.url} (workerd ${processes[target].runtime_pid ?? '?'} runs the Worker; all workerd: ${processes[target].workerd_pids.join(', ')})`);
     }
     if (opts.scenarios.some((s) => EDGECHAT_ONLY.has(s))) {
-      note('starting edgechat with its default room limits, for the abuse scenario ' +
-        '(the per-address limits per minute and hourly quotas stay as generous as in the test config: ' +
-        'its attackers all come from one address, and the room\'s own limits are what it measures)');
+      note('starting edgechat with its shipped limits, for the abuse scenario');
       const stateDir = mkdtempSync(path.join(stateRoot, 'edgechat-bench-defaults-'));
       stateDirs.push(stateDir);
-      servers.defaults = await startServer({ vars: DEFAULT_LIMITS_SERVER_VARS, stateDir });
+      const shipped = shippedVars();
+      note(`abuse server: every [vars] limit as wrangler.toml ships it (${Object.entries(shipped).map(([k, v]) => `${k}=${v}`).join(', ')}); ` +
+        `per-address limits per minute raised as above (the bench's clients all share one address)`);
+      servers.defaults = await startServer({ vars: shipped, ratelimits: RAISED_RATELIMITS, stateDir });
       processes.defaults = { url: servers.defaults.url, wrangler_pid: servers.defaults.child.pid, runtime_pid: findWorkerd(servers.defaults) };
     }
 
