@@ -40,6 +40,7 @@ use edgechat_protocol::{
     parse_seq, CreateRoom, ErrorCode, HttpError, MessagesPage, Page, Retitle, RoomId, RoomInfo,
     RoomsList, SearchResults, PRIVATE_PREFIX, WS_PROTOCOL,
 };
+use edgechat_room::bounds::{fit_page, Keep};
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 #[event(start)]
@@ -310,7 +311,13 @@ async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Respons
         Ok(page) => page,
         Err(e) => return http::error(&e),
     };
-    let (messages, has_more) = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    let found = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    // As many as the frame budget holds, from the end the page grows from.
+    let keep = match page {
+        Page::After { .. } => Keep::Oldest,
+        _ => Keep::Newest,
+    };
+    let (messages, has_more) = fit_page(found, chat_room::bounds(env).frame_budget, keep);
     http::json(&MessagesPage { messages, has_more }, 200)
 }
 
@@ -332,8 +339,8 @@ async fn thread(url: &worker::Url, env: &Env, room: &RoomId, seq: &str) -> Resul
         }
         Err(e) => return http::error(&e),
     };
-    let (messages, has_more) =
-        db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
+    let found = db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
+    let (messages, has_more) = fit_page(found, chat_room::bounds(env).frame_budget, Keep::Oldest);
     http::json(&MessagesPage { messages, has_more }, 200)
 }
 

@@ -23,7 +23,7 @@ pub const UNATTACHED_UPLOAD_TTL_SECS: u64 = 3600;
 /// Room left in a budget for what surrounds the messages of a history page.
 const PAGE_FRAME_BYTES: usize = 1024;
 /// The most names a reaction may be set to list.
-const MAX_REACTION_NAMES: usize = 100;
+pub const MAX_REACTION_NAMES: usize = 100;
 
 impl Default for Bounds {
     fn default() -> Self {

@@ -311,11 +311,12 @@ impl Log for MemoryLog {
         self.check()?;
         let key = (seq, emoji.to_owned(), claim.to_owned());
         let changed = if on {
-            if self.reactions.contains_key(&key) {
-                false
-            } else {
-                self.reactions.insert(key, (name.to_owned(), at));
-                true
+            match self.reactions.entry(key) {
+                std::collections::btree_map::Entry::Occupied(_) => false,
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert((name.to_owned(), at));
+                    true
+                }
             }
         } else {
             self.reactions.remove(&key).is_some()
