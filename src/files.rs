@@ -38,6 +38,30 @@ pub fn disposition(file: &FileRef) -> String {
 /// Bytes enough to check every signature (webp's is at 8..12).
 const SIGNATURE_BYTES: usize = 12;
 
+fn declared_len(req: &Request) -> Result<Option<usize>> {
+    Ok(req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.trim().parse::<usize>().ok()))
+}
+
+/// The refusal of an upload whose `content-length` is over the cap, decided before any
+/// byte is kept. Up to twice the cap the body is read and dropped chunk by chunk first
+/// (the runtime would otherwise cut the client off mid-send, and it would never see the
+/// answer); beyond that it is refused unread.
+pub async fn refuse_declared(req: &mut Request) -> Result<Option<HttpError>> {
+    let Some(len) = declared_len(req)?.filter(|&len| len > MAX_FILE_BYTES) else {
+        return Ok(None);
+    };
+    if len <= 2 * MAX_FILE_BYTES {
+        let mut stream = req.stream()?;
+        while let Some(chunk) = stream.next().await {
+            chunk?;
+        }
+    }
+    Ok(Some(too_large(len)))
+}
+
 /// Reads an upload's body as it streams in, with the checks that need no more than
 /// what has arrived: a `content-length` over the cap is refused unread; the type
 /// against the first bytes as soon as they are in; and the size chunk by chunk, so a
@@ -46,12 +70,9 @@ const SIGNATURE_BYTES: usize = 12;
 pub async fn read_upload(
     req: &mut Request,
 ) -> Result<std::result::Result<(Vec<u8>, String), HttpError>> {
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if let Some(len) = declared.filter(|&len| len > MAX_FILE_BYTES) {
-        return Ok(Err(too_large(len)));
+    let declared = declared_len(req)?;
+    if let Some(refusal) = refuse_declared(req).await? {
+        return Ok(Err(refusal));
     }
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
@@ -60,6 +81,17 @@ pub async fn read_upload(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         if body.len() + chunk.len() > MAX_FILE_BYTES {
+            // Refused now, and nothing more is kept. What is still coming is read and
+            // dropped up to twice the cap, so that the client, still sending, gets the
+            // answer rather than a cut connection; beyond that it is left unread.
+            let mut seen = body.len() + chunk.len();
+            drop(body);
+            while seen <= 2 * MAX_FILE_BYTES {
+                match stream.next().await {
+                    Some(Ok(more)) => seen += more.len(),
+                    _ => break,
+                }
+            }
             return Ok(Err(HttpError::new(
                 ErrorCode::TooLarge,
                 format!("the file is over {MAX_FILE_BYTES} bytes (10 MiB), the limit"),

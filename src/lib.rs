@@ -263,12 +263,19 @@ fn as_claim(who: &names::Identity) -> Vec<(&'static str, String)> {
 }
 
 /// `POST /room/:id/files?filename=F` with `Authorization: Bearer`: the file belongs to
-/// the uploader's claim. The body streams on to the room.
-async fn upload(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+/// the uploader's claim. The body, read with its cap, goes on to the room.
+async fn upload(mut req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
     let who = match names::require(env, &req, &url).await? {
         Ok(who) => who,
         Err(e) => return http::error(&e),
+    };
+    // The body is read here, chunk by chunk, with the 10 MiB cap and the type checked
+    // on its first bytes: a refused body never reaches the room (a room that answered
+    // mid-stream would leave the runtime piping the rest into nothing).
+    let (body, _) = match files::read_upload(&mut req).await? {
+        Ok(read) => read,
+        Err(refusal) => return http::error(&refusal),
     };
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
@@ -293,7 +300,9 @@ async fn upload(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(req.inner().body().map(wasm_bindgen::JsValue::from));
+        .with_body(Some(
+            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+        ));
     to_room(Request::new_with_init(target.as_str(), &init)?, env, room).await
 }
 
