@@ -64,6 +64,7 @@ test('reaction spam: 30 names x 20 emoji leave the message bounded, its page fas
 
   const m = last.message;
   assert.ok(bytes(m) <= MESSAGE_MAX_BYTES, `the message is ${bytes(m)} bytes`);
+  assert.ok(bytes(m) < 4096, `30 names x 20 emoji make a ${bytes(m)}-byte message`);
   for (const r of m.reactions) assert.ok(r.names.length <= NAMES_MAX, `${r.emoji}: ${r.names.length} names`);
   // The names are the first who reacted; Bo was first on the first emoji.
   assert.equal(m.reactions[0].names[0], 'Bo');
