@@ -8,7 +8,7 @@
 use edgechat_protocol::{
     legacy_claim_id, name_key, FileRef, Message, ModEvent, Page, Reaction, REACTION_NAMES_MAX,
 };
-use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored};
+use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -748,24 +748,26 @@ impl Log for SqlLog {
 
     fn react(
         &mut self,
-        seq: u64,
-        emoji: &str,
-        claim: &str,
-        name: &str,
-        on: bool,
-        at: u64,
+        t: &Toggle<'_>,
         names: usize,
     ) -> Result<Option<(u64, Vec<String>)>, LogError> {
-        let cursor = if on {
+        let (seq, emoji) = (t.seq, t.emoji);
+        let cursor = if t.on {
             self.sql.exec(
                 "INSERT INTO reactions (seq, emoji, claim, name, at) VALUES (?, ?, ?, ?, ?) \
                  ON CONFLICT DO NOTHING",
-                vec![int(seq), emoji.into(), claim.into(), name.into(), int(at)],
+                vec![
+                    int(seq),
+                    emoji.into(),
+                    t.claim.into(),
+                    t.name.into(),
+                    int(t.at),
+                ],
             )
         } else {
             self.sql.exec(
                 "DELETE FROM reactions WHERE seq = ? AND emoji = ? AND claim = ?",
-                vec![int(seq), emoji.into(), claim.into()],
+                vec![int(seq), emoji.into(), t.claim.into()],
             )
         };
         if cursor.map_err(err)?.rows_written() == 0 {

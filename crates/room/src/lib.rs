@@ -242,25 +242,30 @@ pub trait Log {
     fn oldest_unattached(&self) -> Result<Option<u64>, LogError>;
     /// Forgets a file that is still not attached to a message (its bytes are gone).
     fn remove_file(&mut self, id: &str) -> Result<(), LogError>;
-    /// Adds (`on`) or takes away `claim`'s reaction `emoji` to message `seq`, shown as
-    /// `name`; `at` orders who reacted first. If that changed anything: how many claims
-    /// react with that emoji now, and the first `names` of their names in the order
-    /// they reacted. Who reacted is kept per (seq, emoji, claim), so a toggle costs a
-    /// row, never a rewrite of everyone who reacted. A deleted message (see `update`)
-    /// loses its reactions.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds or takes away one claim's reaction (see [`Toggle`]). If that changed
+    /// anything: how many claims react with that emoji now, and the first `names` of
+    /// their names in the order they reacted. Who reacted is kept per (seq, emoji,
+    /// claim), so a toggle costs a row, never a rewrite of everyone who reacted. A
+    /// deleted message (see `update`) loses its reactions.
     fn react(
         &mut self,
-        seq: u64,
-        emoji: &str,
-        claim: &str,
-        name: &str,
-        on: bool,
-        at: u64,
+        toggle: &Toggle<'_>,
         names: usize,
     ) -> Result<Option<(u64, Vec<String>)>, LogError>;
     /// The (seq, emoji) among these messages that `claim` reacted with.
     fn reacted_by(&self, claim: &str, seqs: &[u64]) -> Result<Vec<(u64, String)>, LogError>;
+}
+
+/// One claim adding (`on`) or taking away its reaction `emoji` to message `seq`, shown as
+/// `name`; `at` orders who reacted first.
+#[derive(Clone, Copy, Debug)]
+pub struct Toggle<'a> {
+    pub seq: u64,
+    pub emoji: &'a str,
+    pub claim: &'a str,
+    pub name: &'a str,
+    pub on: bool,
+    pub at: u64,
 }
 
 /// Why a change was not made: refused (for the client), or the log failed.
@@ -1550,9 +1555,15 @@ impl<L: Log> Room<L> {
                 )
                 .into());
             }
-            let changed = log
-                .react(m.seq, emoji.as_str(), &claim, &my_name, on, rev, names)
-                .map_err(Denied::Failed)?;
+            let toggle = Toggle {
+                seq: m.seq,
+                emoji: emoji.as_str(),
+                claim: &claim,
+                name: &my_name,
+                on,
+                at: rev,
+            };
+            let changed = log.react(&toggle, names).map_err(Denied::Failed)?;
             let Some((count, listed)) = changed else {
                 return Ok(false);
             };

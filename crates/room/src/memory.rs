@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 
-use crate::{Ban, Log, LogError, Member, Positions, Roles, Stored};
+use crate::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
 
 #[derive(Default, Debug, Clone)]
 pub struct MemoryLog {
@@ -300,14 +300,17 @@ impl Log for MemoryLog {
 
     fn react(
         &mut self,
-        seq: u64,
-        emoji: &str,
-        claim: &str,
-        name: &str,
-        on: bool,
-        at: u64,
+        toggle: &Toggle<'_>,
         names: usize,
     ) -> Result<Option<(u64, Vec<String>)>, LogError> {
+        let Toggle {
+            seq,
+            emoji,
+            claim,
+            name,
+            on,
+            at,
+        } = *toggle;
         self.check()?;
         let key = (seq, emoji.to_owned(), claim.to_owned());
         let changed = if on {
