@@ -21,6 +21,7 @@ import { initAttachments, attachmentEl } from './attachments.js';
 import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel, isDmRoom, leaveDm } from './dms.js';
 import {
   initRooms, addOpenRoom, removeOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread, updateRoomEdit,
+  showRoomList,
 } from './rooms.js';
 import { nameKey, authHeaders, socketProtocols, keepClaim, releaseName } from './names.js';
 
@@ -47,6 +48,8 @@ const BAD_NAME_RE = /[\p{Cc}\p{Cf}\u2028\u2029\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
 const CLOSE_REMOVED = 4001;            // the close code of a kicked or banned connection
+const CLOSE_POLICY = 1008;             // closed for too many refused frames
+const POLICY_RETRY_MS = 60_000;        // after a 1008 close: reconnect slowly, never in a loop
 const STATUS_LABELS = { online: 'Online', away: 'Away', dnd: 'Do not disturb' };
 
 // What each error code means to a person.
@@ -58,6 +61,7 @@ const ERROR_MEANINGS = {
   not_found: 'That message does not exist in this room.',
   forbidden: 'You are not allowed to do that here.',
   internal: 'The server hit an error. Please try again.',
+  too_many_sockets: 'Too many connections are open to this room.',
 };
 
 // --- State: one room at a time (window.edgechat.state, for debugging) ------------------
@@ -73,6 +77,7 @@ const state = {
   everConnected: false,  // this room has had a welcome, so reconnects use since=
   usedSince: false,      // the current socket was opened with since=
   attempt: 0,            // reconnect attempts since the last welcome
+  refusal: null,         // why the room refuses us for now (a cap, a 1008 close), for the banner
   reconnectAt: 0,
   timers: { reconnect: 0, countdown: 0, ping: 0, hold: 0 },
   lastFrameAt: 0,
@@ -296,11 +301,8 @@ async function loadRooms() {
     const known = name && !nameError(name);
     if (known) loadDms(name); else el.dmsSection.hidden = true;
     // With the name's token the list carries our unread counts.
-    const response = await fetch('/api/rooms', { headers: authHeaders(known ? name : null, { accept: 'application/json' }) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const { rooms = [] } = await response.json();
-    el.roomsList.replaceChildren(...rooms.map(roomItem));
-    el.roomsStatus.textContent = rooms.length ? '' : 'No rooms yet. Type a name above to start one.';
+    const shown = await showRoomList(authHeaders(known ? name : null, { accept: 'application/json' }), roomItem);
+    el.roomsStatus.textContent = shown ? '' : 'No rooms yet. Type a name above to start one.';
   } catch {
     el.roomsStatus.textContent = 'Could not load the room list. You can still type a room name above.';
   }
@@ -403,7 +405,7 @@ function leaveRoom() {
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
     users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [], role: null,
-    readSeq: 0, restored: false,
+    readSeq: 0, restored: false, refusal: null,
   });
   clearMessages();
   closeThread();
@@ -463,23 +465,45 @@ function onSocketLost(event) {
     const why = event.reason || 'You were removed from this room.';
     return showLanding({ room, error: why });
   }
+  const welcomed = state.welcomed;
   // A room never reached, or reopened from its kept list, may refuse us: ask why once.
+  // A socket refused before its welcome (a cap, a ban) is asked about again each time.
   const firstFailure = (!state.everConnected || state.restored) && state.attempt === 0;
   closeSocket();
   state.history = null;
   state.typingOn = false;
   setTypingNames([]);
-  if (firstFailure) checkRefused(state.room, state.name);
+  if (event?.code === CLOSE_POLICY) {
+    // The room closed us for too many refused frames (a bug or a stuck client): say so
+    // and come back slowly; "Reconnect now" is there for the impatient.
+    state.refusal = `The room closed the connection (${event.reason || 'too many refused frames'})`;
+    return scheduleReconnect(POLICY_RETRY_MS);
+  }
+  if (firstFailure || (!welcomed && state.refusal)) checkRefused(state.room, state.name);
   scheduleReconnect();
 }
 
-/** A refused WebSocket (HTTP 400 or 403) looks like a network failure to the browser, so
- *  ask the same URL over plain HTTP: a bad room or name gets its 400 JSON error there too,
- *  and a name claimed by someone else its 403 `name_taken` (the probe never claims). */
+/** A refused WebSocket (HTTP 400, 403 or 429) looks like a network failure to the
+ *  browser, so ask the same URL over plain HTTP: a bad room or name gets its 400 JSON
+ *  error there too, a name claimed by someone else its 403 `name_taken` (the probe never
+ *  claims), a ban its 403 `banned`, and a socket cap its 429 `too_many_sockets`. */
 async function checkRefused(room, name) {
   try {
     const params = new URLSearchParams({ name });
     const response = await fetch(`/room/${encodeURIComponent(room)}?${params}`, { headers: authHeaders(name) });
+    if (state.room !== room || state.welcomed) return;
+    if (response.status === 429) {
+      // Too many of our tabs, a full room, or too many connects: keep retrying, slowly,
+      // and say why in the banner meanwhile.
+      const { error } = await response.json().catch(() => ({}));
+      if (state.room !== room || state.welcomed) return;
+      state.refusal = error?.message || ERROR_MEANINGS[error?.code] || 'The room refused the connection for now';
+      const wait = (Number(response.headers.get('retry-after')) || 0) * 1000;
+      if (wait > 0 && state.reconnectAt - Date.now() < wait) scheduleReconnect(wait);
+      else updateCountdown();
+      return;
+    }
+    state.refusal = null;
     if (response.status !== 400 && response.status !== 403) return; // 403: a claimed name, or banned here
     const { error } = await response.json().catch(() => ({}));
     if (state.room !== room || state.welcomed) return;
@@ -488,12 +512,13 @@ async function checkRefused(room, name) {
   } catch { /* network trouble: keep retrying */ }
 }
 
-/** Exponential backoff (0.5 s doubling up to 15 s) with ±25 % jitter. */
-function scheduleReconnect() {
+/** Exponential backoff (0.5 s doubling up to 15 s) with ±25 % jitter, or at least
+ *  `atLeast` ms (a 1008 close, a server's Retry-After). */
+function scheduleReconnect(atLeast = 0) {
   clearReconnect();
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** state.attempt);
   const jittered = base * (0.75 + Math.random() * 0.5);
-  const delay = Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, jittered)));
+  const delay = Math.max(atLeast, Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, jittered))));
   state.attempt += 1;
   state.reconnectAt = Date.now() + delay;
   state.timers.reconnect = setTimeout(connect, delay);
@@ -503,7 +528,7 @@ function scheduleReconnect() {
 
 function updateCountdown() {
   const seconds = Math.max(0, Math.ceil((state.reconnectAt - Date.now()) / 1000));
-  const lead = state.everConnected ? 'Connection lost' : `Cannot reach #${state.room}`;
+  const lead = state.refusal || (state.everConnected ? 'Connection lost' : `Cannot reach #${state.room}`);
   setBanner(`${lead} — reconnecting in ${seconds}s…`, true, `${lead}. Reconnecting soon.`);
 }
 
@@ -589,7 +614,7 @@ function onWelcome(frame) {
   // Without since= (or if the room went backwards, e.g. a wiped dev server) start over.
   const fresh = !state.usedSince || lastSeq < state.contiguousSeq;
   Object.assign(state, {
-    welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me,
+    welcomed: true, everConnected: true, attempt: 0, me: frame.you || state.me, refusal: null,
   });
   setBanner(null);
   startKeepAlive();

@@ -235,3 +235,50 @@ async function createRoom() {
     problem('Could not reach the server.');
   }
 }
+
+// --- The room list on the landing page: a page at a time ---------------------------------
+
+let moreRooms = null; // the "More rooms" button under the list, made on first use
+
+/** One page of GET /api/rooms (after `cursor`, or the first). */
+async function fetchRooms(headers, cursor) {
+  const url = cursor ? `/api/rooms?cursor=${encodeURIComponent(cursor)}` : '/api/rooms';
+  const response = await fetch(url, { headers });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const answer = await response.json();
+  return { rooms: Array.isArray(answer.rooms) ? answer.rooms : [], next: answer.next_cursor || null };
+}
+
+/** Offers the page after `next` under the list, or nothing at the end. */
+function offerMore(next, headers, itemFor) {
+  const { el, h } = app;
+  if (!moreRooms) {
+    moreRooms = h('button', { type: 'button', class: 'ghost rooms-more', text: 'More rooms' });
+    el.roomsList.after(moreRooms);
+  }
+  moreRooms.hidden = !next;
+  moreRooms.onclick = async () => {
+    moreRooms.disabled = true;
+    try {
+      const page = await fetchRooms(headers, next);
+      el.roomsList.append(...page.rooms.map(itemFor));
+      offerMore(page.next, headers, itemFor);
+    } catch {
+      app.toast('Could not load more rooms. Try again.');
+    } finally {
+      moreRooms.disabled = false;
+    }
+  };
+}
+
+/**
+ * Shows the room list's first page (rooms people talk in first, by their last message;
+ * rooms made but still empty after them) with "More rooms" for the next. Returns how
+ * many rooms it shows.
+ */
+export async function showRoomList(headers, itemFor) {
+  const page = await fetchRooms(headers, null);
+  app.el.roomsList.replaceChildren(...page.rooms.map(itemFor));
+  offerMore(page.next, headers, itemFor);
+  return page.rooms.length;
+}

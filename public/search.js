@@ -6,6 +6,10 @@ import { state, h, timeEl, fullDate, jumpToMessage } from './app.js';
 
 const DEBOUNCE_MS = 300;
 const PAGE = 20;
+// The server's defaults (SEARCH_MIN_CHARS, SEARCH_MAX_OFFSET): a shorter query is not
+// sent, and results stop at the deepest page the server serves.
+const MIN_CHARS = 3;
+const MAX_OFFSET = 200;
 
 const el = Object.fromEntries([
   'search-toggle', 'search-panel', 'search-form', 'search-input', 'search-scope', 'search-close',
@@ -41,7 +45,9 @@ async function runSearch({ more = false } = {}) {
     el.searchMore.hidden = true;
   }
   if (!query) return setStatus('');
-  if ([...query.q].length > 200) return setStatus('The search is longer than 200 characters.');
+  const chars = [...query.q].length;
+  if (chars < MIN_CHARS) return setStatus(`Type at least ${MIN_CHARS} characters to search.`);
+  if (chars > 200) return setStatus('The search is longer than 200 characters.');
   const id = ++search.seq;
   const params = new URLSearchParams({ q: query.q, limit: String(PAGE), offset: String(search.offset) });
   if (query.room) params.set('room', query.room);
@@ -59,8 +65,10 @@ async function runSearch({ more = false } = {}) {
   const results = Array.isArray(answer.results) ? answer.results : [];
   search.offset += results.length;
   el.searchResults.append(...results.map(resultItem));
-  el.searchMore.hidden = !answer.has_more;
+  const deepest = search.offset > MAX_OFFSET;
+  el.searchMore.hidden = !answer.has_more || deepest;
   if (search.offset === 0) setStatus(query.room ? `Nothing found in #${query.room}.` : 'Nothing found.');
+  else if (answer.has_more && deepest) setStatus(`${search.offset}+ results: add a word to narrow the search.`);
   else setStatus(`${search.offset}${answer.has_more ? '+' : ''} result${search.offset === 1 ? '' : 's'}`);
   return undefined;
 }

@@ -25,8 +25,22 @@ process.env.EDGECHAT_TEST_SNAPSHOT ??= '1';
 
 const CEILING_CONFIG = path.join(REPO_ROOT, 'bench', 'ceiling', 'wrangler.toml');
 const RAISED_LIMITS = Object.freeze({ RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SEC: '1000000' });
+// The abuse limits (issue 10) the scenarios would trip from one address: every join is a
+// fresh claim and a connect, and the rooms scenario makes rooms. Raised, and said so.
+const RAISED_QUOTAS = Object.freeze({
+  ROOMS_PER_CLAIM_PER_HOUR: '1000000',
+  ROOMS_PER_ADDRESS_PER_HOUR: '1000000',
+  UPLOADS_PER_CLAIM_PER_HOUR: '1000000',
+  UPLOAD_BYTES_PER_CLAIM_PER_HOUR: '1000000000000',
+});
+const RAISED_RATELIMITS = Object.freeze({ CONNECT_LIMITER: 1000000, CLAIM_LIMITER: 1000000, SEARCH_LIMITER: 1000000 });
+/** The abuse scenario's server: the room's own limits as they ship (the test config's vars
+ *  are the shipped defaults for these), nothing raised. */
+const DEFAULT_LIMITS_SERVER_VARS = Object.freeze({ RATE_LIMIT_BURST: '20', RATE_LIMIT_PER_SEC: '5' });
 const TARGETS = ['edgechat', 'ceiling'];
-const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle'];
+const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle', 'abuse'];
+/** Scenarios that only mean something against edgechat, on a server of their own. */
+const EDGECHAT_ONLY = new Set(['abuse']);
 
 /** Each scenario's flags: the issue's targets, and a small version for --quick. */
 const SCENARIO_FLAGS = {
@@ -36,6 +50,8 @@ const SCENARIO_FLAGS = {
   rooms: { full: '--rooms 200 --clients 5', quick: '--rooms 20 --clients 3' },
   // A room must stay idle long enough to hibernate (about 10 s under wrangler dev).
   idle: { full: '--connections 10 --idle 15 --rounds 3', quick: '--connections 3 --idle 12 --rounds 1' },
+  // Against edgechat with its default room limits: the attack is what they are for.
+  abuse: { full: '--members 5 --rate 2 --duration 10 --attackers 8 --sockets 10 --attack-rate 50', quick: '--members 3 --rate 2 --duration 3 --attackers 4 --sockets 3 --attack-rate 20' },
 };
 
 // ------------------------------------------------------------------ command line
@@ -333,6 +349,19 @@ const ROWS = [
   { scenario: 'idle', label: 'idle wake p99 (ms)', cell: ms('wake_ms.p99'), ratio: true },
   { scenario: 'idle', label: 'idle CPU during the idle period (ms)', cell: med((r) => r.idle_cpu_ms), ratio: true },
   { scenario: 'idle', label: 'idle wake-ups missing', cell: count('missing') },
+  { scenario: 'abuse', label: 'abuse: members\' delivery p50, quiet (ms)', cell: ms('quiet_latency_ms.p50') },
+  { scenario: 'abuse', label: 'abuse: members\' delivery p50, under attack (ms)', cell: ms('attack_latency_ms.p50') },
+  { scenario: 'abuse', label: 'abuse: members\' delivery p99, quiet (ms)', cell: ms('quiet_latency_ms.p99') },
+  { scenario: 'abuse', label: 'abuse: members\' delivery p99, under attack (ms)', cell: ms('attack_latency_ms.p99') },
+  { scenario: 'abuse', label: 'abuse: deliveries lost', cell: count('lost'), target: equals(0, '0') },
+  { scenario: 'abuse', label: 'abuse: duplicates', cell: count('duplicates'), target: equals(0, '0') },
+  { scenario: 'abuse', label: 'abuse: members\' error frames', cell: count('member_errors'), target: equals(0, '0') },
+  { scenario: 'abuse', label: 'abuse: other frames per member per s, quiet', cell: ms('member_other_frames_per_sec.quiet') },
+  { scenario: 'abuse', label: 'abuse: other frames per member per s, under attack', cell: ms('member_other_frames_per_sec.attack') },
+  { scenario: 'abuse', label: 'abuse: attack frames sent', cell: count('attack_frames_sent') },
+  { scenario: 'abuse', label: 'abuse: attack frames answered with an error', cell: count('attack_frames_answered') },
+  { scenario: 'abuse', label: 'abuse: attack sockets closed 1008', cell: count('attack_policy_closes') },
+  { scenario: 'abuse', label: 'abuse: attack connects refused', cell: count('attack_connects_refused') },
 ];
 
 function buildRows(runs, opts) {
@@ -448,7 +477,9 @@ function renderReport(report) {
     `- Rounds: ${report.rounds}${report.rounds > 1 ? ' (edgechat and the ceiling interleaved; figures are medians over the rounds, ' +
       'correctness counts are summed over them, flags must hold in every round)' : ''}`,
     `- edgechat ran with \`RATE_LIMIT_BURST\` and \`RATE_LIMIT_PER_SEC\` raised to 1,000,000 (the defaults, 20 and 5/s, ` +
-      'would throttle the load generator); the ceiling has no rate limit.',
+      'would throttle the load generator); the ceiling has no rate limit.' +
+      (report.scenarios.includes('abuse') ? ' The abuse scenario ran on a third server with the room\'s limits as they ship ' +
+        '(only edgechat: the ceiling has no defences to measure).' : ''),
     `- State: ${report.opts.stateRoot === '/dev/shm' ? 'in tmpfs (/dev/shm), so that storage commits are not disk flushes; `--state-on-disk` gives the other view' : `on disk (${report.opts.stateRoot}): every storage commit is a disk flush`}.`,
     '- Both ran under `wrangler dev` on this machine, side by side, each with a fresh state directory; ' +
       'RSS and CPU are those of the `workerd` process running each one\'s Worker (not wrangler\'s proxy in front of it).',
@@ -529,21 +560,34 @@ async function main() {
   try {
     for (const target of TARGETS) {
       note(`starting ${target === 'edgechat' ? 'edgechat (raised rate limits)' : 'the ceiling'} under wrangler dev`);
+      if (target === 'edgechat') {
+        note(`raised for the bench: ${Object.entries({ ...RAISED_LIMITS, ...RAISED_QUOTAS }).map(([k, v]) => `${k}=${v}`).join(', ')}; ` +
+          `per-address limits per minute: ${Object.entries(RAISED_RATELIMITS).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+      }
       const stateDir = mkdtempSync(path.join(stateRoot, `edgechat-bench-${target}-`));
       stateDirs.push(stateDir);
       servers[target] = target === 'edgechat'
-        ? await startServer({ vars: RAISED_LIMITS, stateDir })
+        ? await startServer({ vars: { ...RAISED_LIMITS, ...RAISED_QUOTAS }, ratelimits: RAISED_RATELIMITS, stateDir })
         : await startServer({ config: CEILING_CONFIG, migrations: false, stateDir });
       const server = servers[target];
       processes[target] = { url: server.url, wrangler_pid: server.child.pid, workerd_pids: workerdDescendants(server.child.pid), runtime_pid: findWorkerd(server) };
       note(`${target}: ${server.url} (workerd ${processes[target].runtime_pid ?? '?'} runs the Worker; all workerd: ${processes[target].workerd_pids.join(', ')})`);
     }
+    if (opts.scenarios.some((s) => EDGECHAT_ONLY.has(s))) {
+      note('starting edgechat with its default room limits, for the abuse scenario ' +
+        '(the per-address limits per minute and hourly quotas stay as generous as in the test config: ' +
+        'its attackers all come from one address, and the room\'s own limits are what it measures)');
+      const stateDir = mkdtempSync(path.join(stateRoot, 'edgechat-bench-defaults-'));
+      stateDirs.push(stateDir);
+      servers.defaults = await startServer({ vars: DEFAULT_LIMITS_SERVER_VARS, stateDir });
+      processes.defaults = { url: servers.defaults.url, wrangler_pid: servers.defaults.child.pid, runtime_pid: findWorkerd(servers.defaults) };
+    }
 
     for (const scenario of opts.scenarios) {
       for (let round = 1; round <= opts.rounds; round++) {
-        for (const target of TARGETS) {
+        for (const target of EDGECHAT_ONLY.has(scenario) ? ['edgechat'] : TARGETS) {
           note(`${scenario} on ${target}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
-          const server = servers[target];
+          const server = EDGECHAT_ONLY.has(scenario) ? servers.defaults : servers[target];
           let run;
           if (!server.child || server.child.exited) {
             run = { argv: [], ms: 0, error: `the ${target} server is not running (it exited: ${JSON.stringify(server.child?.exited ?? null)})` };
@@ -583,6 +627,8 @@ function writeResults({ opts, bin, started, runs, logs, processes }) {
     quick: opts.quick,
     scenarios: opts.scenarios,
     rate_limits: RAISED_LIMITS,
+    raised_quotas: RAISED_QUOTAS,
+    raised_ratelimits: RAISED_RATELIMITS,
     servers: processes,
     opts,
     runs,

@@ -27,6 +27,10 @@ use crate::{db, files, http};
 /// How long to wait before writing to D1 again after a failure.
 const RETRY_MS: u64 = 1_000;
 
+/// `Retry-After` of a connect over a socket cap: when a slot frees is unknown, so a
+/// guess that keeps retries slow.
+const SOCKETS_RETRY_AFTER_SECS: &str = "10";
+
 #[durable_object]
 pub struct ChatRoom {
     state: State,
@@ -128,7 +132,9 @@ impl DurableObject for ChatRoom {
                     Ok(q) => q,
                     Err(e) => return http::error(&e),
                 };
-                if let Some(answer) = self.banned(&query.name) {
+                // How a browser, which cannot read a refused upgrade, learns why: the
+                // same ban or socket cap, counted by name (a probe proves no claim).
+                if let Some(answer) = self.refused(&query.name, None) {
                     return answer;
                 }
                 http::error_with(
@@ -248,23 +254,21 @@ impl ChatRoom {
             }
         }
         let id = log.room().to_owned();
-        let limits = Limits::from_settings(
-            self.env
-                .var("RATE_LIMIT_BURST")
-                .ok()
-                .map(|v| v.to_string())
-                .as_deref(),
-            self.env
-                .var("RATE_LIMIT_PER_SEC")
-                .ok()
-                .map(|v| v.to_string())
-                .as_deref(),
-        );
+        let limits = Limits::from_vars(|name| self.env.var(name).ok().map(|v| v.to_string()));
         let mut room = Room::open(id, log, limits).map_err(to_err)?;
         room.set_bounds(bounds(&self.env));
         let t = now();
         let mut sockets = self.sockets.borrow_mut();
         for ws in self.state.get_websockets() {
+            // A socket the room closed (kicked, or 1008) may linger while its closing
+            // handshake runs: it is no member, and counts against no cap.
+            if socket_key(&ws)
+                .unchecked_ref::<worker::web_sys::WebSocket>()
+                .ready_state()
+                >= worker::web_sys::WebSocket::CLOSING
+            {
+                continue;
+            }
             if let Ok(Some(attachment)) = ws.deserialize_attachment::<Attachment>() {
                 self.ids
                     .set(socket_key(&ws), &JsValue::from_str(&attachment.id));
@@ -301,6 +305,29 @@ impl ChatRoom {
         Some(http::error_with(refusal.code, &refusal.message, 403))
     }
 
+    /// Why a connect of `name` (under `claim`, if proven) is refused now, as its HTTP
+    /// answer: 403 `banned`, or 429 `too_many_sockets` with `Retry-After` when the claim
+    /// or the room holds as many sockets as it may. The room core counts the sockets it
+    /// has, which after a wake are rebuilt from every hibernated socket, so the count is
+    /// right across hibernation; checked and accepted within one event, no connect can
+    /// slip in between.
+    fn refused(&self, name: &Name, claim: Option<&str>) -> Option<Result<Response>> {
+        let refusal = self
+            .with_room(|r| r.admission(name, claim, now()))
+            .flatten()?;
+        let status = refusal.code.http_status();
+        let answer = http::error_with(refusal.code, &refusal.message, status);
+        if status != 429 {
+            return Some(answer);
+        }
+        Some(answer.and_then(|mut response| {
+            response
+                .headers_mut()
+                .set("retry-after", SOCKETS_RETRY_AFTER_SECS)?;
+            Ok(response)
+        }))
+    }
+
     async fn accept(
         &self,
         url: &worker::Url,
@@ -312,7 +339,7 @@ impl ChatRoom {
             Ok(q) => q,
             Err(e) => return http::error(&e),
         };
-        if let Some(answer) = self.banned(&query.name) {
+        if let Some(answer) = self.refused(&query.name, Some(&claim)) {
             return answer;
         }
         let pair = WebSocketPair::new()?;

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Error, Result};
 
+use crate::room_list::Cursor;
+
 /// The largest number a query binds: D1 and Durable Object SQLite take numbers as
 /// JavaScript doubles. Larger seqs only ever come from queries that point past the end.
 pub const MAX_BOUND_SEQ: u64 = (1 << 53) - 1;
@@ -401,6 +403,9 @@ struct RoomRow {
     /// Only `room()` reads it; the list holds public rooms alone.
     #[serde(default)]
     visibility: Visibility,
+    /// Only the list reads it: whether the room has a message (1) or was only made (0).
+    #[serde(default)]
+    active: Option<f64>,
 }
 
 impl RoomRow {
@@ -480,6 +485,16 @@ pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom, maker: &st
     Ok(())
 }
 
+/// Whether a made room's row is there already (a `POST /api/rooms` retried by its maker).
+pub async fn made_before(db: &D1Database, id: &str) -> Result<bool> {
+    let row: Option<serde_json::Value> = db
+        .prepare("SELECT 1 AS one FROM rooms WHERE id = ?1 AND created_by IS NOT NULL")
+        .bind(&[JsValue::from_str(id)])?
+        .first(None)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// A new title and/or description for a room (its owner asked; the room checked).
 pub async fn retitle(
     db: &D1Database,
@@ -514,29 +529,71 @@ pub async fn set_online(db: &D1Database, room: &str, count: usize) -> Result<()>
     Ok(())
 }
 
-/// The 100 most recently active rooms with history; with a name key, each with how many
-/// messages came after that name's read position there.
-pub async fn rooms(db: &D1Database, reader: Option<&str>) -> Result<Vec<RoomSummary>> {
-    let statement = match reader {
-        None => db.prepare(
-            "SELECT id, message_count, last_activity, title, description, online, last_name, \
-                    last_text FROM rooms \
-             WHERE id NOT LIKE 'dm--%' AND visibility = 'public' \
-             ORDER BY last_activity DESC, id LIMIT 100",
-        ),
-        Some(key) => db
-            .prepare(
-                "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
-                        r.last_name, r.last_text, \
-                        MAX(r.last_seq - COALESCE(d.seq, 0), 0) AS unread \
-                 FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
-                 WHERE r.id NOT LIKE 'dm--%' AND r.visibility = 'public' \
-                 ORDER BY r.last_activity DESC, r.id LIMIT 100",
-            )
-            .bind(&[JsValue::from_str(key)])?,
-    };
-    let rows: Vec<RoomRow> = statement.all().await?.results()?;
-    Ok(rows.into_iter().map(RoomRow::into_summary).collect())
+/// One page of the room list (public rooms only) after `cursor`, in the order of
+/// [`crate::room_list`]: rooms with messages by their last message's time, then empty
+/// made rooms; with a reader's claim, each with how many messages came after its read
+/// position there. Also the cursor of the next page, if there is one.
+///
+/// Each of the two parts (with messages, without) is a keyset range of the partial index
+/// `rooms_by_rank`: an equality on its first column and a row-value range on the other
+/// two (`EXPLAIN QUERY PLAN`: `SEARCH r USING INDEX rooms_by_rank (<expr>=? AND
+/// (last_activity,id)<(?,?))`), so a page costs the same however deep it is. The page
+/// where the rooms with messages run out asks for the empty ones too.
+pub async fn rooms(
+    db: &D1Database,
+    reader: Option<&str>,
+    cursor: &Cursor,
+    limit: u32,
+) -> Result<(Vec<RoomSummary>, Option<String>)> {
+    let want = limit as usize + 1;
+    let mut rows = rooms_part(db, reader, cursor, want).await?;
+    if cursor.active && rows.len() < want {
+        let empty = Cursor::start_of(false);
+        rows.extend(rooms_part(db, reader, &empty, want - rows.len()).await?);
+    }
+    let more = rows.len() > limit as usize;
+    let mut last = None;
+    let rooms = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|row| {
+            let active = row.active.is_some_and(|a| a != 0.0);
+            let summary = row.into_summary();
+            last = Some(Cursor::after(&summary, active));
+            summary
+        })
+        .collect();
+    let next = if more { last.map(|c| c.encode()) } else { None };
+    Ok((rooms, next))
+}
+
+/// Up to `n` rooms of the cursor's part of the list (with or without messages) after it.
+async fn rooms_part(
+    db: &D1Database,
+    reader: Option<&str>,
+    cursor: &Cursor,
+    n: usize,
+) -> Result<Vec<RoomRow>> {
+    db.prepare(
+        "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
+                r.last_name, r.last_text, (r.last_seq > 0) AS active, \
+                CASE WHEN ?1 IS NULL THEN NULL \
+                     ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
+         FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
+         WHERE r.visibility = 'public' AND r.id NOT LIKE 'dm--%' \
+           AND (r.last_seq > 0) = ?2 AND (r.last_activity, r.id) < (?3, ?4) \
+         ORDER BY (r.last_seq > 0) DESC, r.last_activity DESC, r.id DESC LIMIT ?5",
+    )
+    .bind(&[
+        reader.map_or(JsValue::NULL, JsValue::from_str),
+        num(u64::from(cursor.active)),
+        num(cursor.last_activity),
+        JsValue::from_str(&cursor.id),
+        num(n as u64),
+    ])?
+    .all()
+    .await?
+    .results()
 }
 
 /// Who may search what, in one place. Without `room`, a search covers the rooms of the

@@ -51,7 +51,7 @@ pub async fn guard(env: &Env, req: &Request, room: &RoomId, url: &Url) -> Result
 
 /// The server secret DM ids are derived with (`wrangler secret put DM_SECRET`; the set-up
 /// command writes one to `.dev.vars` for local use).
-fn secret(env: &Env) -> Result<String> {
+pub(crate) fn secret(env: &Env) -> Result<String> {
     let value = env
         .secret("DM_SECRET")
         .map(|s| s.to_string())

@@ -151,7 +151,7 @@ pub async fn serve(env: &Env, room: &RoomId, id: &str) -> Result<Response> {
         headers.set("content-disposition", d)?;
     }
     headers.set("x-content-type-options", "nosniff")?;
-    headers.set("content-security-policy", "default-src 'none'; sandbox")?;
+    headers.set("content-security-policy", crate::guard::FILE_CSP)?;
     headers.set("cache-control", "private, max-age=3600")?;
     Ok(Response::from_bytes(bytes)?.with_headers(headers))
 }

@@ -29,18 +29,22 @@ mod chat_room;
 mod db;
 mod dms;
 mod files;
+mod guard;
 mod http;
 mod names;
+mod quota;
+mod room_list;
 mod sql_log;
 
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    is_dm_room, offers_ws_protocol, parse_connect_query, parse_page_query, parse_search_query,
+    is_dm_room, offers_ws_protocol, parse_connect_query, parse_page_query, parse_search_query_with,
     parse_seq, CreateRoom, ErrorCode, HttpError, MessagesPage, Page, Retitle, RoomId, RoomInfo,
-    RoomsList, SearchResults, PRIVATE_PREFIX, WS_PROTOCOL,
+    SearchResults, SearchRules, PRIVATE_PREFIX, SEARCH_MAX_OFFSET, SEARCH_MIN_CHARS, WS_PROTOCOL,
 };
 use edgechat_room::bounds::{fit_page, Keep};
+use quota::Limiter;
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 #[event(start)]
@@ -50,10 +54,15 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    match route(req, &env).await {
-        Ok(response) => Ok(response),
-        Err(e) => http::internal("request failed", &e),
-    }
+    let url = req.url()?;
+    // Origin and Content-Type first: a refused request reaches no room and no D1.
+    let answer = match guard::refusal(&req, &env, &url) {
+        Ok(Some(refusal)) => Ok(refusal),
+        Ok(None) => route(req, &env).await,
+        Err(e) => Err(e),
+    };
+    let answer = answer.or_else(|e| http::internal("request failed", &e))?;
+    guard::secure(answer, &url)
 }
 
 async fn route(req: Request, env: &Env) -> Result<Response> {
@@ -68,16 +77,24 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
+            let (cursor, limit) = match room_list::parse_query(url.query_pairs()) {
+                Ok(page) => page,
+                Err(e) => return http::error(&e),
+            };
             // A token adds each room's unread count for its claim.
             let reader = reader_of(&req, &url, env).await?;
-            let rooms = db::rooms(&env.d1("DB")?, reader.as_deref()).await?;
-            http::json(&RoomsList { rooms }, 200)
+            let (rooms, next) =
+                db::rooms(&env.d1("DB")?, reader.as_deref(), &cursor, limit).await?;
+            http::json(
+                &serde_json::json!({ "rooms": rooms, "next_cursor": next }),
+                200,
+            )
         }
         ["api", "search"] => {
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
-            search(&req.url()?, env).await
+            search(&req, env).await
         }
         ["api", "rooms", id] => {
             let room = match RoomId::parse(id) {
@@ -144,6 +161,13 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 Ok(room) => room,
                 Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
             };
+            // Every socket asked for counts against its address, before any D1 or room work.
+            if rest.is_empty() && http::is_upgrade(&req) {
+                let address = quota::address(&req);
+                if let Some(answer) = quota::per_minute(env, Limiter::Connect, &address).await {
+                    return Ok(answer);
+                }
+            }
             // A direct-message room opens only to its two claims (with their tokens); its
             // files are served to anyone with their unguessable address, like an image link.
             if !matches!(rest, ["files", _]) {
@@ -193,8 +217,11 @@ async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
         // cannot read a refused upgrade, learns why), else 426.
         return to_room(forwarded(&req, &[])?, env, room).await;
     }
-    let (claim, fresh) = match names::admit(env, &query.name, token.as_ref()).await? {
+    let address = quota::address(&req);
+    let admitted = names::admit(env, &query.name, token.as_ref(), Some(&address)).await?;
+    let (claim, fresh) = match admitted {
         names::Admission::Refused(refusal) => return http::error(&refusal),
+        names::Admission::Limited(answer) => return Ok(answer),
         names::Admission::Admitted { claim, fresh } => (claim, fresh),
     };
     if is_dm_room(room.as_str()) && !dms::is_party(env, room.as_str(), &claim).await? {
@@ -270,17 +297,47 @@ async fn upload(mut req: Request, env: &Env, room: &RoomId) -> Result<Response> 
         Ok(who) => who,
         Err(e) => return http::error(&e),
     };
+    // Over the cap by its Content-Length: refused before the quota or the room.
+    if let Some(refusal) = files::refuse_declared(&mut req).await? {
+        return http::error(&refusal);
+    }
+    // The hourly quota is taken by the declared size before a byte is read; a body
+    // without one (chunked) is read first, with the cap, and counted by its real size.
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    let mut quota = match declared {
+        Some(declared) => match quota::upload(env, &who.claim, declared).await? {
+            Ok(taken) => Some(taken),
+            Err(answer) => return Ok(answer),
+        },
+        None => None,
+    };
     // The body is read here, chunk by chunk, with the 10 MiB cap and the type checked
     // on its first bytes: a refused body never reaches the room (a room that answered
     // mid-stream would leave the runtime piping the rest into nothing).
-    let (body, _) = match files::read_upload(&mut req).await? {
-        Ok(read) => read,
-        Err(refusal) => return http::error(&refusal),
+    let body = match files::read_upload(&mut req).await? {
+        Ok((body, _)) => body,
+        Err(refusal) => {
+            if let Some(quota) = quota {
+                quota.release(env).await;
+            }
+            return http::error(&refusal);
+        }
+    };
+    if quota.is_none() {
+        match quota::upload(env, &who.claim, body.len() as u64).await? {
+            Ok(taken) => quota = Some(taken),
+            Err(answer) => return Ok(answer),
+        }
     };
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         let lower = name.to_ascii_lowercase();
-        if !lower.starts_with(names::INTERNAL_PREFIX) && lower != "authorization" {
+        // The body goes on as bytes read here: its framing is the runtime's again.
+        let framing = lower == "content-length" || lower == "transfer-encoding";
+        if !lower.starts_with(names::INTERNAL_PREFIX) && lower != "authorization" && !framing {
             headers.append(&name, &value)?;
         }
     }
@@ -303,7 +360,14 @@ async fn upload(mut req: Request, env: &Env, room: &RoomId) -> Result<Response> 
         .with_body(Some(
             worker::js_sys::Uint8Array::from(body.as_slice()).into(),
         ));
-    to_room(Request::new_with_init(target.as_str(), &init)?, env, room).await
+    let stored = to_room(Request::new_with_init(target.as_str(), &init)?, env, room).await;
+    if !matches!(&stored, Ok(r) if (200..300).contains(&r.status_code())) {
+        // Refused or failed: no file was stored, so none is counted.
+        if let Some(quota) = quota {
+            quota.release(env).await;
+        }
+    }
+    stored
 }
 
 /// Forwards a request to the room's Durable Object, named by the folded room id.
@@ -353,8 +417,16 @@ async fn thread(url: &worker::Url, env: &Env, room: &RoomId, seq: &str) -> Resul
     http::json(&MessagesPage { messages, has_more }, 200)
 }
 
-async fn search(url: &worker::Url, env: &Env) -> Result<Response> {
-    let query = match parse_search_query(url.query_pairs()) {
+async fn search(req: &Request, env: &Env) -> Result<Response> {
+    let address = quota::address(req);
+    if let Some(answer) = quota::per_minute(env, Limiter::Search, &address).await {
+        return Ok(answer);
+    }
+    let rules = SearchRules {
+        min_chars: quota::setting(env, "SEARCH_MIN_CHARS", SEARCH_MIN_CHARS as u64) as usize,
+        max_offset: quota::setting(env, "SEARCH_MAX_OFFSET", SEARCH_MAX_OFFSET),
+    };
+    let query = match parse_search_query_with(req.url()?.query_pairs(), rules) {
         Ok(query) => query,
         Err(e) => return http::error(&e),
     };
@@ -391,6 +463,12 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
         Ok(room) => room,
         Err(m) => return http::error_with(ErrorCode::InvalidRoom, m, 400),
     };
+    // Taken before the room is asked (so a burst cannot overshoot), given back unless a
+    // room was made by this request.
+    let quota = match quota::rooms(env, &req, &maker.claim).await? {
+        Ok(taken) => taken,
+        Err(answer) => return Ok(answer),
+    };
     let made = to_room(
         forwarded_as(
             &req,
@@ -401,11 +479,22 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
         env,
         &room,
     )
-    .await?;
-    if made.status_code() != 200 {
-        return Ok(made);
+    .await;
+    let recorded = match made {
+        Ok(made) if made.status_code() != 200 => Err(Ok(made)),
+        Ok(_) => record_room(env, &id, &ask, &maker.name).await.map_err(Err),
+        Err(e) => Err(Err(e)),
+    };
+    match recorded {
+        // A new room: it keeps its place in the quota.
+        Ok(true) => {}
+        // The maker's retry of a room already made, a refusal or a failure: not counted.
+        Ok(false) => quota.release(env).await,
+        Err(answer) => {
+            quota.release(env).await;
+            return answer;
+        }
     }
-    db::create_room(&env.d1("DB")?, &id, &ask, &maker.name).await?;
     let info = RoomInfo {
         id: id.clone(),
         title: Some(ask.title),
@@ -416,6 +505,15 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
         &serde_json::json!({ "room": info, "link": format!("/#{id}"), "owner": maker.name }),
         201,
     )
+}
+
+/// Records a room its Durable Object has just made; whether it is new (not a retry of a
+/// making that was recorded already: a private room's random id is always new).
+async fn record_room(env: &Env, id: &str, ask: &CreateRoom, maker: &str) -> Result<bool> {
+    let db = env.d1("DB")?;
+    let again = ask.id.is_some() && db::made_before(&db, id).await?;
+    db::create_room(&db, id, ask, maker).await?;
+    Ok(!again)
 }
 
 /// `PATCH /api/rooms/:id` `{"title"?, "description"?}`: only the room's owner changes

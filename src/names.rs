@@ -22,6 +22,7 @@ use worker::{D1Database, Date, Env, Error, Request, Response, Result};
 
 use crate::db::num;
 use crate::http;
+use crate::quota::{self, Limiter};
 
 /// Internal headers from the Worker to a room (the Worker removes every `x-edgechat-`
 /// header from client requests first, so a client cannot forge them).
@@ -257,6 +258,8 @@ pub enum Admission {
         claim: String,
         fresh: Option<String>,
     },
+    /// The address made too many fresh claims this minute: answer this 429.
+    Limited(Response),
 }
 
 /// Checks the name's claim without changing anything: whether a connect with this
@@ -364,8 +367,14 @@ async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<Ht
 /// Admits a connect with this name and token: claims a free name (the one atomic
 /// statement that takes a free or lapsed row, so of two simultaneous first connects
 /// one wins and the other is refused), refreshes a live claim now and then. A fresh
-/// claim is pending until its client proves it kept the token.
-pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<Admission> {
+/// claim is pending until its client proves it kept the token. With `address`, a fresh
+/// claim counts against that address's `CLAIM_LIMITER` first.
+pub async fn admit(
+    env: &Env,
+    name: &Name,
+    token: Option<&Presented>,
+    address: Option<&str>,
+) -> Result<Admission> {
     let db = env.d1("DB")?;
     let stored = lookup(&db, name).await?;
     // Hashing costs a little: only when there is a claim to compare with.
@@ -394,6 +403,11 @@ pub async fn admit(env: &Env, name: &Name, token: Option<&Presented>) -> Result<
             })
         }
         ClaimDecision::Claim => {
+            if let Some(address) = address {
+                if let Some(answer) = quota::per_minute(env, Limiter::Claim, address).await {
+                    return Ok(Admission::Limited(answer));
+                }
+            }
             if let Err(e) = backfill_skeletons(&db).await {
                 worker::console_error!("filling in name skeletons: {e}");
             }
@@ -523,6 +537,10 @@ pub async fn require(
 /// `name_claimed` frame's fields; the claim is pending until confirmed, like one made at
 /// a connect, so an answer that never arrives locks nothing for long.
 pub async fn claim(mut req: Request, env: &Env) -> Result<Response> {
+    // Every claim asked for here counts against the address, taken name or not.
+    if let Some(answer) = quota::per_minute(env, Limiter::Claim, &quota::address(&req)).await {
+        return Ok(answer);
+    }
     let announced = req.headers().get("content-length")?;
     if announced.and_then(|n| n.parse::<usize>().ok()).unwrap_or(0) > MAX_RELEASE_BODY_BYTES {
         return http::error(&HttpError::new(
@@ -548,8 +566,9 @@ pub async fn claim(mut req: Request, env: &Env) -> Result<Response> {
         Ok(name) => name,
         Err(m) => return http::error(&HttpError::new(ErrorCode::InvalidName, m)),
     };
-    match admit(env, &name, None).await? {
+    match admit(env, &name, None, None).await? {
         Admission::Refused(refusal) => http::error(&refusal),
+        Admission::Limited(answer) => Ok(answer),
         Admission::Admitted {
             claim,
             fresh: Some(token),

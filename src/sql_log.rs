@@ -152,8 +152,11 @@ impl SqlLog {
         }
         if version < 5.0 {
             // Step 5 fills step 4's table from the reactions the log rows listed; it
-            // may run again after a failure (every write is idempotent).
-            log.migrate_reactions()?;
+            // may run again after a failure (every write is idempotent). A log from
+            // before step 2 (a new one too) had no reactions to move.
+            if version >= 2.0 {
+                log.migrate_reactions()?;
+            }
             log.set_meta("schema", int(5))?;
         }
         Ok(log)

@@ -108,7 +108,7 @@ test('opening needs the token and a claimed partner; clear errors otherwise', as
   assert.match(nobody.json.error.message, /has not claimed that name/);
   const self = await openDm('Cat', 'CAT');
   assert.equal(self.status, 400);
-  const junk = await http(srv(), '/api/dms', { method: 'POST', body: 'nope', headers: bearer(srv(), 'Cat') });
+  const junk = await http(srv(), '/api/dms', { method: 'POST', body: 'nope', headers: { 'content-type': 'application/json', ...bearer(srv(), 'Cat') } });
   assert.equal(junk.status, 400);
   const list = await http(srv(), '/api/dms', { headers: { authorization: 'Bearer nope' } });
   assert.equal(list.status, 403);

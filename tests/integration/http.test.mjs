@@ -13,7 +13,7 @@ test('GET /api/rooms on a fresh server lists no rooms', async () => {
   const res = await http(srv(), '/api/rooms');
   assert.equal(res.status, 200, res.text);
   assert.match(res.headers.get('content-type') || '', /application\/json/);
-  assert.deepEqual(res.json, { rooms: [] });
+  assert.deepEqual(res.json, { rooms: [], next_cursor: null }); // next_cursor: issue 10's paging
 });
 
 test('GET / serves the HTML landing page', async () => {

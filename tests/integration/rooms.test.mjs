@@ -152,7 +152,7 @@ test('bad creations are refused clearly', async () => {
     assert.equal(r.status, status, JSON.stringify(body));
     assert.equal(r.json.error.code, code, JSON.stringify(body));
   }
-  const junk = await http(srv(), '/api/rooms', { method: 'POST', body: 'nope', headers: bearer(srv(), 'Fox') });
+  const junk = await http(srv(), '/api/rooms', { method: 'POST', body: 'nope', headers: { 'content-type': 'application/json', ...bearer(srv(), 'Fox') } });
   assert.equal(junk.status, 400);
   const missing = await http(srv(), `/api/rooms/${roomId('never')}`);
   assert.equal(missing.status, 404);

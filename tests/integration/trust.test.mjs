@@ -337,7 +337,7 @@ test('a name can be claimed over HTTP (to make a room first); the same checks ap
   assert.equal((await claim({ name: lea })).status, 201);
   expectHttpError(await claim({ name: `Iea${unique}` }), 403, 'name_taken', 'I for l');
   expectHttpError(await claim({ name: '\u2800' }), 400, 'invalid_name');
-  expectHttpError(await http(srv(), '/api/names/claim', { method: 'POST', body: 'nope' }), 400, 'bad_request');
+  expectHttpError(await http(srv(), '/api/names/claim', { method: 'POST', body: 'nope', headers: { 'content-type': 'application/json' } }), 400, 'bad_request');
   expectHttpError(await http(srv(), '/api/names/claim'), 405, 'bad_request');
   // The token works at once, and makes a room owned by the claim.
   const made = await http(srv(), '/api/rooms', {

@@ -120,18 +120,48 @@ function snapshotConfig() {
 }
 
 /**
+ * A copy of `config` whose `[[ratelimits]]` bindings named in `limits` (binding name ->
+ * requests per period) have those limits instead; relative paths in it are made absolute,
+ * so the copy works from its own directory. The per-minute limits are binding settings,
+ * not `[vars]`, so this is how a test lowers (or the bench raises) them.
+ */
+async function configWithRatelimits(config, limits) {
+  let toml = await readFile(config, 'utf8');
+  const base = path.dirname(config);
+  toml = toml.replace(/^(\s*(?:main|directory|migrations_dir)\s*=\s*)"([^"]*)"/gm,
+    (_, key, rel) => `${key}${JSON.stringify(path.resolve(base, rel))}`);
+  for (const [name, limit] of Object.entries(limits)) {
+    if (!Number.isInteger(Number(limit)) || Number(limit) < 1) throw new Error(`ratelimits.${name}: ${limit} is not a positive integer`);
+    const block = new RegExp(`(name\\s*=\\s*"${name}"[^\\[]*?limit\\s*=\\s*)\\d+`);
+    if (!block.test(toml)) throw new Error(`${config} has no [[ratelimits]] binding ${name}`);
+    toml = toml.replace(block, `$1${Number(limit)}`);
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'edgechat-ratelimits-'));
+  tempDirs.add(dir);
+  const copy = path.join(dir, 'wrangler.test.toml');
+  await writeFile(copy, toml);
+  return { copy, dir };
+}
+
+/**
  * Starts `wrangler dev` on a free port.
  * `migrations: false` skips applying the D1 migrations, for a config without D1 (such as
  * the benchmark's ceiling, bench/ceiling/wrangler.toml).
- * @param {{vars?: Record<string,string|number>, stateDir?: string, config?: string, migrations?: boolean}} [opts]
+ * `ratelimits: { CONNECT_LIMITER: 5 }` runs a copy of the config with those per-minute
+ * limits (the `[[ratelimits]]` bindings' `limit`).
+ * @param {{vars?: Record<string,string|number>, ratelimits?: Record<string,number>, stateDir?: string, config?: string, migrations?: boolean}} [opts]
  */
-export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG, migrations = true } = {}) {
+export async function startServer({ vars = {}, ratelimits, stateDir, config = TEST_CONFIG, migrations = true } = {}) {
   installExitHooks();
   if (config === TEST_CONFIG) {
     await access(path.resolve(REPO_ROOT, 'build', 'index.js')).catch(() => {
       throw new Error('build/index.js is missing: build the Worker first (npm run build)');
     });
     if (process.env.EDGECHAT_TEST_SNAPSHOT === '1') config = await snapshotConfig();
+  }
+  let limitsDir = null;
+  if (ratelimits && Object.keys(ratelimits).length > 0) {
+    ({ copy: config, dir: limitsDir } = await configWithRatelimits(config, ratelimits));
   }
   const ownsState = !stateDir;
   if (!stateDir) stateDir = await mkdtemp(path.join(tmpdir(), 'edgechat-state-'));
@@ -147,6 +177,8 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG, m
     stateDir,
     // DM ids are derived with a server secret; each test server has its own.
     vars: { DM_SECRET: randomBytes(32).toString('hex'), ...vars },
+    /** The config it runs (a copy when `ratelimits` was given). */
+    config,
     output: '',
     child: null,
     /** Output since the given offset (see `output.length`). */
@@ -291,6 +323,10 @@ export async function startServer({ vars = {}, stateDir, config = TEST_CONFIG, m
     if (!keepState) {
       await rm(configHome, { recursive: true, force: true }).catch(() => {});
       tempDirs.delete(configHome);
+      if (limitsDir) {
+        await rm(limitsDir, { recursive: true, force: true }).catch(() => {});
+        tempDirs.delete(limitsDir);
+      }
       if (ownsState && !process.env.EDGECHAT_KEEP_STATE) {
         await rm(stateDir, { recursive: true, force: true }).catch(() => {});
         tempDirs.delete(stateDir);

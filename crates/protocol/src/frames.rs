@@ -131,6 +131,10 @@ pub enum ErrorCode {
     Unauthorized,
     /// A room with this id exists already.
     RoomExists,
+    /// An hourly quota (rooms made, uploads) is used up; HTTP 429 with `Retry-After`.
+    QuotaExceeded,
+    /// A connect over the room's socket caps: this claim's, or the room's.
+    TooManySockets,
 }
 
 impl ErrorCode {
@@ -151,6 +155,8 @@ impl ErrorCode {
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::RoomExists => "room_exists",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::TooManySockets => "too_many_sockets",
         }
     }
 
@@ -160,7 +166,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::NameTaken => 403,
             ErrorCode::TooLarge => 413,
-            ErrorCode::RateLimited => 429,
+            ErrorCode::RateLimited | ErrorCode::QuotaExceeded | ErrorCode::TooManySockets => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Forbidden | ErrorCode::Banned => 403,
             ErrorCode::UnsupportedType => 415,
@@ -450,9 +456,12 @@ pub fn check_frame_size(len: usize) -> Result<(), Refusal> {
 impl ClientFrame {
     /// Decodes a text frame: size first, then JSON, then the typed frame, then its values.
     pub fn decode(text: &str) -> Decoded {
-        if let Err(refusal) = check_frame_size(text.len()) {
+        if let Err(mut refusal) = check_frame_size(text.len()) {
+            // Not parsed: a bounded scan finds its client_id, if it has one.
+            let client_id = find_client_id(text);
+            refusal.client_id.clone_from(&client_id);
             return Decoded {
-                client_id: None,
+                client_id,
                 frame: Err(refusal),
             };
         }
@@ -465,7 +474,10 @@ impl ClientFrame {
                     RawClientFrame::Edit { client_id, .. }
                     | RawClientFrame::Delete { client_id, .. }
                     | RawClientFrame::React { client_id, .. } => client_id.clone(),
-                    _ => None,
+                    // Frames whose type has no client_id may still carry one (unknown
+                    // fields are ignored): a refusal echoes it all the same. These
+                    // frames are small, and the scan allocates only what it finds.
+                    _ => find_client_id(text),
                 };
                 (client_id, Self::from_raw(raw))
             }
@@ -717,6 +729,134 @@ fn with_client_id(mut v: serde_json::Value, client_id: &Option<ClientId>) -> ser
         v["client_id"] = c.as_str().into();
     }
     v
+}
+
+/// The most bytes [`find_client_id`] looks at, so that the scan has a stated bound
+/// whatever the runtime delivers (a "1 MiB" frame is a little over 1 MiB with its JSON;
+/// a client_id further in than this is not found).
+pub const CLIENT_ID_SCAN_BYTES: usize = 4 << 20;
+
+/// The `client_id` of a frame that is not parsed (too large) or whose type has no such
+/// field: the string value of the top-level key `client_id` of a JSON object, found by
+/// one forward scan that keeps no stack (nesting is a counter), copies nothing but the
+/// answer, and stops at that key. A value over [`CLIENT_ID_ECHO_BYTES`] as written, or a
+/// `client_id` that is not a string, counts as none. It does not validate the JSON: a frame that is
+/// broken after its `client_id` still gets it echoed, which is harmless, since the frame
+/// is refused anyway. Only the first [`CLIENT_ID_SCAN_BYTES`] bytes are looked at.
+pub fn find_client_id(text: &str) -> Option<String> {
+    let b = &text.as_bytes()[..text.len().min(CLIENT_ID_SCAN_BYTES)];
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(b, i);
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(b, i)?;
+        let key = &b[i + 1..key_end - 1];
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let value_end = value_end(b, i)?;
+        if is_client_id_key(key) {
+            return client_id_value(&b[i..value_end]);
+        }
+        i = skip_ws(b, value_end);
+        if b.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+}
+
+fn is_client_id_key(key: &[u8]) -> bool {
+    if key == b"client_id" {
+        return true;
+    }
+    // An escaped spelling ("client\u005fid") is the same key to a JSON parser.
+    key.contains(&b'\\')
+        && key.len() <= 64
+        && std::str::from_utf8(key)
+            .ok()
+            .and_then(|k| serde_json::from_str::<String>(&format!("\"{k}\"")).ok())
+            .is_some_and(|k| k == "client_id")
+}
+
+/// The most bytes a `client_id` found by [`find_client_id`] may take as written: an
+/// invalid one (65 code points, say) is still echoed, a huge one is not.
+pub const CLIENT_ID_ECHO_BYTES: usize = 1024;
+
+fn client_id_value(raw: &[u8]) -> Option<String> {
+    if raw.first() != Some(&b'"') || raw.len() > CLIENT_ID_ECHO_BYTES {
+        return None;
+    }
+    serde_json::from_slice(raw).ok()
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b
+        .get(i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// Given `b[start] == b'"'`, the index just past the closing quote.
+fn string_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The index just past the JSON value starting at `b[start]`: a string, an object or an
+/// array (brackets counted, strings skipped), or a scalar (up to a delimiter).
+fn value_end(b: &[u8], start: usize) -> Option<usize> {
+    match b.get(start)? {
+        b'"' => string_end(b, start),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = string_end(b, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let mut i = start;
+            while i < b.len() && !matches!(b[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                i += 1;
+            }
+            (i > start).then_some(i)
+        }
+    }
 }
 
 /// serde's messages name the field and the expectation; they never echo large input.
@@ -1190,6 +1330,172 @@ mod tests {
         // 4000 three-byte characters are 12000 bytes: within both limits.
         let wide = json!({"type":"send","text":"€".repeat(4000),"client_id":"c"}).to_string();
         assert!(ClientFrame::decode(&wide).frame.is_ok());
+    }
+
+    #[test]
+    fn a_too_large_frame_keeps_its_client_id() {
+        // As a browser writes it: the client_id after a text of 1 MiB.
+        let big = format!(
+            r#"{{"type":"send","text":"{}","client_id":"big-1"}}"#,
+            "a".repeat(1 << 20)
+        );
+        let d = ClientFrame::decode(&big);
+        assert_eq!(d.client_id.as_deref(), Some("big-1"));
+        let r = d.frame.unwrap_err();
+        assert_eq!(r.code, ErrorCode::TooLarge);
+        assert_eq!(r.client_id.as_deref(), Some("big-1"));
+        // Not JSON at all: none.
+        assert_eq!(ClientFrame::decode(&"x".repeat(20_000)).client_id, None);
+    }
+
+    #[test]
+    fn a_refused_history_frame_keeps_its_client_id() {
+        let d = ClientFrame::decode(r#"{"type":"history","limit":101,"client_id":"h1"}"#);
+        assert_eq!(d.client_id.as_deref(), Some("h1"));
+        assert_eq!(d.frame.unwrap_err().client_id.as_deref(), Some("h1"));
+        let d = ClientFrame::decode(r#"{"type":"typing","on":true,"client_id":"t1"}"#);
+        assert_eq!(d.client_id.as_deref(), Some("t1"));
+        assert!(d.frame.is_ok());
+        let d = ClientFrame::decode(r#"{"type":"typing","on":true}"#);
+        assert_eq!(d.client_id, None);
+    }
+
+    #[test]
+    fn find_client_id_reads_only_the_top_level_key() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (r#"{"client_id":"a"}"#, Some("a")),
+            (
+                r#" { "type" : "send" , "client_id" : "b c" } "#,
+                Some("b c"),
+            ),
+            (
+                r#"{"text":"x","client_id":"\u00e9\ud83d\ude00"}"#,
+                Some("é😀"),
+            ),
+            (r#"{"client\u005fid":"esc"}"#, Some("esc")),
+            // Inside a string or a nested value it is not the frame's.
+            (
+                r#"{"text":"\"client_id\":\"no\"","client_id":"yes"}"#,
+                Some("yes"),
+            ),
+            (
+                r#"{"a":{"client_id":"no"},"b":[{"client_id":"no"}],"client_id":"yes"}"#,
+                Some("yes"),
+            ),
+            (r#"{"a":{"client_id":"no"}}"#, None),
+            (r#"{"a":"}{][","client_id":"k"}"#, Some("k")),
+            (
+                r#"{"n":-1.5e3,"t":true,"z":null,"client_id":"n"}"#,
+                Some("n"),
+            ),
+            // Broken after the client_id: still found; broken before it: not.
+            (r#"{"client_id":"early","text":"#, Some("early")),
+            (r#"{"text":"unterminated,"client_id":"late"#, None),
+            (r#"{"text" "x","client_id":"c"}"#, None),
+            (r#"{"client_id":5}"#, None),
+            (r#"{"client_id":null}"#, None),
+            (r#"["client_id","a"]"#, None),
+            (r#""client_id""#, None),
+            ("", None),
+            ("{", None),
+            (r#"{"a":"\"#, None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(find_client_id(text).as_deref(), *want, "{text}");
+        }
+        // A long invalid client_id is echoed; a huge one is not.
+        let long = json!({"client_id": "x".repeat(65)}).to_string();
+        assert_eq!(find_client_id(&long).map(|c| c.len()), Some(65));
+        let huge = json!({"client_id": "x".repeat(5000)}).to_string();
+        assert_eq!(find_client_id(&huge), None);
+    }
+
+    #[test]
+    fn find_client_id_agrees_with_serde_and_never_panics_on_arbitrary_bytes() {
+        // A small xorshift generator: reproducible, no dependency.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let pieces = [
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            ":",
+            ",",
+            "\\",
+            "\\\"",
+            " ",
+            "client_id",
+            "\"client_id\"",
+            "\"a\"",
+            "1",
+            "-2.5",
+            "true",
+            "null",
+            "é",
+            "😀",
+            "\\u0041",
+            "\\n",
+            "\u{0}",
+        ];
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            if next() % 2 == 0 {
+                s.push_str(r#"{"type":"send","#);
+            }
+            for _ in 0..next() % 24 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let found = find_client_id(&s);
+            // On valid JSON objects the scan and serde agree (serde takes the last of
+            // duplicate keys, the scan the first: only compare frames with one).
+            if let Ok(serde_json::Value::Object(map)) =
+                serde_json::from_str::<serde_json::Value>(&s)
+            {
+                if s.matches("client_id").count() <= 1 {
+                    let want = map
+                        .get("client_id")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    assert_eq!(found, want, "{s}");
+                }
+            }
+            // Valid objects of random values, the client_id among them (keys sort: a.., client_id, z..).
+            let mut obj = serde_json::Map::new();
+            for k in 0..next() % 5 {
+                let v = match next() % 4 {
+                    0 => json!(s),
+                    1 => json!({"client_id": s, "x": [s, {"client_id": 1}]}),
+                    2 => json!([next() % 100, null, true]),
+                    _ => json!(-1.5),
+                };
+                obj.insert(format!("a{k}"), v);
+            }
+            obj.insert(
+                "client_id".into(),
+                json!(s.chars().take(20).collect::<String>()),
+            );
+            for k in 5..5 + next() % 3 {
+                obj.insert(format!("z{k}"), json!({"t": s}));
+            }
+            let text = serde_json::Value::Object(obj.clone()).to_string();
+            assert_eq!(
+                find_client_id(&text).as_deref(),
+                obj["client_id"].as_str(),
+                "{text}"
+            );
+            // Arbitrary bytes, cut anywhere that is a char boundary.
+            let cut = (next() as usize) % (s.len() + 1);
+            if s.is_char_boundary(cut) {
+                let _ = find_client_id(&s[..cut]);
+            }
+        }
     }
 
     #[test]

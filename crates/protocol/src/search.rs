@@ -15,8 +15,12 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 pub const MAX_SEARCH_TERMS: usize = 16;
 /// Results per search page unless `limit` says otherwise (1-100).
 pub const DEFAULT_SEARCH_LIMIT: u32 = 20;
-/// The largest `offset` a search page may start at.
-pub const MAX_SEARCH_OFFSET: u64 = 1000;
+/// The shortest search query, in code points after trimming, unless the `SEARCH_MIN_CHARS`
+/// setting says otherwise: shorter prefixes match too much of the index to be cheap.
+pub const SEARCH_MIN_CHARS: usize = 3;
+/// The largest `offset` a search page may start at, unless the `SEARCH_MAX_OFFSET`
+/// setting says otherwise (every page up to it is ranked again from the start).
+pub const SEARCH_MAX_OFFSET: u64 = 200;
 /// What FTS5's `snippet()` puts before and after a matching word. Control characters
 /// are token separators for the tokenizer, and the search index stores message text with
 /// these two replaced by spaces, so in a snippet they can only be markers.
@@ -58,6 +62,13 @@ fn quote(term: &str) -> String {
 /// quoted, ANDed, the last one matched as a prefix (`"ann" AND "hel"*`). Control
 /// characters count as whitespace.
 pub fn fts_match(q: &str) -> Result<String, &'static str> {
+    fts_match_with(q, 0)
+}
+
+/// [`fts_match`], except that a last word shorter than `min_prefix_chars` matches only
+/// as a whole word: a one-letter prefix would make FTS5 expand and score every word that
+/// starts with it (`a b` searches the words "a" and "b", not everything that starts with b).
+pub fn fts_match_with(q: &str, min_prefix_chars: usize) -> Result<String, &'static str> {
     let q = q.trim();
     if q.is_empty() {
         return Err("the search query is empty");
@@ -82,14 +93,45 @@ pub fn fts_match(q: &str) -> Result<String, &'static str> {
         .map(|t| quote(t))
         .collect::<Vec<_>>()
         .join(" AND ");
-    expr.push('*');
+    if terms
+        .last()
+        .is_some_and(|t| t.chars().count() >= min_prefix_chars)
+    {
+        expr.push('*');
+    }
     Ok(expr)
+}
+
+/// The server's settings a search query is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchRules {
+    /// The shortest `q`, in code points after trimming.
+    pub min_chars: usize,
+    /// The largest `offset`.
+    pub max_offset: u64,
+}
+
+impl Default for SearchRules {
+    fn default() -> Self {
+        SearchRules {
+            min_chars: SEARCH_MIN_CHARS,
+            max_offset: SEARCH_MAX_OFFSET,
+        }
+    }
+}
+
+/// [`parse_search_query_with`] the default rules.
+pub fn parse_search_query<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Result<SearchQuery, HttpError> {
+    parse_search_query_with(pairs, SearchRules::default())
 }
 
 /// `?q=TEXT[&room=ID][&limit=N][&offset=N]`. When a parameter is repeated, the last one
 /// counts; unknown parameters are ignored.
-pub fn parse_search_query<K: AsRef<str>, V: AsRef<str>>(
+pub fn parse_search_query_with<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
+    rules: SearchRules,
 ) -> Result<SearchQuery, HttpError> {
     let (mut q, mut room, mut limit, mut offset) = (None, None, DEFAULT_SEARCH_LIMIT, 0);
     for (k, v) in pairs {
@@ -105,16 +147,30 @@ pub fn parse_search_query<K: AsRef<str>, V: AsRef<str>>(
             _ => {}
         }
     }
-    if offset > MAX_SEARCH_OFFSET {
+    if offset > rules.max_offset {
         return Err(HttpError::new(
             ErrorCode::BadRequest,
-            "offset must be an integer from 0 to 1000",
+            format!(
+                "offset must be an integer from 0 to {}: refine the search instead of paging further",
+                rules.max_offset
+            ),
         ));
     }
     let q = q.ok_or_else(|| {
         HttpError::new(ErrorCode::BadRequest, "a search query is required (?q=...)")
     })?;
-    let fts = fts_match(&q).map_err(|m| HttpError::new(ErrorCode::BadRequest, m))?;
+    let chars = q.trim().chars().count();
+    if chars > 0 && chars < rules.min_chars {
+        return Err(HttpError::new(
+            ErrorCode::BadRequest,
+            format!(
+                "a search needs at least {} characters (this one has {chars})",
+                rules.min_chars
+            ),
+        ));
+    }
+    let fts = fts_match_with(&q, rules.min_chars)
+        .map_err(|m| HttpError::new(ErrorCode::BadRequest, m))?;
     Ok(SearchQuery {
         fts,
         room,
@@ -231,16 +287,16 @@ mod tests {
     #[test]
     fn the_query_string_is_parsed_strictly() {
         let q = search(&[
-            ("q", "hi"),
+            ("q", "hey"),
             ("room", "General"),
             ("limit", "5"),
             ("offset", "10"),
         ])
         .unwrap();
-        assert_eq!(q.fts, "\"hi\"*");
+        assert_eq!(q.fts, "\"hey\"*");
         assert_eq!(q.room.unwrap().as_str(), "general");
         assert_eq!((q.limit, q.offset), (5, 10));
-        let q = search(&[("q", "hi"), ("x", "y")]).unwrap();
+        let q = search(&[("q", "hey"), ("x", "y")]).unwrap();
         assert_eq!((q.room, q.limit, q.offset), (None, DEFAULT_SEARCH_LIMIT, 0));
 
         let code = |pairs: &[(&str, &str)]| search(pairs).unwrap_err().error.code;
@@ -261,9 +317,43 @@ mod tests {
             ErrorCode::BadRequest
         );
         assert_eq!(
-            code(&[("q", "hi"), ("offset", "1001")]),
+            code(&[("q", "hey"), ("offset", "201")]),
             ErrorCode::BadRequest
         );
+        assert!(search(&[("q", "hey"), ("offset", "200")]).is_ok());
+    }
+
+    #[test]
+    fn short_queries_and_deep_offsets_are_refused_by_the_rules() {
+        let err = |q: &str, rules| {
+            parse_search_query_with([("q", q)], rules)
+                .unwrap_err()
+                .error
+                .message
+        };
+        let rules = SearchRules::default();
+        assert!(err("a", rules).contains("at least 3 characters"));
+        assert!(err("  ab  ", rules).contains("at least 3 characters"));
+        assert!(err("é😀", rules).contains("has 2"));
+        assert!(parse_search_query_with([("q", " abc ")], rules).is_ok());
+        let short_last = parse_search_query_with([("q", "a b")], rules).unwrap();
+        assert_eq!(
+            short_last.fts, "\"a\" AND \"b\"",
+            "a short last word is no prefix"
+        );
+        let long_last = parse_search_query_with([("q", "a bcd")], rules).unwrap();
+        assert_eq!(long_last.fts, "\"a\" AND \"bcd\"*");
+        let loose = SearchRules {
+            min_chars: 1,
+            max_offset: 1000,
+        };
+        assert!(parse_search_query_with([("q", "a")], loose).is_ok());
+        assert!(parse_search_query_with([("q", "abc"), ("offset", "1000")], loose).is_ok());
+        let msg = parse_search_query_with([("q", "abc"), ("offset", "201")], rules)
+            .unwrap_err()
+            .error
+            .message;
+        assert!(msg.contains("from 0 to 200"), "{msg}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod bounds;
 mod limits;
 pub mod memory;
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
@@ -40,7 +41,9 @@ use edgechat_protocol::{
 use serde::{Deserialize, Serialize};
 
 pub use bounds::{Bounds, Keep};
-pub use limits::{Limits, TokenBucket};
+pub use limits::{
+    Limits, Strikes, TokenBucket, CLOSE_POLICY, CLOSE_POLICY_REASON, STRIKE_WINDOW_MS,
+};
 
 /// Identifies one WebSocket connection of the room.
 pub type ConnId = String;
@@ -285,9 +288,37 @@ struct Conn {
     key: Rc<str>,
     claim: Rc<str>,
     status: Status,
-    bucket: TokenBucket,
+    /// What this connection's claim shares with its other sockets here: the bucket.
+    shared: Rc<ClaimState>,
     typing_until: Option<u64>,
+    /// Refused frames this socket sent lately.
+    strikes: Strikes,
+    /// Until when a rate-limited frame without a client_id gets no answer: the last
+    /// `rate_limited` told the client how long to wait.
+    quiet_until: u64,
 }
+
+/// What the room keeps for one claim: the rate bucket every socket of the claim takes
+/// from (so reconnecting or opening tabs refills nothing), and how many sockets it has
+/// here. Kept after the last socket closes until the bucket is full again.
+struct ClaimState {
+    bucket: Cell<TokenBucket>,
+    sockets: Cell<usize>,
+}
+
+/// What everyone was last told about one person's typing: the name shown, whether it
+/// was shown typing, and when that was last changed.
+struct Shown {
+    name: Rc<str>,
+    on: bool,
+    at: u64,
+}
+
+/// How every error frame starts (the tag comes first), so that the room can tell which
+/// answers to a frame were refusals without decoding them.
+const ERROR_PREFIX: &str = r#"{"type":"error","#;
+/// An `internal` error: the room's failure, not the client's, so it is no strike.
+const INTERNAL_PREFIX: &str = r#"{"type":"error","code":"internal""#;
 
 /// A chat room's state and decisions.
 pub struct Room<L: Log> {
@@ -302,8 +333,14 @@ pub struct Room<L: Log> {
     pending: VecDeque<(u64, Message)>,
     /// Acks owed once a rev is durable: (connection, client_id, seq).
     waiters: BTreeMap<u64, Vec<(ConnId, String, u64)>>,
-    /// The typing names last announced (keys), to send frames only on change.
-    typing_announced: Vec<Rc<str>>,
+    /// What everyone was last told about each person's typing, by name key.
+    typing_shown: BTreeMap<Rc<str>, Shown>,
+    /// When a typing change held back by the typing interval is due.
+    typing_due: Option<u64>,
+    /// Each claim's bucket and socket count here.
+    claims: BTreeMap<Rc<str>, Rc<ClaimState>>,
+    /// Claims with no socket left, whose buckets are dropped once full again.
+    idle_claims: Vec<Rc<str>>,
     /// When a failed write to the history database should be tried again.
     retry_at: Option<u64>,
     /// A direct message: nobody owns or moderates it.
@@ -371,7 +408,10 @@ impl<L: Log> Room<L> {
             conns: BTreeMap::new(),
             pending,
             waiters: BTreeMap::new(),
-            typing_announced: Vec::new(),
+            typing_shown: BTreeMap::new(),
+            typing_due: None,
+            claims: BTreeMap::new(),
+            idle_claims: Vec::new(),
             retry_at: None,
             owner: roles.owner,
             moderators,
@@ -511,15 +551,109 @@ impl<L: Log> Room<L> {
         } else {
             attachment.claim.into()
         };
+        let shared = self.claim_socket(&claim, now);
         let conn = Conn {
             name: attachment.name.into(),
             key,
             claim,
             status: attachment.status,
-            bucket: TokenBucket::full(&self.limits, now),
+            shared,
             typing_until: None,
+            strikes: Strikes::default(),
+            quiet_until: 0,
         };
         self.conns.insert(attachment.id, conn);
+    }
+
+    /// One more socket of `claim`: its shared state, made (with a full bucket) if the
+    /// room keeps none for it.
+    fn claim_socket(&mut self, claim: &Rc<str>, now: u64) -> Rc<ClaimState> {
+        self.forget_full_buckets(now);
+        let limits = self.limits;
+        let state = self
+            .claims
+            .entry(claim.clone())
+            .or_insert_with(|| {
+                Rc::new(ClaimState {
+                    bucket: Cell::new(TokenBucket::full(&limits, now)),
+                    sockets: Cell::new(0),
+                })
+            })
+            .clone();
+        state.sockets.set(state.sockets.get() + 1);
+        state
+    }
+
+    /// A socket of `claim` closed: with none left, its bucket waits to be full again.
+    fn release_claim_socket(&mut self, claim: &Rc<str>, shared: &ClaimState, now: u64) {
+        let left = shared.sockets.get().saturating_sub(1);
+        shared.sockets.set(left);
+        if left == 0 {
+            self.idle_claims.push(claim.clone());
+        }
+        self.forget_full_buckets(now);
+    }
+
+    /// Drops the state of claims with no socket whose bucket has refilled: a fresh one
+    /// would be the same. Memory stays bounded by the claims that left within the last
+    /// refill time (`burst / per_sec`, 4 s at the defaults).
+    fn forget_full_buckets(&mut self, now: u64) {
+        let (claims, limits) = (&mut self.claims, &self.limits);
+        self.idle_claims.retain(|claim| match claims.get(claim) {
+            Some(state) if state.sockets.get() == 0 => {
+                if state.bucket.get().is_full(limits, now) {
+                    claims.remove(claim);
+                    false
+                } else {
+                    true
+                }
+            }
+            _ => false,
+        });
+    }
+
+    /// How many claims the room keeps a bucket for (with sockets, or refilling).
+    pub fn buckets_kept(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// Why a new socket may not open now: the name is banned here, or a socket cap is
+    /// reached (the claim's, or the room's). Without `claim` (a plain HTTP probe, which
+    /// proves no claim) the name's sockets are counted.
+    pub fn admission(&self, name: &Name, claim: Option<&str>, now: u64) -> Option<Refusal> {
+        if let Some(ban) = self.refusal_for(name, now) {
+            return Some(ban);
+        }
+        let mine = match claim {
+            Some(claim) => self.claims.get(claim).map_or(0, |s| s.sockets.get()),
+            None => self
+                .conns
+                .values()
+                .filter(|c| &*c.key == name.key())
+                .count(),
+        };
+        let cap = self.limits.sockets_per_claim;
+        if mine >= cap {
+            return Some(Refusal::new(
+                ErrorCode::TooManySockets,
+                format!(
+                    "{} already has {mine} connection{} open in this room, the most one person may have ({cap}); close a tab or another client and try again",
+                    name.display(),
+                    if mine == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        let cap = self.limits.sockets_per_room;
+        if self.conns.len() >= cap {
+            return Some(Refusal::new(
+                ErrorCode::TooManySockets,
+                format!(
+                    "this room is full: it has {} connections open, the most it takes ({cap}); try again later",
+                    self.conns.len()
+                ),
+            ));
+        }
+        None
     }
 
     /// A new connection whose claim is its name's key (tools and tests, where every name
@@ -558,15 +692,19 @@ impl<L: Log> Room<L> {
         let first = existing.is_none();
         let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
         let key: Rc<str> = name.key().into();
+        let claim_rc: Rc<str> = claim.into();
+        let shared = self.claim_socket(&claim_rc, now);
         self.conns.insert(
             id.clone(),
             Conn {
                 name: display.clone(),
                 key,
-                claim: claim.into(),
+                claim: claim_rc,
                 status,
-                bucket: TokenBucket::full(&self.limits, now),
+                shared,
                 typing_until: None,
+                strikes: Strikes::default(),
+                quiet_until: 0,
             },
         );
         out.push(Effect::Save {
@@ -643,7 +781,7 @@ impl<L: Log> Room<L> {
                 count: self.online(),
             });
         }
-        let typing = self.typing_names_for(name.key(), now);
+        let typing = self.typing_names_for(name.key());
         if !typing.is_empty() {
             send(
                 &mut out,
@@ -748,6 +886,7 @@ impl<L: Log> Room<L> {
         let Some(conn) = self.conns.remove(id) else {
             return out;
         };
+        self.release_claim_socket(&conn.claim, &conn.shared, now);
         if self.user_of_key(&conn.key).is_none() {
             send(
                 &mut out,
@@ -763,7 +902,8 @@ impl<L: Log> Room<L> {
                 count: self.online(),
             });
         }
-        if conn.typing_until.is_some() {
+        let shown = self.typing_shown.get(&conn.key).is_some_and(|s| s.on);
+        if conn.typing_until.is_some() || shown {
             self.announce_typing(&mut out, now);
         }
         out
@@ -789,21 +929,76 @@ impl<L: Log> Room<L> {
         self.on_frame(id, ClientFrame::decode(text), now)
     }
 
-    /// Size is checked before anything else (a frame refused for it is not counted),
-    /// the rate limit before the frame's meaning.
+    /// Every frame takes a token from its claim's bucket first, refused ones (too large,
+    /// binary, not JSON, unknown type) included. Then its answer is policed: every error
+    /// it got carries its client_id, and a refusal is a strike against the socket.
     fn on_frame(&mut self, id: &str, decoded: Decoded, now: u64) -> Vec<Effect> {
-        if let Err(r) = &decoded.frame {
-            if r.code == ErrorCode::TooLarge {
-                return refuse(id, r);
-            }
-        }
+        let limits = self.limits;
         let Some(conn) = self.conns.get_mut(id) else {
             return Vec::new();
         };
-        if let Err(wait_ms) = conn.bucket.take(&self.limits, now) {
-            return rate_limited(id, decoded.client_id, wait_ms);
+        let mut bucket = conn.shared.bucket.get();
+        let taken = bucket.take(&limits, now);
+        conn.shared.bucket.set(bucket);
+        let Decoded { client_id, frame } = decoded;
+        let mut out = match taken {
+            Err(wait_ms) => {
+                // A flood is told the wait once per wait; a frame with a client_id is
+                // always answered, since its sender waits for that very answer.
+                if client_id.is_none() && now < conn.quiet_until {
+                    return Vec::new();
+                }
+                conn.quiet_until = now + wait_ms;
+                rate_limited(id, client_id.clone(), wait_ms)
+            }
+            Ok(()) => self.dispatch(id, frame, now),
+        };
+        self.police(id, &mut out, client_id.as_deref(), now);
+        out
+    }
+
+    /// After a frame's answer: its errors get the frame's client_id if they lack it, and
+    /// if any was a refusal (not `internal`, the room's own failure), the socket takes a
+    /// strike; past `refused_per_min` in a minute it is let go and closed with 1008,
+    /// after this last error frame.
+    fn police(&mut self, id: &str, out: &mut Vec<Effect>, client_id: Option<&str>, now: u64) {
+        let mut refused = false;
+        for effect in out.iter_mut() {
+            let Effect::Send {
+                to: Target::One(to),
+                frame,
+            } = effect
+            else {
+                continue;
+            };
+            if to != id || !frame.starts_with(ERROR_PREFIX) {
+                continue;
+            }
+            refused |= !frame.starts_with(INTERNAL_PREFIX);
+            if let Some(cid) = client_id {
+                stamp_client_id(frame, cid);
+            }
         }
-        match decoded.frame {
+        if !refused {
+            return;
+        }
+        let limits = self.limits;
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if conn.strikes.strike(&limits, now) {
+            return;
+        }
+        out.extend(self.leave(id, now));
+        out.push(Effect::Close {
+            ids: vec![id.to_owned()],
+            code: CLOSE_POLICY,
+            reason: CLOSE_POLICY_REASON.to_owned(),
+        });
+    }
+
+    fn dispatch(&mut self, id: &str, frame: Result<ClientFrame, Refusal>, now: u64) -> Vec<Effect> {
+        match frame {
             Err(r) => refuse(id, &r),
             Ok(ClientFrame::Send {
                 text,
@@ -1707,6 +1902,10 @@ impl<L: Log> Room<L> {
         let Some(key) = self.conns.get(id).map(|c| c.key.clone()) else {
             return out;
         };
+        if self.conns.get(id).is_some_and(|c| c.status == status) {
+            // Every tab of a name has its status: nothing changes, nobody hears of it.
+            return out;
+        }
         let mut name = None;
         for (cid, conn) in self.conns.iter_mut().filter(|(_, c)| c.key == key) {
             conn.status = status;
@@ -1742,17 +1941,19 @@ impl<L: Log> Room<L> {
                 expired = true;
             }
         }
-        if expired {
+        if expired || self.typing_due.is_some_and(|t| t <= now) {
             self.announce_typing(&mut out, now);
         }
         out
     }
 
     /// When [`Room::tick`], a retry of the history write or a sweep of unattached
-    /// uploads is next due (none: the room needs no alarm).
+    /// uploads is next due: a typing indicator expires, a typing change held back by
+    /// the interval is due, a retry, the oldest unattached upload runs out (none: the
+    /// room needs no alarm).
     pub fn next_deadline(&self) -> Option<u64> {
         let typing = self.conns.values().filter_map(|c| c.typing_until).min();
-        [typing, self.retry_at, self.sweep_at]
+        [typing, self.typing_due, self.retry_at, self.sweep_at]
             .into_iter()
             .flatten()
             .min()
@@ -1861,38 +2062,88 @@ impl<L: Log> Room<L> {
             .map(|c| (c.name.clone(), c.status))
     }
 
-    /// Typing names (as shown) for a receiver whose key is `exclude`.
-    fn typing_names_for(&self, exclude: &str, now: u64) -> Vec<String> {
-        let mut seen = BTreeSet::new();
+    /// The typing names everyone was told of (as shown), for a receiver whose key is
+    /// `exclude`.
+    fn typing_names_for(&self, exclude: &str) -> Vec<String> {
         let mut names: Vec<String> = self
-            .conns
-            .values()
-            .filter(|c| c.typing_until.is_some_and(|t| t > now) && &*c.key != exclude)
-            .filter(|c| seen.insert(c.key.clone()))
-            .map(|c| c.name.to_string())
+            .typing_shown
+            .iter()
+            .filter(|(key, shown)| shown.on && &***key != exclude)
+            .map(|(_, shown)| shown.name.to_string())
             .collect();
         names.sort_by_cached_key(|n| n.to_lowercase());
         names
     }
 
-    /// Sends `typing` frames if the set of typing users changed: one frame for every
-    /// receiver who is not typing, and one per typist (who is left out of their own).
+    /// Sends `typing` frames if what everyone sees of typing changes: one frame for
+    /// every receiver who is not shown typing, and one per typist (who is left out of
+    /// their own). Coalesced per person: a person's shown state changes at most once
+    /// per `typing_interval_ms`; a change inside the interval is held, and when the
+    /// interval ends ([`Room::tick`]) the person's state as it is then is shown, so a
+    /// start undone within the interval sends nothing. A person with no socket left is
+    /// taken off at once.
     fn announce_typing(&mut self, out: &mut Vec<Effect>, now: u64) {
-        let mut typists: Vec<Rc<str>> = self
-            .conns
-            .values()
-            .filter(|c| c.typing_until.is_some_and(|t| t > now))
-            .map(|c| c.key.clone())
-            .collect();
-        typists.sort();
-        typists.dedup();
-        if typists == self.typing_announced {
+        let interval = self.limits.typing_interval_ms;
+        let mut typing: BTreeMap<Rc<str>, Rc<str>> = BTreeMap::new();
+        for conn in self.conns.values() {
+            if conn.typing_until.is_some_and(|t| t > now) {
+                typing
+                    .entry(conn.key.clone())
+                    .or_insert_with(|| conn.name.clone());
+            }
+        }
+        let mut changed = false;
+        let mut due: Option<u64> = None;
+        for (key, name) in &typing {
+            match self.typing_shown.get_mut(key) {
+                Some(shown) if shown.on => {}
+                Some(shown) if now < shown.at + interval => {
+                    due = Some(due.map_or(shown.at + interval, |d| d.min(shown.at + interval)));
+                }
+                Some(shown) => {
+                    *shown = Shown {
+                        name: name.clone(),
+                        on: true,
+                        at: now,
+                    };
+                    changed = true;
+                }
+                None => {
+                    let shown = Shown {
+                        name: name.clone(),
+                        on: true,
+                        at: now,
+                    };
+                    self.typing_shown.insert(key.clone(), shown);
+                    changed = true;
+                }
+            }
+        }
+        let conns = &self.conns;
+        for (key, shown) in self.typing_shown.iter_mut() {
+            if !shown.on || typing.contains_key(key) {
+                continue;
+            }
+            let gone = || !conns.values().any(|c| c.key == *key);
+            if now >= shown.at + interval || gone() {
+                shown.on = false;
+                shown.at = now;
+                changed = true;
+            } else {
+                due = Some(due.map_or(shown.at + interval, |d| d.min(shown.at + interval)));
+            }
+        }
+        // Who was shown not typing long enough ago is forgotten: bounded memory.
+        self.typing_shown
+            .retain(|key, shown| shown.on || now < shown.at + interval || typing.contains_key(key));
+        self.typing_due = due;
+        if !changed {
             return;
         }
         let mut rest = Vec::new();
         let mut by_typist: BTreeMap<Rc<str>, Vec<ConnId>> = BTreeMap::new();
         for (id, conn) in &self.conns {
-            if typists.contains(&conn.key) {
+            if self.typing_shown.get(&conn.key).is_some_and(|s| s.on) {
                 by_typist
                     .entry(conn.key.clone())
                     .or_default()
@@ -1902,14 +2153,13 @@ impl<L: Log> Room<L> {
             }
         }
         if !rest.is_empty() {
-            let names = self.typing_names_for("", now);
+            let names = self.typing_names_for("");
             send(out, Target::Many(rest), &ServerFrame::Typing { names });
         }
         for (key, ids) in by_typist {
-            let names = self.typing_names_for(&key, now);
+            let names = self.typing_names_for(&key);
             send(out, Target::Many(ids), &ServerFrame::Typing { names });
         }
-        self.typing_announced = typists;
     }
 }
 
@@ -1943,6 +2193,29 @@ fn no_such_message(seq: u64, client_id: Option<String>) -> Refusal {
         code: ErrorCode::NotFound,
         message: format!("message {seq} does not exist in this room"),
         client_id,
+    }
+}
+
+/// Gives an encoded error frame this client_id if it has none (rare: only refusals of
+/// frames whose handlers do not carry one, such as a `history` with a client_id).
+fn stamp_client_id(frame: &mut Rc<str>, client_id: &str) {
+    if frame.contains(r#""client_id":"#) {
+        return;
+    }
+    if let Ok(ServerFrame::Error {
+        code,
+        message,
+        client_id: None,
+        retry_after_ms,
+    }) = ServerFrame::decode(frame)
+    {
+        let stamped = ServerFrame::Error {
+            code,
+            message,
+            client_id: Some(client_id.to_owned()),
+            retry_after_ms,
+        };
+        *frame = stamped.encode().into();
     }
 }
 

@@ -10,6 +10,7 @@ fn room() -> Room<MemoryLog> {
     let limits = Limits {
         burst: 1e9,
         per_sec: 1e9,
+        ..Limits::default()
     };
     Room::open("lobby", MemoryLog::default(), limits).unwrap()
 }
@@ -285,10 +286,11 @@ fn bad_frames_get_errors_and_change_nothing() {
 }
 
 #[test]
-fn a_flood_is_rate_limited_per_connection() {
+fn a_flood_is_rate_limited_per_claim() {
     let limits = Limits {
         burst: 3.0,
         per_sec: 1.0,
+        ..Limits::default()
     };
     let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
     r.join("a".into(), &name("a"), None, 0);
@@ -980,6 +982,7 @@ fn in_a_direct_message_the_other_name_sees_how_far_you_read() {
     let limits = Limits {
         burst: 1e9,
         per_sec: 1e9,
+        ..Limits::default()
     };
     let mut r = Room::open("dm--abc", MemoryLog::default(), limits).unwrap();
     r.join("a".into(), &name("Ann"), None, 0);
@@ -1319,4 +1322,345 @@ fn unattached_uploads_are_swept_after_their_lifetime_and_attached_ones_stay() {
     assert!(r.log().file("lost").unwrap().is_none());
     assert!(r.log().file("kept").unwrap().is_some());
     assert_eq!(r.next_deadline(), None, "nothing left to sweep: no alarm");
+}
+
+// --- Abuse: caps, shared buckets, strikes, coalescing ---------------------------------
+
+fn limited(burst: f64, per_sec: f64) -> Room<MemoryLog> {
+    let limits = Limits {
+        burst,
+        per_sec,
+        ..Limits::default()
+    };
+    Room::open("lobby", MemoryLog::default(), limits).unwrap()
+}
+
+fn codes(effects: &[Effect], conn: &str) -> Vec<String> {
+    frames_for(effects, conn)
+        .iter()
+        .filter(|f| f["type"] == "error")
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_bucket_belongs_to_the_claim_reconnects_and_tabs_refill_nothing() {
+    let mut r = limited(3.0, 1.0);
+    join_as(&mut r, "m1", "Mal", "claim-mal");
+    join_as(&mut r, "v", "Vic", "claim-vic");
+    for i in 0..3 {
+        r.on_text("m1", &send_frame("x", &format!("a{i}")), 1000);
+    }
+    assert_eq!(
+        codes(&r.on_text("m1", &send_frame("x", "a3"), 1000), "m1"),
+        ["rate_limited"]
+    );
+    // A second tab of the claim shares the empty bucket.
+    join_as(&mut r, "m2", "Mal", "claim-mal");
+    assert_eq!(
+        codes(&r.on_text("m2", &send_frame("x", "b0"), 1000), "m2"),
+        ["rate_limited"]
+    );
+    // Closing every socket and coming back refills nothing either.
+    r.leave("m1", 1000);
+    r.leave("m2", 1000);
+    assert_eq!(r.buckets_kept(), 2, "the empty bucket outlives its sockets");
+    join_as(&mut r, "m3", "Mal", "claim-mal");
+    assert_eq!(
+        codes(&r.on_text("m3", &send_frame("x", "c0"), 1000), "m3"),
+        ["rate_limited"]
+    );
+    // Another claim is untouched.
+    let e = r.on_text("v", &send_frame("y", "v0"), 1000);
+    assert_eq!(types(&frames_for(&e, "v")), ["message"]);
+    // Time refills it as usual.
+    let e = r.on_text("m3", &send_frame("x", "c0"), 2000);
+    assert_eq!(types(&frames_for(&e, "m3")), ["message"]);
+    // Once a claim with no socket has a full bucket again, the room forgets it.
+    r.leave("m3", 2000);
+    assert_eq!(r.buckets_kept(), 2);
+    r.leave("v", 10_000);
+    assert_eq!(r.buckets_kept(), 0, "bounded memory");
+}
+
+#[test]
+fn refused_frames_take_tokens_too_large_and_binary_included() {
+    let mut r = limited(3.0, 1.0);
+    r.join("a".into(), &name("a"), None, 0);
+    let huge = format!(
+        r#"{{"type":"send","text":"{}","client_id":"big"}}"#,
+        "x".repeat(1 << 20)
+    );
+    let f = frames_for(&r.on_text("a", &huge, 0), "a");
+    assert_eq!(f[0]["code"], "too_large");
+    assert_eq!(f[0]["client_id"], "big", "found without parsing the frame");
+    assert_eq!(codes(&r.on_binary("a", 20, 0), "a"), ["bad_frame"]);
+    assert_eq!(codes(&r.on_text("a", "{nope", 0), "a"), ["bad_frame"]);
+    // Three tokens spent on refusals: the next frame waits.
+    let f = frames_for(&r.on_text("a", &send_frame("x", "c1"), 0), "a");
+    assert_eq!(f[0]["code"], "rate_limited");
+    assert_eq!(f[0]["client_id"], "c1");
+    assert_eq!(f[0]["retry_after_ms"], 1000);
+    // A too-large frame while limited is rate_limited, with its client_id.
+    let f = frames_for(&r.on_text("a", &huge, 10), "a");
+    assert_eq!(f[0]["code"], "rate_limited");
+    assert_eq!(f[0]["client_id"], "big");
+}
+
+#[test]
+fn a_flood_without_client_ids_is_told_the_wait_once_per_wait() {
+    let mut r = limited(2.0, 2.0);
+    r.join("a".into(), &name("a"), None, 0);
+    let typing = r#"{"type":"typing","on":true}"#;
+    r.on_text("a", typing, 0);
+    r.on_text("a", typing, 0);
+    let f = frames_for(&r.on_text("a", typing, 0), "a");
+    assert_eq!(f[0]["code"], "rate_limited");
+    assert_eq!(f[0]["retry_after_ms"], 500);
+    for t in [1, 100, 499] {
+        assert!(
+            r.on_text("a", typing, t).is_empty(),
+            "silent within the wait"
+        );
+    }
+    // A frame with a client_id always gets its answer: its sender waits for it.
+    assert_eq!(
+        codes(&r.on_text("a", &send_frame("x", "c1"), 499), "a"),
+        ["rate_limited"]
+    );
+    // Past the wait the bucket refilled (2 tokens); the next flood is told again.
+    assert!(codes(&r.on_text("a", typing, 1000), "a").is_empty());
+    assert!(codes(&r.on_text("a", typing, 1000), "a").is_empty());
+    assert_eq!(codes(&r.on_text("a", typing, 1000), "a"), ["rate_limited"]);
+}
+
+#[test]
+fn too_many_refused_frames_close_the_socket_with_1008() {
+    let limits = Limits {
+        burst: 1e9,
+        per_sec: 1e9,
+        refused_per_min: 3,
+        ..Limits::default()
+    };
+    let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    r.join("bad".into(), &name("Bad"), None, 0);
+    r.join("ok".into(), &name("Ok"), None, 0);
+    for t in 0..3 {
+        let e = r.on_text("bad", "garbage", t);
+        assert_eq!(codes(&e, "bad"), ["bad_frame"]);
+        assert!(closes(&e).is_empty());
+    }
+    // Accepted frames are no strikes.
+    r.on_text("bad", r#"{"type":"typing","on":false}"#, 4);
+    let e = r.on_text("bad", "garbage", 5);
+    assert_eq!(
+        codes(&e, "bad"),
+        ["bad_frame"],
+        "one last error frame, then the close"
+    );
+    assert_eq!(closes(&e), [(vec!["bad".to_owned()], CLOSE_POLICY)]);
+    assert!(e
+        .iter()
+        .any(|e| matches!(e, Effect::Close { reason, .. } if reason == "too many refused frames")));
+    assert_eq!(types(&frames_for(&e, "ok")), ["user_left"]);
+    // The room has let it go: more frames from it do nothing.
+    assert!(r.on_text("bad", "garbage", 6).is_empty());
+    // A new minute is a new count.
+    r.join("slow".into(), &name("Slow"), None, 0);
+    for t in [0, 1, 2, 60_000, 60_001, 60_002] {
+        assert!(closes(&r.on_text("slow", "garbage", t)).is_empty());
+    }
+    // rate_limited answers are strikes too.
+    let limits = Limits {
+        burst: 1.0,
+        per_sec: 0.001,
+        refused_per_min: 2,
+        ..Limits::default()
+    };
+    let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    r.join("a".into(), &name("a"), None, 0);
+    r.on_text("a", &send_frame("x", "c0"), 0);
+    r.on_text("a", &send_frame("x", "c1"), 0);
+    r.on_text("a", &send_frame("x", "c2"), 0);
+    let e = r.on_text("a", &send_frame("x", "c3"), 0);
+    assert_eq!(codes(&e, "a"), ["rate_limited"]);
+    assert_eq!(closes(&e), [(vec!["a".to_owned()], CLOSE_POLICY)]);
+}
+
+#[test]
+fn every_error_carries_the_refused_frames_client_id() {
+    let mut r = ann_and_bo();
+    let cases = [
+        json!({"type":"history","limit":101,"client_id":"h1"}),
+        json!({"type":"thread","seq":99,"client_id":"t1"}),
+        json!({"type":"kick","name":"Ann","client_id":"k1"}),
+        json!({"type":"appoint","name":"Nobody","client_id":"p1"}),
+        json!({"type":"unban","name":"Nobody","client_id":"u1"}),
+        json!({"type":"nope","client_id":"n1"}),
+    ];
+    for case in cases {
+        let f = frames_for(&r.on_text("b", &frame(case.clone()), 5), "b");
+        assert_eq!(f.len(), 1, "{case}");
+        assert_eq!(f[0]["type"], "error", "{case}");
+        assert_eq!(f[0]["client_id"], case["client_id"], "{case}");
+    }
+    // Without one, none.
+    let f = frames_for(
+        &r.on_text("b", &frame(json!({"type":"thread","seq":99})), 5),
+        "b",
+    );
+    assert_eq!(f[0].get("client_id"), None);
+}
+
+#[test]
+fn admission_caps_sockets_per_claim_and_per_room() {
+    let limits = Limits {
+        sockets_per_claim: 2,
+        sockets_per_room: 4,
+        ..Limits::default()
+    };
+    let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    let ann = name("Ann");
+    assert_eq!(r.admission(&ann, Some("claim-ann"), 0), None);
+    join_as(&mut r, "a1", "Ann", "claim-ann");
+    join_as(&mut r, "a2", "Ann", "claim-ann");
+    let refusal = r.admission(&ann, Some("claim-ann"), 0).unwrap();
+    assert_eq!(refusal.code, ErrorCode::TooManySockets);
+    assert!(
+        refusal.message.contains("2 connections"),
+        "{}",
+        refusal.message
+    );
+    // The plain HTTP probe, which proves no claim, counts the name's sockets.
+    assert_eq!(
+        r.admission(&ann, None, 0).map(|r| r.code),
+        Some(ErrorCode::TooManySockets)
+    );
+    // One closes: a slot is free again.
+    r.leave("a2", 0);
+    assert_eq!(r.admission(&ann, Some("claim-ann"), 0), None);
+    // The room's cap counts everyone.
+    join_as(&mut r, "b", "Bo", "claim-bo");
+    join_as(&mut r, "c", "Cy", "claim-cy");
+    join_as(&mut r, "d", "Di", "claim-di");
+    let refusal = r.admission(&name("Ed"), Some("claim-ed"), 0).unwrap();
+    assert_eq!(refusal.code, ErrorCode::TooManySockets);
+    assert!(refusal.message.contains("full"), "{}", refusal.message);
+    // Restored sockets (after a wake) count the same.
+    let mut woken = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    for (id, claim) in [("a1", "claim-ann"), ("a2", "claim-ann")] {
+        woken.restore(
+            Attachment {
+                id: id.into(),
+                name: "Ann".into(),
+                claim: claim.into(),
+                status: Status::Online,
+            },
+            0,
+        );
+    }
+    assert_eq!(
+        woken.admission(&ann, Some("claim-ann"), 0).map(|r| r.code),
+        Some(ErrorCode::TooManySockets)
+    );
+}
+
+#[test]
+fn a_repeated_status_is_accepted_silently() {
+    let mut r = room();
+    r.join("a1".into(), &name("Alice"), None, 0);
+    r.join("a2".into(), &name("Alice"), None, 0);
+    r.join("b".into(), &name("bob"), None, 0);
+    let away = r#"{"type":"status","status":"away"}"#;
+    assert_eq!(
+        types(&frames_for(&r.on_text("a1", away, 0), "b")),
+        ["user_status"]
+    );
+    for t in 1..100 {
+        let e = r.on_text("a1", away, t);
+        assert!(e.is_empty(), "no broadcast, no save, no error: {e:?}");
+        // From the other tab too: the name's status is already away.
+        assert!(r.on_text("a2", away, t).is_empty());
+    }
+    let online = r#"{"type":"status","status":"online"}"#;
+    assert_eq!(
+        types(&frames_for(&r.on_text("a2", online, 100), "b")),
+        ["user_status"]
+    );
+}
+
+/// The names in the typing frames `conn` got.
+fn typing_frames(effects: &[Effect], conn: &str) -> Vec<Value> {
+    frames_for(effects, conn)
+        .into_iter()
+        .filter(|f| f["type"] == "typing")
+        .map(|f| f["names"].clone())
+        .collect()
+}
+
+#[test]
+fn typing_is_coalesced_per_person_with_the_latest_state_at_the_interval_end() {
+    let mut r = room();
+    r.join("a".into(), &name("Ann"), None, 0);
+    r.join("b".into(), &name("Bo"), None, 0);
+    let on = r#"{"type":"typing","on":true}"#;
+    let off = r#"{"type":"typing","on":false}"#;
+    // The first change goes at once.
+    assert_eq!(
+        typing_frames(&r.on_text("a", on, 1000), "b"),
+        [json!(["Ann"])]
+    );
+    // A stop inside the interval is held until it ends.
+    assert!(typing_frames(&r.on_text("a", off, 1100), "b").is_empty());
+    assert_eq!(r.next_deadline(), Some(1500));
+    assert!(r.tick(1499).is_empty());
+    assert_eq!(typing_frames(&r.tick(1500), "b"), [json!([])]);
+    // A start undone within the interval sends nothing at its end.
+    assert!(typing_frames(&r.on_text("a", on, 1600), "b").is_empty());
+    assert!(typing_frames(&r.on_text("a", off, 1700), "b").is_empty());
+    assert!(typing_frames(&r.tick(2000), "b").is_empty());
+    assert_eq!(r.next_deadline(), None);
+    // A person toggling 100 times a second for 2 s: about 2 frames a second reach the
+    // others, and the last one shows the final state.
+    let mut seen = Vec::new();
+    let mut t = 10_000;
+    let mut last_on = false;
+    while t < 12_000 {
+        last_on = (t / 10) % 2 == 0;
+        let e = r.on_text("a", if last_on { on } else { off }, t);
+        seen.extend(typing_frames(&e, "b"));
+        t += 10;
+        while r.next_deadline().is_some_and(|d| d <= t) {
+            let due = r.next_deadline().unwrap();
+            seen.extend(typing_frames(&r.tick(due), "b"));
+        }
+    }
+    while let Some(due) = r.next_deadline().filter(|&d| d < 15_000) {
+        seen.extend(typing_frames(&r.tick(due), "b"));
+    }
+    assert!(seen.len() <= 5, "{} typing frames: {seen:?}", seen.len());
+    assert!(seen.len() >= 3, "changes still get through: {seen:?}");
+    let expected = if last_on { json!(["Ann"]) } else { json!([]) };
+    assert_eq!(seen.last(), Some(&expected));
+    // Two people are coalesced each on their own.
+    let e = r.on_text("b", on, 20_000);
+    assert_eq!(typing_frames(&e, "a"), [json!(["Bo"])]);
+    assert_eq!(typing_frames(&e, "b"), [json!(expected)]);
+}
+
+#[test]
+fn typing_interval_zero_sends_every_change() {
+    let limits = Limits {
+        burst: 1e9,
+        per_sec: 1e9,
+        typing_interval_ms: 0,
+        ..Limits::default()
+    };
+    let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    r.join("a".into(), &name("Ann"), None, 0);
+    r.join("b".into(), &name("Bo"), None, 0);
+    for (t, on) in [(1, true), (2, false), (3, true)] {
+        let f = frame(json!({"type":"typing","on":on}));
+        assert_eq!(typing_frames(&r.on_text("a", &f, t), "b").len(), 1);
+    }
 }

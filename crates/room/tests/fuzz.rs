@@ -112,6 +112,9 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
     let limits = Limits {
         burst: 8.0,
         per_sec: 50.0,
+        // Low enough that junk frames sometimes get a socket closed with 1008.
+        refused_per_min: 12,
+        ..Limits::default()
     };
     let mut room = Room::open("fuzz", MemoryLog::default(), limits).unwrap();
     let names = ["ann", "Ann", "bob", "cy"];

@@ -6,6 +6,7 @@
 //! carries the instant it was sent, and its receiver subtracts that from the instant it
 //! arrived. Nothing here fails on a slow figure; it reports.
 
+mod abuse;
 mod scenarios;
 
 use std::sync::OnceLock;
@@ -104,6 +105,9 @@ enum Scenario {
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+    /// M members chatting at a steady rate, alone and then under attack (typing, status
+    /// and reaction spam, frames over the limit): their delivery latency, and losses.
+    Abuse(abuse::Plan),
 }
 
 /// A scenario's outcome: its parameters, its figures, and the human table.
@@ -114,20 +118,32 @@ pub struct Report {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let tag = net::random_id();
+    // The tokens of names the bench claims (a scenario that reconnects as one claim
+    // needs them) go to a file of this run's own, removed at the end.
+    let tokens = std::env::temp_dir().join(format!("edgechat-bench-tokens-{tag}.json"));
     let bench = Bench {
-        server: Server::parse(&args.url)?,
+        server: Server::parse(&args.url)?.with_tokens(Some(tokens.clone()), None),
         kind: args.target,
         pids: args.pid.clone(),
-        tag: net::random_id(),
+        tag,
     };
-    let (name, report) = match args.scenario {
+    let outcome = scenario(&bench, args.scenario).await;
+    let _ = std::fs::remove_file(&tokens);
+    let (name, report) = outcome?;
+    print_report(&args.url, args.json, &bench, name, report);
+    Ok(())
+}
+
+async fn scenario(bench: &Bench, scenario: Scenario) -> Result<(&'static str, Report), String> {
+    Ok(match scenario {
         Scenario::Fanout {
             receivers,
             rate,
             duration,
         } => (
             "fanout",
-            scenarios::fanout(&bench, receivers, rate, duration).await?,
+            scenarios::fanout(bench, receivers, rate, duration).await?,
         ),
         Scenario::Throughput {
             senders,
@@ -135,10 +151,10 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             duration,
         } => (
             "throughput",
-            scenarios::throughput(&bench, senders, window, duration).await?,
+            scenarios::throughput(bench, senders, window, duration).await?,
         ),
         Scenario::Join { history, joins } => {
-            ("join", scenarios::join(&bench, history, joins).await?)
+            ("join", scenarios::join(bench, history, joins).await?)
         }
         Scenario::Rooms {
             rooms,
@@ -146,7 +162,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             parallel,
         } => (
             "rooms",
-            scenarios::rooms(&bench, rooms, clients, parallel).await?,
+            scenarios::rooms(bench, rooms, clients, parallel).await?,
         ),
         Scenario::Idle {
             connections,
@@ -154,24 +170,28 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             rounds,
         } => (
             "idle",
-            scenarios::idle(&bench, connections, idle, rounds).await?,
+            scenarios::idle(bench, connections, idle, rounds).await?,
         ),
-    };
+        Scenario::Abuse(plan) => ("abuse", abuse::abuse(bench, plan).await?),
+    })
+}
+
+fn print_report(url: &str, as_json: bool, bench: &Bench, name: &str, report: Report) {
     let mut table = format!(
         "edgechat bench {name} against {} ({})\n",
-        args.url,
+        url,
         bench.kind.as_str()
     );
     let width = report.rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in &report.rows {
         table.push_str(&format!("  {k:<width$}  {v}\n"));
     }
-    if args.json {
+    if as_json {
         eprint!("{table}");
         let out = json!({
             "scenario": name,
             "target": bench.kind.as_str(),
-            "url": args.url,
+            "url": url,
             "params": report.params,
             "results": report.results,
         });
@@ -179,7 +199,6 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     } else {
         print!("{table}");
     }
-    Ok(())
 }
 
 pub struct Bench {
@@ -221,6 +240,30 @@ impl Bench {
             Ok(true) => Ok((socket, started.elapsed())),
             Ok(false) => Err(format!("{name} in {room}: closed before its welcome")),
             Err(_) => Err(format!("{name} in {room}: no welcome within 30 s")),
+        }
+    }
+
+    /// Claims `name` with one connect and keeps its token (from the `name_claimed` frame
+    /// after the welcome), so that later connects with the name are the same claim.
+    async fn claim(&self, room: &str, name: &str) -> Result<(), String> {
+        let (mut socket, _) = self.join(room, name).await?;
+        let full = format!("{name}-{}", self.tag);
+        let wait = async {
+            while let Some(Ok(text)) = net::next_text(&mut socket).await {
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if frame["type"] == "name_claimed" {
+                    return frame["token"].as_str().map(str::to_owned);
+                }
+            }
+            None
+        };
+        let token = tokio::time::timeout(Duration::from_secs(10), wait).await;
+        let _ = socket.close(None).await;
+        match token {
+            Ok(Some(token)) => self.server.keep_token(&full, &token),
+            _ => Err(format!("{full} in {room}: no name_claimed frame")),
         }
     }
 
