@@ -15,6 +15,7 @@
 
 import {
   initChanges, decorate, onUpdate, onNewMessage, onChangeError, onThread, replyTarget, setReplyTo, closeThread,
+  withMyReactions,
 } from './changes.js';
 import { initAttachments, attachmentEl } from './attachments.js';
 import { initDms, loadDms, canMessage, messageUser, renderSeen, roomLabel, isDmRoom, leaveDm } from './dms.js';
@@ -828,7 +829,7 @@ function ban(name) {
 function onUpdateFrame(frame) {
   if (!frame.message || !Number.isInteger(frame.message.seq)) return;
   if (Number.isInteger(frame.rev)) state.rev = Math.max(state.rev ?? 0, frame.rev);
-  keepBottom(() => applyUpdate(frame.message));
+  keepBottom(() => applyUpdate(withMyReactions(frame, state.messages.get(frame.message.seq)?.message)));
 }
 
 function applyUpdate(message) {

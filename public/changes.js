@@ -92,18 +92,49 @@ function quoteEl(parentSeq) {
   h('span', { class: 'quote-name', text: parent ? parent.name : 'Reply' }), ' ', h('span', { class: 'quote-text', text: summary }));
 }
 
+/** How many reacted: `count`, or (from an older server) the names listed. */
+const reactionCount = (r) => Math.max(Number.isInteger(r.count) ? r.count : 0, r.names?.length ?? 0);
+
+/** Whether a reaction is ours: marked `mine` (in frames sent to us), or we are listed. */
+function isMyReaction(r) {
+  const me = app.key(app.myName());
+  return r.mine === true || (r.names ?? []).some((n) => app.key(n) === me);
+}
+
+/**
+ * A broadcast `update` carries no `mine` marks (it is the same frame for everyone): keep
+ * the marks we knew for this message, and take the change the frame names when it is
+ * ours (`reaction`: {emoji, name, on}). Returns the message with its marks set.
+ */
+export function withMyReactions(frame, previous) {
+  const message = frame.message;
+  if (!Array.isArray(message?.reactions)) return message;
+  const before = new Map((previous?.reactions ?? []).map((r) => [r.emoji, isMyReaction(r)]));
+  const change = frame.reaction;
+  const mineNow = change && app.key(change.name) === app.key(app.myName());
+  for (const r of message.reactions) {
+    if (mineNow && r.emoji === change.emoji) r.mine = Boolean(change.on);
+    else r.mine = r.mine === true || before.get(r.emoji) === true;
+  }
+  return message;
+}
+
 function reactionsEl(message) {
   const { h } = app;
-  const me = app.key(app.myName());
   return h('div', { class: 'reactions', role: 'group', 'aria-label': 'Reactions' },
-    ...message.reactions.map(({ emoji, names }) => {
-      const reacted = names.some((n) => app.key(n) === me);
+    ...message.reactions.map((r) => {
+      const { emoji } = r;
+      const names = r.names ?? [];
+      const count = reactionCount(r);
+      const reacted = isMyReaction(r);
+      const others = count - names.length;
+      const who = names.join(', ') + (others > 0 ? ` and ${others} other${others === 1 ? '' : 's'}` : '');
       return h('button', {
         type: 'button', class: 'reaction', 'aria-pressed': String(reacted), 'data-emoji': emoji,
-        title: `${names.join(', ')} reacted with ${emoji}`,
-        'aria-label': `${emoji} ${names.length}: ${names.join(', ')}${reacted ? ' (you; click to remove)' : ''}`,
+        title: `${who} reacted with ${emoji}`,
+        'aria-label': `${emoji} ${count}: ${who}${reacted ? ' (you; click to remove)' : ''}`,
         onclick: () => react(message.seq, emoji, !reacted),
-      }, h('span', { class: 'reaction-emoji', text: emoji }), h('span', { class: 'reaction-count', text: String(names.length) }));
+      }, h('span', { class: 'reaction-emoji', text: emoji }), h('span', { class: 'reaction-count', text: String(count) }));
     }));
 }
 

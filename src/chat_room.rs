@@ -9,10 +9,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use edgechat_protocol::{
-    check_upload, clean_filename, parse_connect_query, too_large, ErrorCode, FileRef, Name,
-    Refusal, RoomId, ServerFrame, UsersList, MAX_FILE_BYTES,
+    clean_filename, parse_connect_query, ErrorCode, FileRef, Name, Refusal, RoomId, ServerFrame,
+    UsersList,
 };
-use edgechat_room::{Attachment, Effect, Limits, Member, Room, Target};
+use edgechat_room::{Attachment, Bounds, Effect, Limits, Member, Room, Target};
 use worker::js_sys::Map;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{
@@ -216,9 +216,20 @@ impl DurableObject for ChatRoom {
         let t = now();
         let effects = self.with_room(|room| room.tick(t));
         self.apply(effects.unwrap_or_default());
+        self.sweep_uploads(t).await;
         self.after_event().await;
         Response::ok("")
     }
+}
+
+/// The room's bounds, from the Worker's settings (`[vars]`).
+pub(crate) fn bounds(env: &Env) -> Bounds {
+    let var = |k: &str| env.var(k).ok().map(|v| v.to_string());
+    Bounds::from_settings(
+        var("REACTION_NAMES_MAX").as_deref(),
+        var("FRAME_BUDGET_BYTES").as_deref(),
+        var("UNATTACHED_UPLOAD_TTL_SECS").as_deref(),
+    )
 }
 
 impl ChatRoom {
@@ -245,6 +256,7 @@ impl ChatRoom {
         let id = log.room().to_owned();
         let limits = Limits::from_vars(|name| self.env.var(name).ok().map(|v| v.to_string()));
         let mut room = Room::open(id, log, limits).map_err(to_err)?;
+        room.set_bounds(bounds(&self.env));
         let t = now();
         let mut sockets = self.sockets.borrow_mut();
         for ws in self.state.get_websockets() {
@@ -484,9 +496,42 @@ impl ChatRoom {
         }
     }
 
+    /// Deletes the uploads nobody attached within their lifetime (R2 bytes, then the
+    /// row), a batch per alarm; the room sets the next alarm only while some remain.
+    async fn sweep_uploads(&self, t: u64) {
+        let Some((ids, effects)) = self.with_room(|r| r.expired_uploads(t)) else {
+            return;
+        };
+        self.apply(effects);
+        if ids.is_empty() {
+            return;
+        }
+        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
+        let (mut deleted, mut kept) = (Vec::new(), Vec::new());
+        match self.env.bucket("FILES") {
+            Ok(bucket) => {
+                for id in ids {
+                    match bucket.delete(files::key(&room, &id)).await {
+                        Ok(()) => deleted.push(id),
+                        Err(e) => {
+                            console_error!("sweeping upload {id} of room {room}: {e}");
+                            kept.push(id);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                console_error!("no R2 binding: {e}");
+                kept = ids;
+            }
+        }
+        let effects = self.with_room(|r| r.uploads_swept(&deleted, &kept, now()));
+        self.apply(effects.unwrap_or_default());
+    }
+
     /// `POST /room/:id/files?filename=F` from a claim the Worker proved: stores a file for
-    /// that claim to attach to a message. The type and size are checked before anything
-    /// is stored.
+    /// that claim to attach to a message. The size (streamed, with a cap) and the type
+    /// (from the first bytes) are checked before anything is stored.
     async fn upload(
         &self,
         mut req: Request,
@@ -506,19 +551,8 @@ impl ChatRoom {
         if let Some(answer) = self.banned(&name) {
             return answer;
         }
-        let declared_len = req
-            .headers()
-            .get("content-length")?
-            .and_then(|v| v.parse::<usize>().ok());
-        // Far over the limit: refused unread. A little over: read first, so that the
-        // client, still sending, gets the answer rather than a reset connection.
-        if let Some(len) = declared_len.filter(|&l| l > 2 * MAX_FILE_BYTES) {
-            return http::error(&too_large(len));
-        }
-        let content_type = req.headers().get("content-type")?.unwrap_or_default();
-        let body = req.bytes().await?;
-        let content_type = match check_upload(&content_type, &body) {
-            Ok(t) => t,
+        let (body, content_type) = match files::read_upload(&mut req).await? {
+            Ok(read) => read,
             Err(e) => return http::error(&e),
         };
         let file = FileRef {
@@ -539,9 +573,11 @@ impl ChatRoom {
             .http_metadata(metadata)
             .execute()
             .await?;
-        if let Some(Err(e)) = self.with_room(|r| r.add_file(claim, &file)) {
+        if let Some(Err(e)) = self.with_room(|r| r.add_file(claim, &file, now())) {
             return Err(worker::Error::RustError(e.0));
         }
+        // The sweep of uploads never attached runs on the alarm.
+        self.schedule_alarm().await;
         let url = file.url(&room);
         http::json(&serde_json::json!({ "attachment": file, "url": url }), 201)
     }

@@ -61,6 +61,8 @@ struct Row<'a> {
 }
 
 /// Reactions as stored in a TEXT column: a JSON array, or NULL when there are none.
+/// Each emoji has its exact count and its first names (`mine` is never stored: it is
+/// the viewer's, marked on the way out).
 pub fn reactions_json(reactions: &[Reaction]) -> Option<String> {
     if reactions.is_empty() {
         return None;
@@ -284,11 +286,24 @@ impl MessageRow {
             reactions: self
                 .reactions
                 .and_then(|r| serde_json::from_str(&r).ok())
+                .map(bounded_reactions)
                 .unwrap_or_default(),
             reply_count: self.reply_count.unwrap_or(0.0) as u64,
             attachment: self.attachment.and_then(|a| serde_json::from_str(&a).ok()),
         }
     }
+}
+
+/// Reactions as read back: a row written before counts were kept lists every name and
+/// no count (migration 0012 and the log's step 5 rewrite those); it reads as its count
+/// and a bounded list all the same.
+fn bounded_reactions(mut reactions: Vec<Reaction>) -> Vec<Reaction> {
+    for r in &mut reactions {
+        r.count = r.total();
+        r.names.truncate(edgechat_room::bounds::MAX_REACTION_NAMES);
+        r.mine = false;
+    }
+    reactions
 }
 
 const COLUMNS: &str = "room, seq, name, text, ts, client_id, reply_to, edited_ts, deleted, \
@@ -664,7 +679,9 @@ mod tests {
             reactions: if seq == 2 {
                 vec![Reaction {
                     emoji: "👍".into(),
+                    count: 1,
                     names: vec!["Bo".into()],
+                    mine: false,
                 }]
             } else {
                 Vec::new()
@@ -688,7 +705,10 @@ mod tests {
         assert_eq!(rows[0]["rev"], 11);
         assert_eq!(rows[0]["deleted"], 0);
         assert_eq!(rows[0]["reactions"], serde_json::Value::Null);
-        assert_eq!(rows[1]["reactions"], r#"[{"emoji":"👍","names":["Bo"]}]"#);
+        assert_eq!(
+            rows[1]["reactions"],
+            r#"[{"emoji":"👍","count":1,"names":["Bo"]}]"#
+        );
 
         let long = "x".repeat(4000);
         let big: Vec<(u64, Message)> = (1..=300).map(|i| message(i, &long)).collect();

@@ -43,6 +43,7 @@ use edgechat_protocol::{
     parse_seq, CreateRoom, ErrorCode, HttpError, MessagesPage, Page, Retitle, RoomId, RoomInfo,
     SearchResults, SearchRules, PRIVATE_PREFIX, SEARCH_MAX_OFFSET, SEARCH_MIN_CHARS, WS_PROTOCOL,
 };
+use edgechat_room::bounds::{fit_page, Keep};
 use quota::Limiter;
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -289,31 +290,54 @@ fn as_claim(who: &names::Identity) -> Vec<(&'static str, String)> {
 }
 
 /// `POST /room/:id/files?filename=F` with `Authorization: Bearer`: the file belongs to
-/// the uploader's claim. The body streams on to the room.
-async fn upload(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+/// the uploader's claim. The body, read with its cap, goes on to the room.
+async fn upload(mut req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
     let who = match names::require(env, &req, &url).await? {
         Ok(who) => who,
         Err(e) => return http::error(&e),
     };
-    // The hourly quota is taken by the declared size, before the room sees a byte (the
-    // body cannot be longer than its Content-Length).
-    let declared = req.headers().get("content-length")?;
-    let Some(declared) = declared.and_then(|n| n.trim().parse::<u64>().ok()) else {
-        return http::error_with(
-            ErrorCode::BadRequest,
-            "an upload needs a Content-Length header (the file's size in bytes)",
-            411,
-        );
+    // Over the cap by its Content-Length: refused before the quota or the room.
+    if let Some(refusal) = files::refuse_declared(&mut req).await? {
+        return http::error(&refusal);
+    }
+    // The hourly quota is taken by the declared size before a byte is read; a body
+    // without one (chunked) is read first, with the cap, and counted by its real size.
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    let mut quota = match declared {
+        Some(declared) => match quota::upload(env, &who.claim, declared).await? {
+            Ok(taken) => Some(taken),
+            Err(answer) => return Ok(answer),
+        },
+        None => None,
     };
-    let quota = match quota::upload(env, &who.claim, declared).await? {
-        Ok(taken) => taken,
-        Err(answer) => return Ok(answer),
+    // The body is read here, chunk by chunk, with the 10 MiB cap and the type checked
+    // on its first bytes: a refused body never reaches the room (a room that answered
+    // mid-stream would leave the runtime piping the rest into nothing).
+    let body = match files::read_upload(&mut req).await? {
+        Ok((body, _)) => body,
+        Err(refusal) => {
+            if let Some(quota) = quota {
+                quota.release(env).await;
+            }
+            return http::error(&refusal);
+        }
+    };
+    if quota.is_none() {
+        match quota::upload(env, &who.claim, body.len() as u64).await? {
+            Ok(taken) => quota = Some(taken),
+            Err(answer) => return Ok(answer),
+        }
     };
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         let lower = name.to_ascii_lowercase();
-        if !lower.starts_with(names::INTERNAL_PREFIX) && lower != "authorization" {
+        // The body goes on as bytes read here: its framing is the runtime's again.
+        let framing = lower == "content-length" || lower == "transfer-encoding";
+        if !lower.starts_with(names::INTERNAL_PREFIX) && lower != "authorization" && !framing {
             headers.append(&name, &value)?;
         }
     }
@@ -333,11 +357,15 @@ async fn upload(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(req.inner().body().map(wasm_bindgen::JsValue::from));
+        .with_body(Some(
+            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+        ));
     let stored = to_room(Request::new_with_init(target.as_str(), &init)?, env, room).await;
     if !matches!(&stored, Ok(r) if (200..300).contains(&r.status_code())) {
         // Refused or failed: no file was stored, so none is counted.
-        quota.release(env).await;
+        if let Some(quota) = quota {
+            quota.release(env).await;
+        }
     }
     stored
 }
@@ -356,7 +384,13 @@ async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Respons
         Ok(page) => page,
         Err(e) => return http::error(&e),
     };
-    let (messages, has_more) = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    let found = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    // As many as the frame budget holds, from the end the page grows from.
+    let keep = match page {
+        Page::After { .. } => Keep::Oldest,
+        _ => Keep::Newest,
+    };
+    let (messages, has_more) = fit_page(found, chat_room::bounds(env).frame_budget, keep);
     http::json(&MessagesPage { messages, has_more }, 200)
 }
 
@@ -378,8 +412,8 @@ async fn thread(url: &worker::Url, env: &Env, room: &RoomId, seq: &str) -> Resul
         }
         Err(e) => return http::error(&e),
     };
-    let (messages, has_more) =
-        db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
+    let found = db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
+    let (messages, has_more) = fit_page(found, chat_room::bounds(env).frame_budget, Keep::Oldest);
     http::json(&MessagesPage { messages, has_more }, 200)
 }
 

@@ -5,8 +5,10 @@
 //! D1 and moves the `durable` watermark. Welcome pages, resumes and `history` frames
 //! are answered from here without a round trip to D1.
 
-use edgechat_protocol::{legacy_claim_id, FileRef, Message, ModEvent, Page};
-use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored};
+use edgechat_protocol::{
+    legacy_claim_id, name_key, FileRef, Message, ModEvent, Page, Reaction, REACTION_NAMES_MAX,
+};
+use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -84,6 +86,27 @@ const SCHEMA_3: &str = "ALTER TABLE log ADD COLUMN claim TEXT NOT NULL DEFAULT '
     INSERT INTO meta (key, value) VALUES ('schema', 3)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
+/// The log's fourth shape: who reacted is kept per (seq, emoji, claim), one row each,
+/// so that a toggle writes a row instead of rewriting everyone who reacted; the log row
+/// keeps only each emoji's count and first names (a bounded summary). Files remember
+/// when they were uploaded, so that one never attached is swept after its lifetime
+/// (files from before count from this step).
+const SCHEMA_4: &str = "CREATE TABLE IF NOT EXISTS reactions (
+        seq INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        claim TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (seq, emoji, claim)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS reactions_order ON reactions (seq, emoji, at);
+    CREATE INDEX IF NOT EXISTS reactions_claim ON reactions (claim, seq);
+    ALTER TABLE files ADD COLUMN uploaded_at INTEGER;
+    UPDATE files SET uploaded_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+    CREATE INDEX IF NOT EXISTS files_unattached ON files (uploaded_at) WHERE seq IS NULL;
+    INSERT INTO meta (key, value) VALUES ('schema', 4)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+
 /// The columns every read of messages takes.
 const COLS: &str = "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, \
     reply_count, attachment";
@@ -122,18 +145,130 @@ impl SqlLog {
         }
         if version < 3.0 {
             log.sql.exec(SCHEMA_3, None).map_err(err)?;
-            // The creator was a name; it becomes that name's legacy claim.
-            let creator = log
-                .meta("creator")?
-                .and_then(|v| v.as_str().map(str::to_owned));
-            if let Some(name) = creator {
-                log.set_owner(&Member {
-                    claim: legacy_claim_id(&name.to_lowercase()),
-                    name,
-                })?;
+            log.migrate_creator()?;
+        }
+        if version < 4.0 {
+            log.sql.exec(SCHEMA_4, None).map_err(err)?;
+        }
+        if version < 5.0 {
+            // Step 5 fills step 4's table from the reactions the log rows listed; it
+            // may run again after a failure (every write is idempotent). A log from
+            // before step 2 (a new one too) had no reactions to move.
+            if version >= 2.0 {
+                log.migrate_reactions()?;
             }
+            log.set_meta("schema", int(5))?;
         }
         Ok(log)
+    }
+
+    /// Step 3's data: the creator was a name; it becomes that name's legacy claim.
+    fn migrate_creator(&mut self) -> Result<(), LogError> {
+        let creator = self
+            .meta("creator")?
+            .and_then(|v| v.as_str().map(str::to_owned));
+        if let Some(name) = creator {
+            self.set_owner(&Member {
+                claim: legacy_claim_id(&name.to_lowercase()),
+                name,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Moves the reactions listed in log rows (every name, no count) into the
+    /// reactions table, one row per name, each under the claim of that name's newest
+    /// message here (else its legacy claim, as step 3 gave authorship), in the order
+    /// listed; then rewrites each row's summary: exact counts, the first names.
+    fn migrate_reactions(&mut self) -> Result<(), LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            seq: f64,
+            reactions: String,
+        }
+        #[derive(Deserialize)]
+        struct Claim {
+            claim: String,
+        }
+        let rows: Vec<Row> = self.fetch(
+            "SELECT seq, reactions FROM log WHERE reactions IS NOT NULL",
+            None,
+        )?;
+        for row in rows {
+            let seq = row.seq as u64;
+            let listed: Vec<Reaction> = serde_json::from_str(&row.reactions).unwrap_or_default();
+            let mut summary = Vec::new();
+            for r in listed {
+                for (i, name) in r.names.iter().enumerate() {
+                    let key = name_key(name);
+                    let claims: Vec<Claim> = self.fetch(
+                        "SELECT claim FROM log WHERE name_key = ? ORDER BY seq DESC LIMIT 1",
+                        vec![key.as_str().into()],
+                    )?;
+                    let claim = claims
+                        .into_iter()
+                        .next()
+                        .map_or_else(|| legacy_claim_id(&key), |c| c.claim);
+                    self.run(
+                        "INSERT INTO reactions (seq, emoji, claim, name, at) VALUES (?, ?, ?, ?, ?) \
+                         ON CONFLICT DO NOTHING",
+                        vec![
+                            int(seq),
+                            r.emoji.as_str().into(),
+                            claim.into(),
+                            name.as_str().into(),
+                            int(i as u64),
+                        ],
+                    )?;
+                }
+                let (count, names) = self.reactors(seq, &r.emoji, REACTION_NAMES_MAX)?;
+                if count > 0 {
+                    summary.push(Reaction {
+                        emoji: r.emoji,
+                        count,
+                        names,
+                        mine: false,
+                    });
+                }
+            }
+            let json =
+                reactions_json(&summary).map_or(SqlStorageValue::Null, SqlStorageValue::from);
+            self.run(
+                "UPDATE log SET reactions = ? WHERE seq = ?",
+                vec![json, int(seq)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// How many claims reacted to `seq` with `emoji`, and the first `limit` names.
+    fn reactors(
+        &self,
+        seq: u64,
+        emoji: &str,
+        limit: usize,
+    ) -> Result<(u64, Vec<String>), LogError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: f64,
+        }
+        #[derive(Deserialize)]
+        struct Who {
+            name: String,
+        }
+        let count: Vec<Count> = self.fetch(
+            "SELECT COUNT(*) AS n FROM reactions WHERE seq = ? AND emoji = ?",
+            vec![int(seq), emoji.into()],
+        )?;
+        let count = count.first().map_or(0, |c| c.n as u64);
+        if count == 0 || limit == 0 {
+            return Ok((count, Vec::new()));
+        }
+        let who: Vec<Who> = self.fetch(
+            "SELECT name FROM reactions WHERE seq = ? AND emoji = ? ORDER BY at LIMIT ?",
+            vec![int(seq), emoji.into(), int(limit as u64)],
+        )?;
+        Ok((count, who.into_iter().map(|w| w.name).collect()))
     }
 
     /// The rows of a query, as `T`.
@@ -226,11 +361,13 @@ impl Log for SqlLog {
             rev: Option<f64>,
             durable: Option<f64>,
             audit: Option<f64>,
+            unattached: Option<f64>,
         }
         let rows: Vec<Row> = self.fetch(
             "SELECT (SELECT MAX(seq) FROM log) AS last, (SELECT MAX(rev) FROM log) AS rev, \
                  (SELECT value FROM meta WHERE key = 'durable') AS durable, \
-                 (SELECT value FROM meta WHERE key = 'audit_durable') AS audit",
+                 (SELECT value FROM meta WHERE key = 'audit_durable') AS audit, \
+                 (SELECT MIN(uploaded_at) FROM files WHERE seq IS NULL) AS unattached",
             None,
         )?;
         let row = rows.first();
@@ -242,6 +379,7 @@ impl Log for SqlLog {
             last_rev,
             durable_rev: durable.min(last_rev),
             audit_durable: row.and_then(|r| r.audit).unwrap_or(0.0) as u64,
+            oldest_unattached: row.and_then(|r| r.unattached).map(|t| t as u64),
         })
     }
 
@@ -331,7 +469,12 @@ impl Log for SqlLog {
                 json_or_null(m.attachment.as_ref()),
                 int(m.seq),
             ],
-        )
+        )?;
+        if m.deleted {
+            // A tombstone has no reactions: nobody reacted any more.
+            self.run("DELETE FROM reactions WHERE seq = ?", vec![int(m.seq)])?;
+        }
+        Ok(())
     }
 
     fn set_durable(&mut self, rev: u64) -> Result<(), LogError> {
@@ -562,15 +705,93 @@ impl Log for SqlLog {
         Ok(())
     }
 
-    fn add_file(&mut self, file: &FileRef, claim: &str) -> Result<(), LogError> {
+    fn add_file(&mut self, file: &FileRef, claim: &str, at: u64) -> Result<(), LogError> {
         self.run(
-            "INSERT INTO files (id, claim, file) VALUES (?, ?, ?)",
+            "INSERT INTO files (id, claim, file, uploaded_at) VALUES (?, ?, ?, ?)",
             vec![
                 file.id.as_str().into(),
                 claim.into(),
                 json_or_null(Some(file)),
+                int(at),
             ],
         )
+    }
+
+    fn expired_files(&self, before: u64, limit: u32) -> Result<Vec<String>, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let rows: Vec<Row> = self.fetch(
+            "SELECT id FROM files WHERE seq IS NULL AND uploaded_at <= ? \
+             ORDER BY uploaded_at LIMIT ?",
+            vec![int(before), int(u64::from(limit))],
+        )?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    fn oldest_unattached(&self) -> Result<Option<u64>, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            at: Option<f64>,
+        }
+        let rows: Vec<Row> = self.fetch(
+            "SELECT MIN(uploaded_at) AS at FROM files WHERE seq IS NULL",
+            None,
+        )?;
+        Ok(rows.first().and_then(|r| r.at).map(|t| t as u64))
+    }
+
+    fn remove_file(&mut self, id: &str) -> Result<(), LogError> {
+        self.run(
+            "DELETE FROM files WHERE id = ? AND seq IS NULL",
+            vec![id.into()],
+        )
+    }
+
+    fn react(
+        &mut self,
+        t: &Toggle<'_>,
+        names: usize,
+    ) -> Result<Option<(u64, Vec<String>)>, LogError> {
+        let (seq, emoji) = (t.seq, t.emoji);
+        let cursor = if t.on {
+            self.sql.exec(
+                "INSERT INTO reactions (seq, emoji, claim, name, at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+                vec![
+                    int(seq),
+                    emoji.into(),
+                    t.claim.into(),
+                    t.name.into(),
+                    int(t.at),
+                ],
+            )
+        } else {
+            self.sql.exec(
+                "DELETE FROM reactions WHERE seq = ? AND emoji = ? AND claim = ?",
+                vec![int(seq), emoji.into(), t.claim.into()],
+            )
+        };
+        if cursor.map_err(err)?.rows_written() == 0 {
+            return Ok(None);
+        }
+        self.reactors(seq, emoji, names).map(Some)
+    }
+
+    fn reacted_by(&self, claim: &str, seqs: &[u64]) -> Result<Vec<(u64, String)>, LogError> {
+        #[derive(Deserialize)]
+        struct Row {
+            seq: f64,
+            emoji: String,
+        }
+        let list = serde_json::to_string(seqs).map_err(|e| LogError(e.to_string()))?;
+        let rows: Vec<Row> = self.fetch(
+            "SELECT seq, emoji FROM reactions WHERE claim = ? \
+             AND seq IN (SELECT value FROM json_each(?))",
+            vec![claim.into(), list.into()],
+        )?;
+        Ok(rows.into_iter().map(|r| (r.seq as u64, r.emoji)).collect())
     }
 
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {

@@ -48,12 +48,12 @@ test('react, reply, use a thread, edit and delete, and see the others do it live
   await action(page, 1, 'Add reaction');
   await page.click(`${item(1)} .reaction-picker button[aria-label="React with 👍"]`);
   let u = await bo.next('update');
-  assert.deepEqual(u.message.reactions, [{ emoji: '👍', names: ['Ann'] }]);
+  assert.deepEqual(u.message.reactions, [{ emoji: '👍', count: 1, names: ['Ann'] }]);
   bo.send({ type: 'react', seq: 1, emoji: '🎉' });
   await eventually(async () => assert.deepEqual((await shown(page, 1)).reactions, [['👍', 1, true], ['🎉', 1, false]]));
   await page.click(`${item(1)} .reaction[data-emoji="👍"]`);
   u = await bo.next((f) => f.type === 'update' && f.message.reactions?.length === 1);
-  assert.deepEqual(u.message.reactions, [{ emoji: '🎉', names: ['Bo'] }]);
+  assert.deepEqual(u.message.reactions, [{ emoji: '🎉', count: 1, names: ['Bo'] }]);
   await eventually(async () => assert.deepEqual((await shown(page, 1)).reactions, [['🎉', 1, false]]));
 
   // A reply: the bar says what it answers, the message quotes its parent, the parent counts it.
@@ -170,4 +170,29 @@ test('a refused change is explained and the room keeps working', { timeout: 60_0
   await typeAndSend(page, 'still talking');
   await confirmedMessage(page, 'still talking');
   await closeAll(bo);
+});
+
+test('a chip shows the exact count, the first names "and N others", and stays mine when I am not listed', { timeout: 90_000 }, async () => {
+  const { page } = ctx.person;
+  const bo = await connect(ctx.server, room, 'Bo');
+  const target = await bo.say('react to this one');
+  await confirmedMessage(page, 'react to this one');
+  const seq = target.ack.seq;
+  // Eleven others react first, so the ten names listed never include Ann.
+  const others = [];
+  for (let i = 0; i < 11; i++) others.push(await connect(ctx.server, room, `fan${i}`));
+  for (const o of others) o.send({ type: 'react', seq, emoji: '👍' });
+  await eventually(async () => assert.deepEqual((await shown(page, seq)).reactions, [['👍', 11, false]]));
+  const title = () => page.$eval(`${item(seq)} .reaction[data-emoji="👍"]`, (b) => b.title);
+  assert.match(await title(), /^fan0, fan1, .*fan9 and 1 other reacted with 👍$/);
+  await page.click(`${item(seq)} .reaction[data-emoji="👍"]`);
+  await eventually(async () => assert.deepEqual((await shown(page, seq)).reactions, [['👍', 12, true]]));
+  assert.match(await title(), / and 2 others reacted/);
+  // After a reload the welcome marks it as Ann's; a click takes it back.
+  await page.reload();
+  await page.waitForSelector(item(seq));
+  await eventually(async () => assert.deepEqual((await shown(page, seq)).reactions, [['👍', 12, true]]));
+  await page.click(`${item(seq)} .reaction[data-emoji="👍"]`);
+  await eventually(async () => assert.deepEqual((await shown(page, seq)).reactions, [['👍', 11, false]]));
+  await closeAll(bo, ...others);
 });

@@ -141,6 +141,8 @@ test('delete: a tombstone with the same seq for everyone, in history and D1; rep
   await closeAll(ann, bo, later);
 });
 
+// Each reaction carries its exact `count` beside the names (issue 10: at most
+// REACTION_NAMES_MAX of them are listed; see bounds.test.mjs).
 test('reactions: add and remove per name, counts and who reacted, live for everyone and stored', async () => {
   const room = roomId('react');
   const ann = await connect(srv(), room, 'Ann');
@@ -150,13 +152,13 @@ test('reactions: add and remove per name, counts and who reacted, live for every
   await bo.next('update');
   bo.send({ type: 'react', seq: ack.seq, emoji: '👍', on: true });
   let u = await ann.next((f) => f.type === 'update' && f.rev === 3);
-  assert.deepEqual(u.message.reactions, [{ emoji: '👍', names: ['Ann', 'Bo'] }]);
+  assert.deepEqual(u.message.reactions, [{ emoji: '👍', count: 2, names: ['Ann', 'Bo'] }]);
   bo.send({ type: 'react', seq: ack.seq, emoji: '🍕' });
   u = await ann.next((f) => f.type === 'update' && f.rev === 4);
-  assert.deepEqual(u.message.reactions, [{ emoji: '👍', names: ['Ann', 'Bo'] }, { emoji: '🍕', names: ['Bo'] }]);
+  assert.deepEqual(u.message.reactions, [{ emoji: '👍', count: 2, names: ['Ann', 'Bo'] }, { emoji: '🍕', count: 1, names: ['Bo'] }]);
   ann.send({ type: 'react', seq: ack.seq, emoji: '👍', on: false });
   u = await bo.next((f) => f.type === 'update' && f.rev === 5);
-  assert.deepEqual(u.message.reactions, [{ emoji: '👍', names: ['Bo'] }, { emoji: '🍕', names: ['Bo'] }]);
+  assert.deepEqual(u.message.reactions, [{ emoji: '👍', count: 1, names: ['Bo'] }, { emoji: '🍕', count: 1, names: ['Bo'] }]);
 
   const d1 = await inD1(room, 1, (m) => m.reactions?.length === 2 && m.reactions[0].names.length === 1);
   assert.deepEqual(d1.reactions, u.message.reactions);
@@ -229,7 +231,7 @@ test('a client resuming with since and rev gets the older messages that changed 
   assert.deepEqual(seqs(back.welcome.updates), [2, 1, 3], 'in the order they changed');
   assert.equal(back.welcome.updates[0].text, 'TWO');
   assert.equal(back.welcome.updates[1].deleted, true);
-  assert.deepEqual(back.welcome.updates[2].reactions, [{ emoji: '🎉', names: ['Ann'] }]);
+  assert.deepEqual(back.welcome.updates[2].reactions, [{ emoji: '🎉', count: 1, names: ['Ann'] }]);
   assert.equal(back.welcome.rev, 7);
 
   // Caught up: nothing to bring. A v1 resume (no rev) never gets updates.
@@ -269,7 +271,7 @@ test('edits, deletes, reactions and reply counts survive a restart and replay on
   const byseq = Object.fromEntries(back.welcome.updates.map((m) => [m.seq, m]));
   assert.equal(byseq[2].text, 'edited');
   assert.equal(byseq[3].deleted, true);
-  assert.deepEqual(byseq[1].reactions, [{ emoji: '🔥', names: ['Ann'] }]);
+  assert.deepEqual(byseq[1].reactions, [{ emoji: '🔥', count: 1, names: ['Ann'] }]);
   assert.equal(byseq[1].reply_count, 1);
   // Changes keep flowing after the restart, and D1 has them all.
   back.send({ type: 'react', seq: 2, emoji: '👀' });

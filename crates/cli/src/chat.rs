@@ -830,7 +830,7 @@ pub fn message_line(m: &edgechat_protocol::Message) -> String {
         line.push_str(" (edited)");
     }
     for r in &m.reactions {
-        line.push_str(&format!(" [{} {}]", r.emoji, r.names.len()));
+        line.push_str(&format!(" [{} {}]", r.emoji, r.total()));
     }
     if m.reply_count > 0 {
         line.push_str(&format!(

@@ -366,7 +366,7 @@ impl Session {
                     events.push(Event::Message(m));
                 }
             }
-            ServerFrame::Update { message, rev } => {
+            ServerFrame::Update { message, rev, .. } => {
                 self.rev = Some(rev);
                 self.changed(message, &mut events);
             }
@@ -698,6 +698,7 @@ mod tests {
         let (events, _) = s.apply(ServerFrame::Update {
             message: edited.clone(),
             rev: 7,
+            reaction: None,
         });
         assert_eq!(events, [Event::Changed(edited.clone())]);
         assert_eq!(s.messages[&2], edited);
@@ -706,6 +707,7 @@ mod tests {
         let (events, _) = s.apply(ServerFrame::Update {
             message: msg(99),
             rev: 8,
+            reaction: None,
         });
         assert!(events.is_empty());
         assert!(!s.messages.contains_key(&99));

@@ -58,15 +58,56 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// One emoji on a message and who put it there, in the order they reacted.
+/// One emoji on a message: how many reacted with it and the first of them, in the
+/// order they reacted (at most [`REACTION_NAMES_MAX`] by default; the count is exact).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
     pub emoji: String,
+    /// How many claims reacted with this emoji. Stores from before it was kept (and
+    /// older servers) leave it out: then it is the length of `names`.
+    #[serde(default)]
+    pub count: u64,
     pub names: Vec<String>,
+    /// Only in frames addressed to one connection (welcome, history, thread, the
+    /// answer to one's own change): this connection's claim reacted with it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mine: bool,
+}
+
+impl Reaction {
+    /// How many reacted: `count`, or the names listed when an older store has no count.
+    pub fn total(&self) -> u64 {
+        self.count.max(self.names.len() as u64)
+    }
 }
 
 /// The most different emoji one message carries.
 pub const MAX_REACTIONS: usize = 20;
+
+/// Names a reaction lists by default (`REACTION_NAMES_MAX`); its count is always exact.
+pub const REACTION_NAMES_MAX: usize = 10;
+
+/// The most bytes one message takes on the wire (its JSON, as every frame carries it),
+/// with reactions listing at most `names_max` names each. Every field at its longest:
+/// numbers of 20 digits; strings of code points that JSON escapes to 6 bytes
+/// (`\u0001`) where the field allows control characters (text, client_id), else of
+/// 4-byte code points (names, emoji, file names); 20 emoji, each with its count,
+/// `"mine":true` and `names_max` names; an attachment. A message carries no copy of its
+/// parent (a reply names it by `reply_to`), so a reply is no larger.
+pub const fn message_max_bytes(names_max: usize) -> usize {
+    const NUM: usize = 20;
+    const SKELETON: usize = 320; // every key, quote, colon, comma and brace
+    let room = crate::MAX_ROOM_CHARS;
+    let name = 4 * crate::MAX_NAME_CHARS;
+    let text = 6 * crate::MAX_TEXT_CHARS;
+    let client_id = 6 * crate::MAX_CLIENT_ID_CHARS;
+    let attachment = 64 + 4 * crate::MAX_FILENAME_CHARS + 32 + NUM + 64;
+    let reaction = 48 + 4 * crate::MAX_EMOJI_CHARS + NUM + names_max * (name + 3);
+    SKELETON + 5 * NUM + room + name + text + client_id + attachment + MAX_REACTIONS * reaction
+}
+
+/// [`message_max_bytes`] at the default [`REACTION_NAMES_MAX`]: 54,016 bytes.
+pub const MESSAGE_MAX_BYTES: usize = message_max_bytes(REACTION_NAMES_MAX);
 
 /// Error codes, on the socket and over HTTP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -876,6 +917,11 @@ pub enum ServerFrame {
     Update {
         message: Message,
         rev: u64,
+        /// When the change was a reaction: which, by whom, added or removed, so that the
+        /// reacting name's connections know the reaction is theirs (a broadcast carries
+        /// no `mine`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reaction: Option<ReactionChange>,
     },
     /// The answer to a `thread` frame.
     Thread {
@@ -937,6 +983,14 @@ pub enum ServerFrame {
         owner: Option<String>,
         moderators: Vec<String>,
     },
+}
+
+/// The reaction an `update` is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionChange {
+    pub emoji: String,
+    pub name: String,
+    pub on: bool,
 }
 
 /// What a claim may do in a room beyond chatting.
@@ -1467,7 +1521,9 @@ mod tests {
             edited_ts: Some(9),
             reactions: vec![Reaction {
                 emoji: "🎉".into(),
+                count: 1,
                 names: vec!["a".into()],
+                mine: false,
             }],
             reply_count: 2,
             ..m
@@ -1475,13 +1531,14 @@ mod tests {
         let u = ServerFrame::Update {
             message: changed,
             rev: 12,
+            reaction: None,
         };
         let v: serde_json::Value = serde_json::from_str(&u.encode()).unwrap();
         assert_eq!(
             v,
             json!({"type":"update","rev":12,"message":{"seq":1,"room":"r","name":"a","text":"t","ts":5,
                    "client_id":null,"reply_to":null,"edited_ts":9,
-                   "reactions":[{"emoji":"🎉","names":["a"]}],"reply_count":2}})
+                   "reactions":[{"emoji":"🎉","count":1,"names":["a"]}],"reply_count":2}})
         );
         assert_eq!(ServerFrame::decode(&u.encode()).unwrap(), u);
         let e = ServerFrame::Error {
@@ -1508,5 +1565,59 @@ mod tests {
             r#"{"type":"user_status","user":{"name":"A","status":"dnd"}}"#
         );
         assert_eq!(ServerFrame::decode(&t.encode()).unwrap(), t);
+    }
+
+    /// The largest message the room can produce: every field at its longest, with
+    /// characters that encode to the most bytes each field allows.
+    fn worst_case_message(names_max: usize) -> Message {
+        let wide = |n: usize| "😀".repeat(n); // 4 bytes per code point, no escape
+        let escaped = |n: usize| "\u{1}".repeat(n); // JSON writes \u0001: 6 bytes
+        let name = wide(crate::MAX_NAME_CHARS);
+        Message {
+            seq: u64::MAX,
+            room: "r".repeat(crate::MAX_ROOM_CHARS),
+            name: name.clone(),
+            text: escaped(crate::MAX_TEXT_CHARS),
+            ts: u64::MAX,
+            client_id: Some(escaped(crate::MAX_CLIENT_ID_CHARS)),
+            reply_to: Some(u64::MAX),
+            edited_ts: Some(u64::MAX),
+            deleted: true,
+            reactions: (0..MAX_REACTIONS)
+                .map(|_| Reaction {
+                    emoji: wide(crate::MAX_EMOJI_CHARS),
+                    count: u64::MAX,
+                    names: vec![name.clone(); names_max],
+                    mine: true,
+                })
+                .collect(),
+            reply_count: u64::MAX,
+            attachment: Some(crate::FileRef {
+                id: "f".repeat(64),
+                filename: wide(crate::MAX_FILENAME_CHARS),
+                content_type: "application/octet-stream".into(),
+                size: u64::MAX,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_message_never_encodes_larger_than_its_stated_bound() {
+        for names_max in [0, 1, REACTION_NAMES_MAX, 100] {
+            let m = worst_case_message(names_max);
+            let len = serde_json::to_string(&m).unwrap().len();
+            let bound = message_max_bytes(names_max);
+            assert!(len <= bound, "{names_max} names: {len} > {bound}");
+            // The bound is close, not a guess: within 2% of the worst case.
+            assert!(
+                len * 100 >= bound * 98,
+                "{names_max} names: {len} vs {bound}"
+            );
+        }
+        assert_eq!(MESSAGE_MAX_BYTES, message_max_bytes(REACTION_NAMES_MAX));
+        assert_eq!(MESSAGE_MAX_BYTES, 54_016);
+        // A reaction without a count (older stores) counts its names.
+        let old: Reaction = serde_json::from_str(r#"{"emoji":"👍","names":["a","b"]}"#).unwrap();
+        assert_eq!((old.count, old.total(), old.mine), (0, 2, false));
     }
 }

@@ -24,6 +24,7 @@
 //! twice keeps the later), and a client that resumes with the last rev it saw gets
 //! exactly the older messages that changed since, as they are now.
 
+pub mod bounds;
 mod limits;
 pub mod memory;
 
@@ -33,12 +34,13 @@ use std::rc::Rc;
 
 use edgechat_protocol::{
     check_frame_size, is_dm_room, legacy_claim_id, name_key, ClientFrame, ClientId, Decoded, Emoji,
-    ErrorCode, FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Reaction, Refusal,
-    Role, ServerFrame, Status, User, MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS,
-    WELCOME_MESSAGES,
+    ErrorCode, FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Reaction,
+    ReactionChange, Refusal, Role, ServerFrame, Status, User, MAX_REACTIONS, RESUME_MESSAGES,
+    TYPING_TTL_MS, WELCOME_MESSAGES,
 };
 use serde::{Deserialize, Serialize};
 
+pub use bounds::{Bounds, Keep};
 pub use limits::{
     Limits, Strikes, TokenBucket, CLOSE_POLICY, CLOSE_POLICY_REASON, STRIKE_WINDOW_MS,
 };
@@ -129,6 +131,8 @@ pub struct Positions {
     pub durable_rev: u64,
     /// Every audit entry up to this id is in the history database.
     pub audit_durable: u64,
+    /// When the oldest upload not attached to a message was uploaded.
+    pub oldest_unattached: Option<u64>,
 }
 
 /// A name refused in a room until a time.
@@ -228,12 +232,55 @@ pub trait Log {
     fn max_read_except(&self, claim: &str) -> Result<u64, LogError>;
     /// These read positions (or later ones) are in the history database.
     fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError>;
-    /// Records a file a claim uploaded, not yet attached to a message.
-    fn add_file(&mut self, file: &FileRef, claim: &str) -> Result<(), LogError>;
+    /// Records a file a claim uploaded at `at`, not yet attached to a message.
+    fn add_file(&mut self, file: &FileRef, claim: &str, at: u64) -> Result<(), LogError>;
     /// A file, its uploader's claim and the message it is attached to, if any.
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError>;
     /// Attaches a file to a message.
     fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError>;
+    /// Files not attached to a message that were uploaded at `before` or earlier,
+    /// oldest first.
+    fn expired_files(&self, before: u64, limit: u32) -> Result<Vec<String>, LogError>;
+    /// When the oldest file not attached to a message was uploaded.
+    fn oldest_unattached(&self) -> Result<Option<u64>, LogError>;
+    /// Forgets a file that is still not attached to a message (its bytes are gone).
+    fn remove_file(&mut self, id: &str) -> Result<(), LogError>;
+    /// Adds or takes away one claim's reaction (see [`Toggle`]). If that changed
+    /// anything: how many claims react with that emoji now, and the first `names` of
+    /// their names in the order they reacted. Who reacted is kept per (seq, emoji,
+    /// claim), so a toggle costs a row, never a rewrite of everyone who reacted. A
+    /// deleted message (see `update`) loses its reactions.
+    fn react(
+        &mut self,
+        toggle: &Toggle<'_>,
+        names: usize,
+    ) -> Result<Option<(u64, Vec<String>)>, LogError>;
+    /// The (seq, emoji) among these messages that `claim` reacted with.
+    fn reacted_by(&self, claim: &str, seqs: &[u64]) -> Result<Vec<(u64, String)>, LogError>;
+}
+
+/// One claim adding (`on`) or taking away its reaction `emoji` to message `seq`, shown as
+/// `name`; `at` orders who reacted first.
+#[derive(Clone, Copy, Debug)]
+pub struct Toggle<'a> {
+    pub seq: u64,
+    pub emoji: &'a str,
+    pub claim: &'a str,
+    pub name: &'a str,
+    pub on: bool,
+    pub at: u64,
+}
+
+/// Why a change was not made: refused (for the client), or the log failed.
+enum Denied {
+    Refused(Refusal),
+    Failed(LogError),
+}
+
+impl From<Refusal> for Denied {
+    fn from(r: Refusal) -> Self {
+        Denied::Refused(r)
+    }
 }
 
 struct Conn {
@@ -310,7 +357,18 @@ pub struct Room<L: Log> {
     reads: BTreeMap<Rc<str>, u64>,
     /// Read positions not yet in the history database.
     pending_reads: BTreeMap<String, u64>,
+    /// Reaction names, frame budget, upload lifetime.
+    bounds: Bounds,
+    /// When the oldest upload not attached to a message is due for deletion.
+    sweep_at: Option<u64>,
+    /// Uploads being deleted now: they can no longer be attached.
+    sweeping: BTreeSet<String>,
 }
+
+/// How long a failed sweep of uploads waits before trying again.
+const SWEEP_RETRY_MS: u64 = 60_000;
+/// Uploads one sweep deletes at most.
+const SWEEP_BATCH: u32 = 50;
 
 /// Messages a room keeps ready for a batch write at most.
 pub const MAX_BATCH: usize = 100;
@@ -361,7 +419,27 @@ impl<L: Log> Room<L> {
             pending_audit,
             reads: BTreeMap::new(),
             pending_reads,
+            bounds: Bounds::default(),
+            sweep_at: at
+                .oldest_unattached
+                .map(|t| t + Bounds::default().upload_ttl_ms),
+            sweeping: BTreeSet::new(),
         })
+    }
+
+    /// Sets the room's bounds (the shell reads them from its settings). Until then the
+    /// defaults hold.
+    pub fn set_bounds(&mut self, bounds: Bounds) {
+        let old_ttl = self.bounds.upload_ttl_ms;
+        self.bounds = bounds;
+        if let Some(due) = self.sweep_at {
+            // The oldest upload is due after the new lifetime instead.
+            self.sweep_at = Some(due - old_ttl + bounds.upload_ttl_ms);
+        }
+    }
+
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
     }
 
     /// A failure of the log for the operator's log, naming this room and what failed.
@@ -658,27 +736,38 @@ impl<L: Log> Room<L> {
             _ => Ok((Vec::new(), false)),
         };
         let welcome = match (self.log.page(page, self.last_seq), updates) {
-            (Ok((messages, has_more)), Ok((updates, updates_truncated))) => ServerFrame::Welcome {
-                room: self.id.clone(),
-                you: you.clone(),
-                users: self.users(),
-                messages,
-                last_seq: self.last_seq,
-                has_more,
-                rev: self.last_rev,
-                updates,
-                updates_truncated,
-                creator: self.creator().map(str::to_owned),
-                owner: self.creator().map(str::to_owned),
-                moderators: self.moderator_names(),
-                role: self.role_of(claim),
-                read_seq,
-                peer_read_seq: if self.dm {
-                    self.log.max_read_except(claim).ok()
+            (Ok((mut messages, has_more)), Ok((mut updates, updates_truncated))) => {
+                self.mark_mine(claim, &mut messages, &mut out);
+                self.mark_mine(claim, &mut updates, &mut out);
+                let mut frame = ServerFrame::Welcome {
+                    room: self.id.clone(),
+                    you: you.clone(),
+                    users: self.users(),
+                    messages: Vec::new(),
+                    last_seq: self.last_seq,
+                    has_more,
+                    rev: self.last_rev,
+                    updates: Vec::new(),
+                    updates_truncated,
+                    creator: self.creator().map(str::to_owned),
+                    owner: self.creator().map(str::to_owned),
+                    moderators: self.moderator_names(),
+                    role: self.role_of(claim),
+                    read_seq,
+                    peer_read_seq: if self.dm {
+                        self.log.max_read_except(claim).ok()
+                    } else {
+                        None
+                    },
+                };
+                let keep = if since.is_some() {
+                    Keep::Oldest
                 } else {
-                    None
-                },
-            },
+                    Keep::Newest
+                };
+                self.fit_welcome(&mut frame, messages, updates, keep);
+                frame
+            }
             (Err(e), _) | (_, Err(e)) => internal(&mut out, &e, None),
         };
         send(&mut out, Target::One(id.clone()), &welcome);
@@ -701,6 +790,94 @@ impl<L: Log> Room<L> {
             );
         }
         out
+    }
+
+    /// Puts a welcome's messages and updates in, as many as the frame budget holds:
+    /// the messages first (at least one, from the end `keep` names: more are then
+    /// paged with `history`), then the updates (if not all fit, `updates_truncated`
+    /// tells the client to reload). A welcome of small messages is only summed up.
+    fn fit_welcome(
+        &self,
+        frame: &mut ServerFrame,
+        mut messages: Vec<Message>,
+        mut updates: Vec<Message>,
+        keep: Keep,
+    ) {
+        let budget = self.bounds.frame_budget;
+        let ServerFrame::Welcome {
+            users, moderators, ..
+        } = &*frame
+        else {
+            return;
+        };
+        let names: usize = users
+            .iter()
+            .map(|u| &u.name)
+            .chain(moderators)
+            .map(|n| 6 * n.len() + 40)
+            .sum();
+        let quick = 2048 + names + bounds::quick_len(&messages) + bounds::quick_len(&updates);
+        let (mut cut, mut cut_updates) = (false, false);
+        if quick > budget {
+            let rest = frame.encode().len();
+            let room = budget.saturating_sub(rest);
+            cut = bounds::fit(&mut messages, room, keep);
+            let left = room.saturating_sub(bounds::encoded_list_len(&messages));
+            cut_updates = bounds::fit_some(&mut updates, left, Keep::Oldest);
+        }
+        if let ServerFrame::Welcome {
+            messages: m,
+            updates: u,
+            has_more,
+            updates_truncated,
+            ..
+        } = frame
+        {
+            *m = messages;
+            *u = updates;
+            *has_more |= cut;
+            *updates_truncated |= cut_updates;
+        }
+    }
+
+    /// Marks the reactions `claim` made among these messages (`mine`), for a frame
+    /// addressed to one of its connections. Messages without reactions cost nothing.
+    fn mark_mine(&self, claim: &str, messages: &mut [Message], out: &mut Vec<Effect>) {
+        let seqs: Vec<u64> = messages
+            .iter()
+            .filter(|m| !m.reactions.is_empty())
+            .map(|m| m.seq)
+            .collect();
+        if seqs.is_empty() {
+            return;
+        }
+        match self.log.reacted_by(claim, &seqs) {
+            Ok(mine) => {
+                let mine: BTreeSet<(u64, &str)> =
+                    mine.iter().map(|(s, e)| (*s, e.as_str())).collect();
+                for m in messages {
+                    for r in &mut m.reactions {
+                        r.mine = mine.contains(&(m.seq, r.emoji.as_str()));
+                    }
+                }
+            }
+            Err(e) => out.push(self.noted("reading a claim's reactions", &e)),
+        }
+    }
+
+    /// A page for connection `id`: its reactions marked, cut to the frame budget.
+    fn page_for(
+        &self,
+        id: &str,
+        page: (Vec<Message>, bool),
+        keep: Keep,
+        out: &mut Vec<Effect>,
+    ) -> (Vec<Message>, bool) {
+        let (mut messages, has_more) = page;
+        if let Some(conn) = self.conns.get(id) {
+            self.mark_mine(&conn.claim, &mut messages, out);
+        }
+        bounds::fit_page((messages, has_more), self.bounds.frame_budget, keep)
     }
 
     /// A connection closed (or failed).
@@ -833,8 +1010,15 @@ impl<L: Log> Room<L> {
             Ok(ClientFrame::Status { status }) => self.on_status(id, status),
             Ok(ClientFrame::History { page }) => {
                 let mut out = Vec::new();
+                let keep = match page {
+                    Page::After { .. } => Keep::Oldest,
+                    _ => Keep::Newest,
+                };
                 let frame = match self.log.page(page, self.last_seq) {
-                    Ok((messages, has_more)) => ServerFrame::History { messages, has_more },
+                    Ok(found) => {
+                        let (messages, has_more) = self.page_for(id, found, keep, &mut out);
+                        ServerFrame::History { messages, has_more }
+                    }
                     Err(e) => internal(&mut out, &e, None),
                 };
                 send(&mut out, Target::One(id.to_owned()), &frame);
@@ -1329,7 +1513,7 @@ impl<L: Log> Room<L> {
         self.pending.push_back((rev, message));
         if let Some(parent) = reply_to {
             // The parent counts its replies; everyone sees the new count.
-            out.extend(self.modify(None, parent, None, |m, _| {
+            out.extend(self.modify(None, parent, None, None, |m, _, _, _| {
                 m.reply_count += 1;
                 Ok(true)
             }));
@@ -1355,6 +1539,9 @@ impl<L: Log> Room<L> {
         file_id: &str,
         client_id: &str,
     ) -> Result<FileRef, Option<(u64, u64)>> {
+        if self.sweeping.contains(file_id) {
+            return Err(None);
+        }
         match self.log.file(file_id) {
             Ok(Some((file, owner, None))) if owner == claim => Ok(file),
             Ok(Some((_, owner, Some(_)))) if owner == claim => {
@@ -1367,9 +1554,77 @@ impl<L: Log> Room<L> {
         }
     }
 
-    /// Records a file `claim` uploaded to this room (the shell stored its bytes).
-    pub fn add_file(&mut self, claim: &str, file: &FileRef) -> Result<(), LogError> {
-        self.log.add_file(file, claim)
+    /// Records a file `claim` uploaded to this room at `now` (the shell stored its
+    /// bytes). Unless a message attaches it, it is deleted after the upload lifetime.
+    pub fn add_file(&mut self, claim: &str, file: &FileRef, now: u64) -> Result<(), LogError> {
+        self.log.add_file(file, claim, now)?;
+        let due = now + self.bounds.upload_ttl_ms;
+        self.sweep_at = Some(self.sweep_at.map_or(due, |t| t.min(due)));
+        Ok(())
+    }
+
+    /// Whether uploads are due for deletion at `now`.
+    pub fn sweep_due(&self, now: u64) -> bool {
+        self.sweep_at.is_some_and(|t| t <= now)
+    }
+
+    /// The uploads due for deletion at `now` (at most 50): nothing can attach them any
+    /// more. The shell deletes their bytes and reports with [`Room::uploads_swept`].
+    pub fn expired_uploads(&mut self, now: u64) -> (Vec<String>, Vec<Effect>) {
+        let mut out = Vec::new();
+        if !self.sweep_due(now) {
+            return (Vec::new(), out);
+        }
+        let before = now.saturating_sub(self.bounds.upload_ttl_ms);
+        match self.log.expired_files(before, SWEEP_BATCH) {
+            Ok(ids) => {
+                let ids: Vec<String> = ids
+                    .into_iter()
+                    .filter(|id| self.sweeping.insert(id.clone()))
+                    .collect();
+                if ids.is_empty() {
+                    self.next_sweep(now, false, &mut out);
+                }
+                (ids, out)
+            }
+            Err(e) => {
+                out.push(self.noted("listing expired uploads", &e));
+                self.sweep_at = Some(now + SWEEP_RETRY_MS);
+                (Vec::new(), out)
+            }
+        }
+    }
+
+    /// The shell deleted the bytes of `deleted`, and could not delete those of `kept`:
+    /// the first are forgotten, the second wait for the next sweep.
+    pub fn uploads_swept(&mut self, deleted: &[String], kept: &[String], now: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for id in deleted {
+            if let Err(e) = self.log.remove_file(id) {
+                out.push(self.noted(&format!("forgetting upload {id}"), &e));
+            }
+            self.sweeping.remove(id);
+        }
+        for id in kept {
+            self.sweeping.remove(id);
+        }
+        self.next_sweep(now, !kept.is_empty(), &mut out);
+        out
+    }
+
+    /// When the next sweep is due: when the oldest upload left runs out (none: no
+    /// alarm for it), or a minute from now after a failure.
+    fn next_sweep(&mut self, now: u64, failed: bool, out: &mut Vec<Effect>) {
+        self.sweep_at = match self.log.oldest_unattached() {
+            Ok(oldest) => oldest.map(|t| t + self.bounds.upload_ttl_ms),
+            Err(e) => {
+                out.push(self.noted("finding the oldest upload", &e));
+                Some(now + SWEEP_RETRY_MS)
+            }
+        };
+        if failed {
+            self.sweep_at = self.sweep_at.map(|t| t.max(now + SWEEP_RETRY_MS));
+        }
     }
 
     /// A `send` whose client_id this name already used: no new message; an ack with
@@ -1403,7 +1658,7 @@ impl<L: Log> Room<L> {
             return Vec::new();
         };
         let text = text.into_string();
-        self.modify(Some(id), seq, client_id, |m, author| {
+        self.modify(Some(id), seq, client_id, None, |m, author, _, _| {
             own(m, author, &me, "edit")?;
             if m.text == text {
                 return Ok(false);
@@ -1427,7 +1682,7 @@ impl<L: Log> Room<L> {
         let moderator = self.moderator(id).map(|(name, _)| name);
         let mut moderated = None;
         let mut file = None;
-        let mut out = self.modify(Some(id), seq, client_id, |m, author| {
+        let mut out = self.modify(Some(id), seq, client_id, None, |m, author, _, _| {
             if m.deleted {
                 // Deleting twice is deleting once.
                 return Ok(false);
@@ -1470,49 +1725,58 @@ impl<L: Log> Room<L> {
         on: bool,
         client_id: Option<ClientId>,
     ) -> Vec<Effect> {
-        let Some((me, my_name)) = self.conns.get(id).map(|c| (c.key.clone(), c.name.clone()))
+        let Some((claim, my_name)) = self
+            .conns
+            .get(id)
+            .map(|c| (c.claim.clone(), c.name.clone()))
         else {
             return Vec::new();
         };
-        self.modify(Some(id), seq, client_id, |m, _| {
+        let names = self.bounds.reaction_names;
+        let change = ReactionChange {
+            emoji: emoji.as_str().to_owned(),
+            name: my_name.to_string(),
+            on,
+        };
+        self.modify(Some(id), seq, client_id, Some(change), |m, _, log, rev| {
             if m.deleted {
-                return Err(was_deleted(m.seq));
+                return Err(was_deleted(m.seq).into());
             }
-            let mine = |n: &String| name_key(n) == *me;
             let at = m.reactions.iter().position(|r| r.emoji == emoji.as_str());
-            match (on, at) {
-                (true, Some(i)) => {
-                    let names = &mut m.reactions[i].names;
-                    if names.iter().any(mine) {
-                        return Ok(false);
-                    }
-                    names.push(my_name.to_string());
+            if on && at.is_none() && m.reactions.len() >= MAX_REACTIONS {
+                return Err(Refusal::new(
+                    ErrorCode::BadFrame,
+                    format!("a message carries at most {MAX_REACTIONS} different reactions"),
+                )
+                .into());
+            }
+            let toggle = Toggle {
+                seq: m.seq,
+                emoji: emoji.as_str(),
+                claim: &claim,
+                name: &my_name,
+                on,
+                at: rev,
+            };
+            let changed = log.react(&toggle, names).map_err(Denied::Failed)?;
+            let Some((count, listed)) = changed else {
+                return Ok(false);
+            };
+            match at {
+                Some(i) if count == 0 => {
+                    m.reactions.remove(i);
                 }
-                (true, None) => {
-                    if m.reactions.len() >= MAX_REACTIONS {
-                        return Err(Refusal::new(
-                            ErrorCode::BadFrame,
-                            format!(
-                                "a message carries at most {MAX_REACTIONS} different reactions"
-                            ),
-                        ));
-                    }
-                    m.reactions.push(Reaction {
-                        emoji: emoji.as_str().to_owned(),
-                        names: vec![my_name.to_string()],
-                    });
+                Some(i) => {
+                    m.reactions[i].count = count;
+                    m.reactions[i].names = listed;
                 }
-                (false, Some(i)) => {
-                    let before = m.reactions[i].names.len();
-                    m.reactions[i].names.retain(|n| !mine(n));
-                    if m.reactions[i].names.len() == before {
-                        return Ok(false);
-                    }
-                    if m.reactions[i].names.is_empty() {
-                        m.reactions.remove(i);
-                    }
-                }
-                (false, None) => return Ok(false),
+                None if count > 0 => m.reactions.push(Reaction {
+                    emoji: emoji.as_str().to_owned(),
+                    count,
+                    names: listed,
+                    mine: false,
+                }),
+                None => {}
             }
             Ok(true)
         })
@@ -1524,11 +1788,14 @@ impl<L: Log> Room<L> {
             no_such_message(seq, None).to_frame()
         } else {
             match self.log.replies(seq, after, limit) {
-                Ok((messages, has_more)) => ServerFrame::Thread {
-                    seq,
-                    messages,
-                    has_more,
-                },
+                Ok(found) => {
+                    let (messages, has_more) = self.page_for(id, found, Keep::Oldest, &mut out);
+                    ServerFrame::Thread {
+                        seq,
+                        messages,
+                        has_more,
+                    }
+                }
                 Err(e) => internal(&mut out, &e, None),
             }
         };
@@ -1536,17 +1803,19 @@ impl<L: Log> Room<L> {
         out
     }
 
-    /// Changes one logged message in place. `change` sees the message and its author's
-    /// claim and says whether it changed anything: a change takes the next rev, is
-    /// logged and goes to everyone as an `update`; no change sends the message as it is
-    /// to the asking connection only (a repeated edit, delete or reaction confirms
-    /// without doing anything twice). A refusal goes to the asking connection.
+    /// Changes one logged message in place. `change` sees the message, its author's
+    /// claim, the log and the rev the change will take, and says whether it changed
+    /// anything: a change takes that rev, is logged and goes to everyone as an `update`
+    /// (with `reaction`, when it was one); no change sends the message as it is to the
+    /// asking connection only (a repeated edit, delete or reaction confirms without
+    /// doing anything twice). A refusal goes to the asking connection.
     fn modify(
         &mut self,
         id: Option<&str>,
         seq: u64,
         client_id: Option<ClientId>,
-        change: impl FnOnce(&mut Message, &str) -> Result<bool, Refusal>,
+        reaction: Option<ReactionChange>,
+        change: impl FnOnce(&mut Message, &str, &mut L, u64) -> Result<bool, Denied>,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
         let client_id = client_id.map(ClientId::into_string);
@@ -1572,20 +1841,32 @@ impl<L: Log> Room<L> {
                 return out;
             }
         };
-        match change(&mut stored.message, &stored.claim) {
-            Err(mut refusal) => {
+        let rev = self.last_rev + 1;
+        match change(&mut stored.message, &stored.claim, &mut self.log, rev) {
+            Err(Denied::Refused(mut refusal)) => {
                 refusal.client_id = client_id;
                 reply_to(&mut out, &refusal.to_frame());
             }
-            Ok(false) => reply_to(
-                &mut out,
-                &ServerFrame::Update {
-                    message: stored.message,
-                    rev: self.last_rev,
-                },
-            ),
+            Err(Denied::Failed(e)) => {
+                let frame = internal(&mut out, &e, client_id);
+                reply_to(&mut out, &frame);
+            }
+            Ok(false) => {
+                let mut message = stored.message;
+                if let Some(conn) = id.and_then(|id| self.conns.get(id)) {
+                    let claim = conn.claim.clone();
+                    self.mark_mine(&claim, std::slice::from_mut(&mut message), &mut out);
+                }
+                reply_to(
+                    &mut out,
+                    &ServerFrame::Update {
+                        message,
+                        rev: self.last_rev,
+                        reaction: None,
+                    },
+                )
+            }
             Ok(true) => {
-                let rev = self.last_rev + 1;
                 if let Err(e) = self.log.update(&stored.message, rev) {
                     let frame = internal(&mut out, &e, client_id);
                     reply_to(&mut out, &frame);
@@ -1598,6 +1879,7 @@ impl<L: Log> Room<L> {
                     &ServerFrame::Update {
                         message: stored.message.clone(),
                         rev,
+                        reaction,
                     },
                 );
                 self.pending.push_back((rev, stored.message));
@@ -1665,11 +1947,13 @@ impl<L: Log> Room<L> {
         out
     }
 
-    /// When [`Room::tick`] or a retry of the history write is next due: a typing
-    /// indicator expires, a typing change held back by the interval is due, a retry.
+    /// When [`Room::tick`], a retry of the history write or a sweep of unattached
+    /// uploads is next due: a typing indicator expires, a typing change held back by
+    /// the interval is due, a retry, the oldest unattached upload runs out (none: the
+    /// room needs no alarm).
     pub fn next_deadline(&self) -> Option<u64> {
         let typing = self.conns.values().filter_map(|c| c.typing_until).min();
-        [typing, self.typing_due, self.retry_at]
+        [typing, self.typing_due, self.retry_at, self.sweep_at]
             .into_iter()
             .flatten()
             .min()

@@ -1,10 +1,10 @@
 //! A [`Log`] in memory: the room's tests and native tools use it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 
-use crate::{Ban, Log, LogError, Member, Positions, Roles, Stored};
+use crate::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
 
 #[derive(Default, Debug, Clone)]
 pub struct MemoryLog {
@@ -20,6 +20,10 @@ pub struct MemoryLog {
     pub reads: HashMap<String, (u64, bool)>,
     /// Files by id: the file, its uploader's claim, the message it is attached to.
     pub files: HashMap<String, (FileRef, String, Option<u64>)>,
+    /// When each file was uploaded.
+    pub uploaded_at: HashMap<String, u64>,
+    /// Who reacted: (seq, emoji, claim) to (name, order).
+    pub reactions: BTreeMap<(u64, String, String), (String, u64)>,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
 }
@@ -45,6 +49,7 @@ impl Log for MemoryLog {
             last_rev: self.rows.iter().map(|r| r.rev).max().unwrap_or(0),
             durable_rev: self.durable_rev,
             audit_durable: self.audit_durable,
+            oldest_unattached: self.oldest_unattached()?,
         })
     }
 
@@ -94,6 +99,9 @@ impl Log for MemoryLog {
             Some(row) => {
                 row.message = message.clone();
                 row.rev = rev;
+                if message.deleted {
+                    self.reactions.retain(|(seq, _, _), _| *seq != message.seq);
+                }
                 Ok(())
             }
             None => Err(LogError(format!("no message {}", message.seq))),
@@ -246,11 +254,103 @@ impl Log for MemoryLog {
         Ok(())
     }
 
-    fn add_file(&mut self, file: &FileRef, name_key: &str) -> Result<(), LogError> {
+    fn add_file(&mut self, file: &FileRef, name_key: &str, at: u64) -> Result<(), LogError> {
         self.check()?;
         self.files
             .insert(file.id.clone(), (file.clone(), name_key.to_owned(), None));
+        self.uploaded_at.insert(file.id.clone(), at);
         Ok(())
+    }
+
+    fn expired_files(&self, before: u64, limit: u32) -> Result<Vec<String>, LogError> {
+        let mut due: Vec<(u64, String)> = self
+            .files
+            .iter()
+            .filter(|(_, f)| f.2.is_none())
+            .filter_map(|(id, _)| {
+                let at = *self.uploaded_at.get(id)?;
+                (at <= before).then(|| (at, id.clone()))
+            })
+            .collect();
+        due.sort();
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect())
+    }
+
+    fn oldest_unattached(&self) -> Result<Option<u64>, LogError> {
+        Ok(self
+            .files
+            .iter()
+            .filter(|(_, f)| f.2.is_none())
+            .filter_map(|(id, _)| self.uploaded_at.get(id).copied())
+            .min())
+    }
+
+    fn remove_file(&mut self, id: &str) -> Result<(), LogError> {
+        self.check()?;
+        if self.files.get(id).is_some_and(|f| f.2.is_none()) {
+            self.files.remove(id);
+            self.uploaded_at.remove(id);
+        }
+        Ok(())
+    }
+
+    fn react(
+        &mut self,
+        toggle: &Toggle<'_>,
+        names: usize,
+    ) -> Result<Option<(u64, Vec<String>)>, LogError> {
+        let Toggle {
+            seq,
+            emoji,
+            claim,
+            name,
+            on,
+            at,
+        } = *toggle;
+        self.check()?;
+        let key = (seq, emoji.to_owned(), claim.to_owned());
+        let changed = if on {
+            match self.reactions.entry(key) {
+                std::collections::btree_map::Entry::Occupied(_) => false,
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert((name.to_owned(), at));
+                    true
+                }
+            }
+        } else {
+            self.reactions.remove(&key).is_some()
+        };
+        if !changed {
+            return Ok(None);
+        }
+        let mut who: Vec<&(String, u64)> = self
+            .reactions
+            .iter()
+            .filter(|((s, e, _), _)| *s == seq && e == emoji)
+            .map(|(_, v)| v)
+            .collect();
+        who.sort_by_key(|(_, at)| *at);
+        let count = who.len() as u64;
+        Ok(Some((
+            count,
+            who.into_iter()
+                .take(names)
+                .map(|(n, _)| n.clone())
+                .collect(),
+        )))
+    }
+
+    fn reacted_by(&self, claim: &str, seqs: &[u64]) -> Result<Vec<(u64, String)>, LogError> {
+        Ok(self
+            .reactions
+            .keys()
+            .filter(|(s, _, c)| c == claim && seqs.contains(s))
+            .map(|(s, e, _)| (*s, e.clone()))
+            .collect())
     }
 
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {

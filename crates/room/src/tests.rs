@@ -652,7 +652,7 @@ fn reactions_toggle_per_name_and_list_who_reacted() {
     let e = r.on_text("b", &react("👍", true), 12);
     assert_eq!(
         frames_for(&e, "a")[0]["message"]["reactions"],
-        json!([{"emoji":"👍","names":["Ann","Bo"]}])
+        json!([{"emoji":"👍","count":2,"names":["Ann","Bo"]}])
     );
     // Twice is once.
     let e = r.on_text("b", &react("👍", true), 13);
@@ -660,13 +660,13 @@ fn reactions_toggle_per_name_and_list_who_reacted() {
     let e = r.on_text("b", &react("🎉", true), 14);
     assert_eq!(
         frames_for(&e, "a")[0]["message"]["reactions"],
-        json!([{"emoji":"👍","names":["Ann","Bo"]},{"emoji":"🎉","names":["Bo"]}])
+        json!([{"emoji":"👍","count":2,"names":["Ann","Bo"]},{"emoji":"🎉","count":1,"names":["Bo"]}])
     );
     r.on_text("a", &react("👍", false), 15);
     let e = r.on_text("b", &react("👍", false), 16);
     assert_eq!(
         frames_for(&e, "a")[0]["message"]["reactions"],
-        json!([{"emoji":"🎉","names":["Bo"]}])
+        json!([{"emoji":"🎉","count":1,"names":["Bo"]}])
     );
     // Removing what is not there changes nothing.
     let e = r.on_text("a", &react("🎉", false), 17);
@@ -946,7 +946,7 @@ fn file(id: &str) -> FileRef {
 #[test]
 fn a_file_is_attached_once_by_its_uploader_and_deleted_with_its_message() {
     let mut r = ann_and_bo();
-    r.add_file("ann", &file("f1")).unwrap();
+    r.add_file("ann", &file("f1"), 0).unwrap();
     let send = |cid: &str, f: &str| {
         frame(json!({"type":"send","text":"look","client_id":cid,"attachment":f}))
     };
@@ -1016,7 +1016,7 @@ fn a_name_claimed_again_is_a_new_person_who_inherits_nothing() {
     join_as(&mut r, "bo", "Bo", "claim-bo");
     send_durable(&mut r, "ann1", "mine", "c1", 1);
     r.on_text("ann1", &frame(json!({"type":"read","seq":1})), 2);
-    r.add_file("claim-1", &file("f1")).unwrap();
+    r.add_file("claim-1", &file("f1"), 0).unwrap();
     r.leave("ann1", 3);
     // Ann released the name; someone else claims "ann" and walks in.
     let e = join_as(&mut r, "ann2", "ann", "claim-2");
@@ -1162,6 +1162,166 @@ fn a_room_is_made_once_by_its_maker_and_a_direct_message_has_no_owner() {
         assert!(closes(&e).is_empty());
     }
     assert_eq!(dm.make(mallory).unwrap_err().code, ErrorCode::RoomExists);
+}
+
+#[test]
+fn reactions_count_every_claim_list_the_first_few_and_mark_the_viewers_own() {
+    let mut r = ann_and_bo();
+    r.set_bounds(Bounds {
+        reaction_names: 3,
+        ..Bounds::default()
+    });
+    let react =
+        |emoji: &str, on: bool| frame(json!({"type":"react","seq":1,"emoji":emoji,"on":on}));
+    for i in 0..8 {
+        let conn = format!("x{i}");
+        r.join(conn.clone(), &name(&format!("x{i}")), None, 11);
+        r.on_text(&conn, &react("👍", true), 12);
+    }
+    let e = r.on_text("b", &react("👍", true), 13);
+    let f = frames_for(&e, "a");
+    // Nine reacted: the count is exact, the names are the first three.
+    assert_eq!(
+        f[0]["message"]["reactions"],
+        json!([{"emoji":"👍","count":9,"names":["x0","x1","x2"]}])
+    );
+    // The broadcast says whose reaction changed; it marks nothing as anyone's.
+    assert_eq!(
+        f[0]["reaction"],
+        json!({"emoji":"👍","name":"Bo","on":true})
+    );
+    // A page for Bo marks Bo's reaction, though Bo is not among the names listed.
+    let e = r.on_text("b", &frame(json!({"type":"history","limit":10})), 14);
+    let page = &frames_for(&e, "b")[0];
+    assert_eq!(page["messages"][0]["reactions"][0]["mine"], true);
+    let e = r.on_text("a", &frame(json!({"type":"history","limit":10})), 14);
+    assert_eq!(
+        frames_for(&e, "a")[0]["messages"][0]["reactions"][0].get("mine"),
+        None
+    );
+    // So does a welcome, and the answer to a reaction that changes nothing.
+    let w = frames_for(&r.join("b2".into(), &name("Bo"), None, 15), "b2");
+    assert_eq!(w[0]["messages"][0]["reactions"][0]["mine"], true);
+    let e = r.on_text("b", &react("👍", true), 16);
+    assert_eq!(
+        frames_for(&e, "b")[0]["message"]["reactions"][0]["mine"],
+        true
+    );
+    assert!(frames_for(&e, "a").is_empty());
+    // Taking back one's own reaction works whether or not one is listed.
+    let e = r.on_text("b", &react("👍", false), 17);
+    assert_eq!(
+        frames_for(&e, "a")[0]["message"]["reactions"],
+        json!([{"emoji":"👍","count":8,"names":["x0","x1","x2"]}])
+    );
+    let e = r.on_text("x0", &react("👍", false), 18);
+    assert_eq!(
+        frames_for(&e, "a")[0]["message"]["reactions"],
+        json!([{"emoji":"👍","count":7,"names":["x1","x2","x3"]}])
+    );
+    // The log stores the message without anyone's mark.
+    let stored = r.log().get(1).unwrap().unwrap().message;
+    assert!(stored.reactions.iter().all(|x| !x.mine));
+    // Deleting the message forgets who reacted.
+    r.on_text("a", &frame(json!({"type":"delete","seq":1})), 19);
+    assert!(r.log().reactions.is_empty());
+}
+
+#[test]
+fn welcome_and_history_frames_stay_within_the_budget_and_page_the_rest() {
+    let mut r = room();
+    r.join("a".into(), &name("Ann"), None, 0);
+    let long = "é".repeat(4000);
+    for i in 0..60 {
+        send_durable(&mut r, "a", &long, &format!("c{i}"), i);
+    }
+    let budget = r.bounds().frame_budget;
+    let e = r.join("b".into(), &name("Bo"), None, 100);
+    let (w, text) = e
+        .iter()
+        .find_map(|e| match e {
+            Effect::Send { to, frame } if to.includes("b") => {
+                Some((serde_json::from_str::<Value>(frame).unwrap(), frame.len()))
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert!(text <= budget, "{text} > {budget}");
+    let shown = seqs_of(&w["messages"]);
+    assert!(shown.len() < 50 && !shown.is_empty());
+    assert_eq!(*shown.last().unwrap(), 60, "the welcome keeps the newest");
+    assert_eq!(w["has_more"], true);
+    // Scrolling back pages through every message exactly once, each frame in budget.
+    let mut seen = shown.clone();
+    let mut before = shown[0];
+    loop {
+        let e = r.on_text(
+            "b",
+            &frame(json!({"type":"history","before":before,"limit":100})),
+            101,
+        );
+        let Some(Effect::Send { frame: text, .. }) = e.first() else {
+            panic!("no answer");
+        };
+        assert!(text.len() <= budget);
+        let page: Value = serde_json::from_str(text).unwrap();
+        let seqs = seqs_of(&page["messages"]);
+        assert!(!seqs.is_empty());
+        before = seqs[0];
+        seen.extend(seqs);
+        if page["has_more"] == false {
+            break;
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=60).collect::<Vec<_>>());
+    // A resume keeps the oldest it missed and says more follow.
+    let e = r.join("c".into(), &name("Cy"), Some(0), 102);
+    let w = &frames_for(&e, "c")[0];
+    assert_eq!(seqs_of(&w["messages"])[0], 1);
+    assert_eq!(w["has_more"], true);
+}
+
+#[test]
+fn unattached_uploads_are_swept_after_their_lifetime_and_attached_ones_stay() {
+    let mut r = ann_and_bo();
+    r.set_bounds(Bounds {
+        upload_ttl_ms: 1000,
+        ..Bounds::default()
+    });
+    assert_eq!(r.next_deadline(), None, "no upload, no alarm");
+    r.add_file("ann", &file("kept"), 100).unwrap();
+    r.add_file("ann", &file("lost"), 200).unwrap();
+    assert_eq!(r.next_deadline(), Some(1100));
+    let e = r.on_text(
+        "a",
+        &frame(json!({"type":"send","text":"here","client_id":"k","attachment":"kept"})),
+        300,
+    );
+    assert_eq!(frames_for(&e, "b")[0]["type"], "message");
+    assert!(!r.sweep_due(1099));
+    // The attached file is not due; the other is, once its second is up.
+    let (ids, _) = r.expired_uploads(1100);
+    assert!(ids.is_empty());
+    assert_eq!(r.next_deadline(), Some(1200));
+    let (ids, _) = r.expired_uploads(1200);
+    assert_eq!(ids, ["lost"]);
+    // While its bytes are being deleted, nobody can attach it.
+    let e = r.on_text(
+        "a",
+        &frame(json!({"type":"send","text":"late","client_id":"l","attachment":"lost"})),
+        1201,
+    );
+    assert_eq!(frames_for(&e, "a")[0]["code"], "not_found");
+    // A failed delete is tried again a minute later; a done one is forgotten.
+    r.uploads_swept(&[], &["lost".to_owned()], 1202);
+    assert_eq!(r.next_deadline(), Some(1202 + 60_000));
+    let (ids, _) = r.expired_uploads(61_202);
+    assert_eq!(ids, ["lost"]);
+    r.uploads_swept(&["lost".to_owned()], &[], 61_203);
+    assert!(r.log().file("lost").unwrap().is_none());
+    assert!(r.log().file("kept").unwrap().is_some());
+    assert_eq!(r.next_deadline(), None, "nothing left to sweep: no alarm");
 }
 
 // --- Abuse: caps, shared buckets, strikes, coalescing ---------------------------------
