@@ -351,6 +351,7 @@ impl ChatRoom {
         let t = now();
         let mut effects = self
             .with_room(|room| {
+                room.log().adopt_legacy_reactions(&claim, &query.name);
                 room.resume(id.clone(), &query.name, &claim, query.since, query.rev, t)
             })
             .unwrap_or_default();

@@ -6,7 +6,7 @@
 //! are answered from here without a round trip to D1.
 
 use edgechat_protocol::{
-    legacy_claim_id, name_key, FileRef, Message, ModEvent, Page, Reaction, REACTION_NAMES_MAX,
+    legacy_claim_id, name_key, FileRef, Message, ModEvent, Name, Page, Reaction, REACTION_NAMES_MAX,
 };
 use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
 use serde::Deserialize;
@@ -17,6 +17,9 @@ use crate::db::{reactions_json, MessageRow, MAX_BOUND_SEQ};
 pub struct SqlLog {
     sql: SqlStorage,
     room: String,
+    /// Whether step 5 left reactions under a name's legacy claim id because the log
+    /// knew no newer claim of that name (see [`SqlLog::adopt_legacy_reactions`]).
+    legacy_reactions: bool,
 }
 
 /// The log's tables, created in one call on the room's first event after a start.
@@ -138,6 +141,7 @@ impl SqlLog {
         let mut log = SqlLog {
             sql,
             room: String::new(),
+            legacy_reactions: false,
         };
         let version = log.meta("schema")?.and_then(|v| v.as_f64()).unwrap_or(1.0);
         if version < 2.0 {
@@ -159,7 +163,26 @@ impl SqlLog {
             }
             log.set_meta("schema", int(5))?;
         }
+        log.legacy_reactions = log.meta("legacy_reactions")?.is_some();
         Ok(log)
+    }
+
+    /// Gives `claim` the reactions step 5 could only file under the legacy claim id of
+    /// `name` (its reactor had no message in this room to tell which claim it was), so
+    /// that the person who reacted before the move can see and take back their own
+    /// reactions. Reactions were by name before, so this keeps their meaning. Called when
+    /// a claim joins; one indexed statement, and none in rooms that never needed it.
+    pub fn adopt_legacy_reactions(&self, claim: &str, name: &Name) {
+        let legacy = legacy_claim_id(name.key());
+        if !self.legacy_reactions || legacy == claim {
+            return;
+        }
+        if let Err(e) = self.run(
+            "UPDATE OR IGNORE reactions SET claim = ? WHERE claim = ?",
+            vec![claim.into(), legacy.into()],
+        ) {
+            worker::console_error!("adopting legacy reactions: {}", e.0);
+        }
     }
 
     /// Step 3's data: the creator was a name; it becomes that name's legacy claim.
@@ -205,10 +228,13 @@ impl SqlLog {
                         "SELECT claim FROM log WHERE name_key = ? ORDER BY seq DESC LIMIT 1",
                         vec![key.as_str().into()],
                     )?;
-                    let claim = claims
-                        .into_iter()
-                        .next()
-                        .map_or_else(|| legacy_claim_id(&key), |c| c.claim);
+                    let claim = match claims.into_iter().next() {
+                        Some(c) => c.claim,
+                        None => {
+                            self.set_meta("legacy_reactions", int(1))?;
+                            legacy_claim_id(&key)
+                        }
+                    };
                     self.run(
                         "INSERT INTO reactions (seq, emoji, claim, name, at) VALUES (?, ?, ?, ?, ?) \
                          ON CONFLICT DO NOTHING",
