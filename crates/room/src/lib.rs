@@ -944,9 +944,12 @@ impl<L: Log> Room<L> {
         let mut out = match taken {
             Err(wait_ms) => {
                 // A flood is told the wait once per wait; a frame with a client_id is
-                // always answered, since its sender waits for that very answer.
+                // always answered, since its sender waits for that very answer. A frame
+                // refused without an answer is still a refused frame: a strike.
                 if client_id.is_none() && now < conn.quiet_until {
-                    return Vec::new();
+                    let mut out = Vec::new();
+                    self.strike(id, now, &mut out);
+                    return out;
                 }
                 conn.quiet_until = now + wait_ms;
                 rate_limited(id, client_id.clone(), wait_ms)
@@ -979,9 +982,14 @@ impl<L: Log> Room<L> {
                 stamp_client_id(frame, cid);
             }
         }
-        if !refused {
-            return;
+        if refused {
+            self.strike(id, now, out);
         }
+    }
+
+    /// A strike against socket `id` for a refused frame; past `refused_per_min` in a
+    /// minute the socket is let go and closed with 1008 (after what `out` holds).
+    fn strike(&mut self, id: &str, now: u64, out: &mut Vec<Effect>) {
         let limits = self.limits;
         let Some(conn) = self.conns.get_mut(id) else {
             return;

@@ -1435,6 +1435,30 @@ fn a_flood_without_client_ids_is_told_the_wait_once_per_wait() {
 }
 
 #[test]
+fn a_silent_flood_is_still_struck_and_closed() {
+    let limits = Limits {
+        burst: 1.0,
+        per_sec: 1.0,
+        refused_per_min: 5,
+        ..Limits::default()
+    };
+    let mut r = Room::open("lobby", MemoryLog::default(), limits).unwrap();
+    r.join("a".into(), &name("a"), None, 0);
+    r.join("b".into(), &name("b"), None, 0);
+    let typing = r#"{"type":"typing","on":true}"#;
+    r.on_text("a", typing, 0);
+    // Told the wait once (strike 1), then silent: each silent refusal is a strike too.
+    assert_eq!(codes(&r.on_text("a", typing, 1), "a"), ["rate_limited"]);
+    for t in 2..6 {
+        assert!(r.on_text("a", typing, t).is_empty(), "silent at {t}");
+    }
+    let e = r.on_text("a", typing, 6);
+    assert_eq!(closes(&e), [(vec!["a".to_owned()], CLOSE_POLICY)]);
+    // The others see it leave (and stop typing).
+    assert!(types(&frames_for(&e, "b")).contains(&"user_left"));
+}
+
+#[test]
 fn too_many_refused_frames_close_the_socket_with_1008() {
     let limits = Limits {
         burst: 1e9,
