@@ -194,13 +194,14 @@ test('more tabs of one claim do not multiply its rate', async () => {
   }
 });
 
-test('a loop of 1 MiB frames is answered too_large with its client_id, then closed with 1008', async () => {
+test('a loop of frames over the limit is answered too_large with each client_id, then closed with 1008', async () => {
   const room = roomId('huge');
   const victim = await connect(srv(), room, 'Bystander');
   const peer = await connect(srv(), room, 'Witness');
   const attacker = await connect(srv(), room, 'Bulky');
   try {
-    const text = 'a'.repeat(1 << 20);
+    // Just over the frame limit (16 KiB): each refusal is one strike.
+    const text = 'a'.repeat(16 * 1024);
     const ids = Array.from({ length: REFUSED_PER_MIN + 10 }, (_, i) => `big-${i}`);
     const flood = (async () => {
       for (const id of ids) {
@@ -220,6 +221,28 @@ test('a loop of 1 MiB frames is answered too_large with its client_id, then clos
     // Its leaving is a leave like any other; nothing it sent was stored.
     const page = (await http(srv(), `/room/${room}/messages?limit=100`)).json;
     assert.ok(!page.messages.some((m) => m.client_id?.startsWith('big-')));
+    await chatsNormally(victim, peer, 3);
+  } finally {
+    await closeAll(victim, peer, attacker);
+  }
+});
+
+test('a 1 MiB frame is answered too_large with its client_id and closes the socket at once', async () => {
+  const room = roomId('mib');
+  const victim = await connect(srv(), room, 'Onlooker');
+  const peer = await connect(srv(), room, 'Nearby');
+  const attacker = await connect(srv(), room, 'Hefty');
+  try {
+    const chat = chatsNormally(victim, peer, 10, { timeout: 30_000 });
+    const text = 'a'.repeat(1 << 20);
+    attacker.sendRaw(JSON.stringify({ type: 'send', text, client_id: 'mib-0' }));
+    attacker.sendRaw(JSON.stringify({ type: 'send', text, client_id: 'mib-1' }));
+    const closed = await attacker._closePromise;
+    await chat;
+    assert.equal(closed.code, 1008, JSON.stringify(closed));
+    const errors = attacker.frames.filter((f) => f?.type === 'error');
+    assert.equal(errors.length, 1, 'one answer, then the close');
+    expectErrorFrame(errors[0], 'too_large', { client_id: 'mib-0' });
     await chatsNormally(victim, peer, 3);
   } finally {
     await closeAll(victim, peer, attacker);

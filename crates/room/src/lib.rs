@@ -921,18 +921,20 @@ impl<L: Log> Room<L> {
             client_id: None,
             frame,
         };
-        self.on_frame(id, decoded, now)
+        self.on_frame(id, decoded, strike_weight(len), now)
     }
 
     /// A text frame from a connection.
     pub fn on_text(&mut self, id: &str, text: &str, now: u64) -> Vec<Effect> {
-        self.on_frame(id, ClientFrame::decode(text), now)
+        let weight = strike_weight(text.len());
+        self.on_frame(id, ClientFrame::decode(text), weight, now)
     }
 
     /// Every frame takes a token from its claim's bucket first, refused ones (too large,
     /// binary, not JSON, unknown type) included. Then its answer is policed: every error
     /// it got carries its client_id, and a refusal is a strike against the socket.
-    fn on_frame(&mut self, id: &str, decoded: Decoded, now: u64) -> Vec<Effect> {
+    /// A refused frame is `weight` strikes (see [`strike_weight`]).
+    fn on_frame(&mut self, id: &str, decoded: Decoded, weight: u32, now: u64) -> Vec<Effect> {
         let limits = self.limits;
         let Some(conn) = self.conns.get_mut(id) else {
             return Vec::new();
@@ -948,7 +950,7 @@ impl<L: Log> Room<L> {
                 // refused without an answer is still a refused frame: a strike.
                 if client_id.is_none() && now < conn.quiet_until {
                     let mut out = Vec::new();
-                    self.strike(id, now, &mut out);
+                    self.strike(id, weight, now, &mut out);
                     return out;
                 }
                 conn.quiet_until = now + wait_ms;
@@ -956,7 +958,7 @@ impl<L: Log> Room<L> {
             }
             Ok(()) => self.dispatch(id, frame, now),
         };
-        self.police(id, &mut out, client_id.as_deref(), now);
+        self.police(id, &mut out, client_id.as_deref(), weight, now);
         out
     }
 
@@ -964,7 +966,14 @@ impl<L: Log> Room<L> {
     /// if any was a refusal (not `internal`, the room's own failure), the socket takes a
     /// strike; past `refused_per_min` in a minute it is let go and closed with 1008,
     /// after this last error frame.
-    fn police(&mut self, id: &str, out: &mut Vec<Effect>, client_id: Option<&str>, now: u64) {
+    fn police(
+        &mut self,
+        id: &str,
+        out: &mut Vec<Effect>,
+        client_id: Option<&str>,
+        weight: u32,
+        now: u64,
+    ) {
         let mut refused = false;
         for effect in out.iter_mut() {
             let Effect::Send {
@@ -983,18 +992,18 @@ impl<L: Log> Room<L> {
             }
         }
         if refused {
-            self.strike(id, now, out);
+            self.strike(id, weight, now, out);
         }
     }
 
-    /// A strike against socket `id` for a refused frame; past `refused_per_min` in a
-    /// minute the socket is let go and closed with 1008 (after what `out` holds).
-    fn strike(&mut self, id: &str, now: u64, out: &mut Vec<Effect>) {
+    /// `weight` strikes against socket `id` for a refused frame; past `refused_per_min`
+    /// in a minute the socket is let go and closed with 1008 (after what `out` holds).
+    fn strike(&mut self, id: &str, weight: u32, now: u64, out: &mut Vec<Effect>) {
         let limits = self.limits;
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        if conn.strikes.strike(&limits, now) {
+        if conn.strikes.strike(&limits, weight, now) {
             return;
         }
         out.extend(self.leave(id, now));
@@ -2231,6 +2240,18 @@ fn refuse(id: &str, refusal: &Refusal) -> Vec<Effect> {
     let mut out = Vec::new();
     send(&mut out, Target::One(id.to_owned()), &refusal.to_frame());
     out
+}
+
+/// How many strikes a refused frame of `len` bytes is: one per started multiple of the
+/// frame limit past the first. A frame of any size a client of ours sends is one strike;
+/// a frame of 1 MiB (64 times the limit) is a minute's worth at the default settings, so
+/// the socket is closed after its one answer instead of being read 30 times. Receiving
+/// such frames is what costs a room (and its network) the most, and no honest client
+/// sends one.
+fn strike_weight(len: usize) -> u32 {
+    u32::try_from(len.saturating_sub(1) / edgechat_protocol::MAX_FRAME_BYTES)
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 fn rate_limited(id: &str, client_id: Option<String>, wait_ms: u64) -> Vec<Effect> {

@@ -132,14 +132,14 @@ pub struct Strikes {
 
 impl Strikes {
     /// Counts one refusal at `now`; false once the socket is past the limit.
-    pub fn strike(&mut self, limits: &Limits, now: u64) -> bool {
+    pub fn strike(&mut self, limits: &Limits, weight: u32, now: u64) -> bool {
         if self.count == 0 || now >= self.since.saturating_add(STRIKE_WINDOW_MS) {
             *self = Strikes {
                 since: now,
                 count: 0,
             };
         }
-        self.count = self.count.saturating_add(1);
+        self.count = self.count.saturating_add(weight);
         self.count <= limits.refused_per_min
     }
 }
@@ -233,16 +233,16 @@ mod tests {
             ..Limits::default()
         };
         let mut s = Strikes::default();
-        assert!(s.strike(&limits, 1000));
-        assert!(s.strike(&limits, 2000));
-        assert!(s.strike(&limits, 3000));
-        assert!(!s.strike(&limits, 4000), "the fourth in a minute");
+        assert!(s.strike(&limits, 1, 1000));
+        assert!(s.strike(&limits, 1, 2000));
+        assert!(s.strike(&limits, 1, 3000));
+        assert!(!s.strike(&limits, 1, 4000), "the fourth in a minute");
         // A new minute starts afresh.
         let mut s = Strikes::default();
         for t in [0, 10, 20] {
-            assert!(s.strike(&limits, t));
+            assert!(s.strike(&limits, 1, t));
         }
-        assert!(s.strike(&limits, 60_000));
-        assert!(s.strike(&limits, 60_001));
+        assert!(s.strike(&limits, 1, 60_000));
+        assert!(s.strike(&limits, 1, 60_001));
     }
 }

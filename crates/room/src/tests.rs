@@ -1389,7 +1389,7 @@ fn refused_frames_take_tokens_too_large_and_binary_included() {
     r.join("a".into(), &name("a"), None, 0);
     let huge = format!(
         r#"{{"type":"send","text":"{}","client_id":"big"}}"#,
-        "x".repeat(1 << 20)
+        "x".repeat(edgechat_protocol::MAX_FRAME_BYTES)
     );
     let f = frames_for(&r.on_text("a", &huge, 0), "a");
     assert_eq!(f[0]["code"], "too_large");
@@ -1432,6 +1432,35 @@ fn a_flood_without_client_ids_is_told_the_wait_once_per_wait() {
     assert!(codes(&r.on_text("a", typing, 1000), "a").is_empty());
     assert!(codes(&r.on_text("a", typing, 1000), "a").is_empty());
     assert_eq!(codes(&r.on_text("a", typing, 1000), "a"), ["rate_limited"]);
+}
+
+#[test]
+fn a_frame_far_over_the_limit_weighs_as_many_strikes_as_its_size() {
+    let mut r = Room::open("lobby", MemoryLog::default(), Limits::default()).unwrap();
+    r.join("a".into(), &name("a"), None, 0);
+    r.join("b".into(), &name("b"), None, 0);
+    // Just over the limit: one strike, the socket stays.
+    let over = format!(
+        r#"{{"type":"send","text":"{}","client_id":"o"}}"#,
+        "x".repeat(edgechat_protocol::MAX_FRAME_BYTES)
+    );
+    let e = r.on_text("a", &over, 0);
+    assert_eq!(codes(&e, "a"), ["too_large"]);
+    assert!(closes(&e).is_empty());
+    // 1 MiB is 64 times the limit, more than a minute's strikes: answered (with its
+    // client_id), then closed.
+    let huge = format!(
+        r#"{{"type":"send","text":"{}","client_id":"big"}}"#,
+        "x".repeat(1 << 20)
+    );
+    let e = r.on_text("a", &huge, 1);
+    let f = frames_for(&e, "a");
+    assert_eq!(
+        (f[0]["code"].as_str(), f[0]["client_id"].as_str()),
+        (Some("too_large"), Some("big"))
+    );
+    assert_eq!(closes(&e), [(vec!["a".to_owned()], CLOSE_POLICY)]);
+    assert!(types(&frames_for(&e, "b")).contains(&"user_left"));
 }
 
 #[test]
