@@ -485,16 +485,30 @@ impl ChatRoom {
         let Some(room) = self.with_room(|r| r.id().to_owned()) else {
             return;
         };
-        match self.env.bucket("FILES") {
-            Ok(bucket) => {
-                for id in ids {
-                    if let Err(e) = bucket.delete(files::key(&room, &id)).await {
-                        console_error!("deleting file {id} of room {room}: {e}");
-                    }
+        self.delete_from_r2(&room, ids).await;
+    }
+
+    /// Deletes these files of `room` from R2: the ids deleted, and those that were not
+    /// (each failure logged).
+    async fn delete_from_r2(&self, room: &str, ids: Vec<String>) -> (Vec<String>, Vec<String>) {
+        let bucket = match self.env.bucket("FILES") {
+            Ok(bucket) => bucket,
+            Err(e) => {
+                console_error!("no R2 binding: {e}");
+                return (Vec::new(), ids);
+            }
+        };
+        let (mut deleted, mut kept) = (Vec::new(), Vec::new());
+        for id in ids {
+            match bucket.delete(files::key(room, &id)).await {
+                Ok(()) => deleted.push(id),
+                Err(e) => {
+                    console_error!("deleting file {id} of room {room}: {e}");
+                    kept.push(id);
                 }
             }
-            Err(e) => console_error!("no R2 binding: {e}"),
         }
+        (deleted, kept)
     }
 
     /// Deletes the uploads nobody attached within their lifetime (R2 bytes, then the
@@ -508,24 +522,7 @@ impl ChatRoom {
             return;
         }
         let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
-        let (mut deleted, mut kept) = (Vec::new(), Vec::new());
-        match self.env.bucket("FILES") {
-            Ok(bucket) => {
-                for id in ids {
-                    match bucket.delete(files::key(&room, &id)).await {
-                        Ok(()) => deleted.push(id),
-                        Err(e) => {
-                            console_error!("sweeping upload {id} of room {room}: {e}");
-                            kept.push(id);
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                console_error!("no R2 binding: {e}");
-                kept = ids;
-            }
-        }
+        let (deleted, kept) = self.delete_from_r2(&room, ids).await;
         let effects = self.with_room(|r| r.uploads_swept(&deleted, &kept, now()));
         self.apply(effects.unwrap_or_default());
     }

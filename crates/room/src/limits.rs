@@ -61,9 +61,18 @@ impl Limits {
             .filter(|n| *n <= 60_000)
             .unwrap_or(d.typing_interval_ms);
         Limits {
-            sockets_per_claim: count("MAX_SOCKETS_PER_CLAIM", 10, 1_000_000) as usize,
-            sockets_per_room: count("MAX_SOCKETS_PER_ROOM", 2500, 1_000_000) as usize,
-            refused_per_min: count("REFUSED_FRAMES_PER_MIN", 30, 1_000_000) as u32,
+            sockets_per_claim: count(
+                "MAX_SOCKETS_PER_CLAIM",
+                d.sockets_per_claim as u64,
+                1_000_000,
+            ) as usize,
+            sockets_per_room: count("MAX_SOCKETS_PER_ROOM", d.sockets_per_room as u64, 1_000_000)
+                as usize,
+            refused_per_min: count(
+                "REFUSED_FRAMES_PER_MIN",
+                d.refused_per_min.into(),
+                1_000_000,
+            ) as u32,
             typing_interval_ms: typing,
             ..rate
         }
