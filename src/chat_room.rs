@@ -21,8 +21,9 @@ use worker::{
     WebSocketRequestResponsePair,
 };
 
-use crate::sql_log::SqlLog;
-use crate::{db, files, http};
+use crate::storage::room_log::SqlLog;
+use crate::storage::room_writes;
+use crate::{files, http};
 
 /// How long to wait before writing to D1 again after a failure.
 const RETRY_MS: u64 = 1_000;
@@ -468,7 +469,7 @@ impl ChatRoom {
             return;
         };
         let written = match self.env.d1("DB") {
-            Ok(db) => db::set_online(&db, &room, count).await,
+            Ok(db) => room_writes::set_online(&db, &room, count).await,
             Err(e) => Err(e),
         };
         if let Err(e) = written {
@@ -619,7 +620,7 @@ impl ChatRoom {
                 break;
             };
             let online = self.with_room(|r| r.online()).unwrap_or(0);
-            match db::store_batch(&db, &batch, online).await {
+            match room_writes::store_batch(&db, &batch, online).await {
                 Ok(()) => {
                     let effects = self.with_room(|r| r.durable(upto));
                     self.apply(effects.unwrap_or_default());
@@ -645,7 +646,7 @@ impl ChatRoom {
             return;
         }
         let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
-        match db::store_reads(db, &room, &reads).await {
+        match room_writes::store_reads(db, &room, &reads).await {
             Ok(()) => {
                 let effects = self.with_room(|r| r.reads_durable(&reads));
                 self.apply(effects.unwrap_or_default());
@@ -662,7 +663,7 @@ impl ChatRoom {
             return;
         };
         let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
-        match db::store_audit(db, &room, &entries).await {
+        match room_writes::store_audit(db, &room, &entries).await {
             Ok(()) => {
                 let effects = self.with_room(|r| r.audit_durable(upto));
                 self.apply(effects.unwrap_or_default());

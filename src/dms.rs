@@ -14,7 +14,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{Date, Env, Request, Response, Result, Url};
 
-use crate::db::num;
+use crate::storage::num;
 use crate::{http, names};
 
 /// The one answer a stranger gets from any route of a DM, existing or not.

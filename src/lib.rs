@@ -26,7 +26,6 @@
 //! | everything else              | static assets (`public/`)              |
 
 mod chat_room;
-mod db;
 mod dms;
 mod files;
 mod guard;
@@ -34,7 +33,7 @@ mod http;
 mod names;
 mod quota;
 mod room_list;
-mod sql_log;
+mod storage;
 
 pub use chat_room::ChatRoom;
 
@@ -84,7 +83,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             // A token adds each room's unread count for its claim.
             let reader = reader_of(&req, &url, env).await?;
             let (rooms, next) =
-                db::rooms(&env.d1("DB")?, reader.as_deref(), &cursor, limit).await?;
+                storage::catalog::rooms(&env.d1("DB")?, reader.as_deref(), &cursor, limit).await?;
             http::json(
                 &serde_json::json!({ "rooms": rooms, "next_cursor": next }),
                 200,
@@ -111,7 +110,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 return method_not_allowed();
             }
             let reader = reader_of(&req, &url, env).await?;
-            match db::room(&env.d1("DB")?, room.as_str(), reader.as_deref()).await? {
+            match storage::catalog::room(&env.d1("DB")?, room.as_str(), reader.as_deref()).await? {
                 Some((info, summary)) => http::json(
                     &serde_json::json!({ "room": info, "summary": summary }),
                     200,
@@ -187,7 +186,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 ["messages"] => messages(&url, env, &room).await,
                 ["thread", seq] => thread(&url, env, &room, seq).await,
                 ["moderation"] => {
-                    let actions = db::audit(&env.d1("DB")?, room.as_str()).await?;
+                    let actions = storage::history::audit(&env.d1("DB")?, room.as_str()).await?;
                     http::json(&serde_json::json!({ "actions": actions }), 200)
                 }
                 ["users"] => to_room(forwarded(&req, &[])?, env, &room).await,
@@ -384,7 +383,7 @@ async fn messages(url: &worker::Url, env: &Env, room: &RoomId) -> Result<Respons
         Ok(page) => page,
         Err(e) => return http::error(&e),
     };
-    let found = db::page(&env.d1("DB")?, room.as_str(), page).await?;
+    let found = storage::history::page(&env.d1("DB")?, room.as_str(), page).await?;
     // As many as the frame budget holds, from the end the page grows from.
     let keep = match page {
         Page::After { .. } => Keep::Oldest,
@@ -412,7 +411,8 @@ async fn thread(url: &worker::Url, env: &Env, room: &RoomId, seq: &str) -> Resul
         }
         Err(e) => return http::error(&e),
     };
-    let found = db::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
+    let found =
+        storage::history::replies(&env.d1("DB")?, room.as_str(), parent, after, limit).await?;
     let (messages, has_more) = fit_page(found, chat_room::bounds(env).frame_budget, Keep::Oldest);
     http::json(&MessagesPage { messages, has_more }, 200)
 }
@@ -430,7 +430,7 @@ async fn search(req: &Request, env: &Env) -> Result<Response> {
         Ok(query) => query,
         Err(e) => return http::error(&e),
     };
-    let (results, has_more) = db::search(&env.d1("DB")?, &query).await?;
+    let (results, has_more) = storage::history::search(&env.d1("DB")?, &query).await?;
     http::json(&SearchResults { results, has_more }, 200)
 }
 
@@ -511,8 +511,8 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
 /// making that was recorded already: a private room's random id is always new).
 async fn record_room(env: &Env, id: &str, ask: &CreateRoom, maker: &str) -> Result<bool> {
     let db = env.d1("DB")?;
-    let again = ask.id.is_some() && db::made_before(&db, id).await?;
-    db::create_room(&db, id, ask, maker).await?;
+    let again = ask.id.is_some() && storage::catalog::made_before(&db, id).await?;
+    storage::catalog::create_room(&db, id, ask, maker).await?;
     Ok(!again)
 }
 
@@ -552,14 +552,14 @@ async fn retitle(mut req: Request, env: &Env, room: &RoomId) -> Result<Response>
         ));
     }
     let db = env.d1("DB")?;
-    db::retitle(
+    storage::catalog::retitle(
         &db,
         room.as_str(),
         ask.title.as_deref(),
         ask.description.as_deref(),
     )
     .await?;
-    match db::room(&db, room.as_str(), None).await? {
+    match storage::catalog::room(&db, room.as_str(), None).await? {
         Some((info, _)) => http::json(&serde_json::json!({ "room": info }), 200),
         None => not_found(),
     }

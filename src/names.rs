@@ -20,9 +20,9 @@ use worker::js_sys::{self, Function, Object, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{D1Database, Date, Env, Error, Request, Response, Result};
 
-use crate::db::num;
 use crate::http;
 use crate::quota::{self, Limiter};
+use crate::storage::num;
 
 /// Internal headers from the Worker to a room (the Worker removes every `x-edgechat-`
 /// header from client requests first, so a client cannot forge them).

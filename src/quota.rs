@@ -19,7 +19,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Date, Env, Request, Response, Result};
 
-use crate::db::num;
+use crate::storage::num;
 use crate::{dms, http, names};
 
 /// How long an hourly window lasts.

@@ -12,7 +12,8 @@ use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::db::{reactions_json, MessageRow, MAX_BOUND_SEQ};
+use super::message::{reactions_json, MessageRow};
+use super::MAX_BOUND_SEQ;
 
 pub struct SqlLog {
     sql: SqlStorage,

@@ -1,0 +1,45 @@
+//! Storage, split by who calls it:
+//!
+//! - [`room_log`]: the room's own log in its Durable Object's SQLite (messages, seq,
+//!   client ids, moderation, reads, files), written synchronously by the room core;
+//! - [`room_writes`]: what a room writes to D1 (its changes, audit, read positions and
+//!   online count);
+//! - [`history`]: the Worker's reads of D1's history (pages, threads, search, audit);
+//! - [`catalog`]: the catalog of rooms in D1 (made, listed, retitled);
+//! - [`message`]: how a stored message is laid out, in the log and in D1.
+
+pub mod catalog;
+pub mod history;
+pub mod message;
+pub mod room_log;
+pub mod room_writes;
+
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Error, Result};
+
+/// The largest number a query binds: D1 and Durable Object SQLite take numbers as
+/// JavaScript doubles. Larger seqs only ever come from queries that point past the end.
+pub const MAX_BOUND_SEQ: u64 = (1 << 53) - 1;
+
+pub(crate) fn num(n: u64) -> JsValue {
+    JsValue::from_f64(n.min(MAX_BOUND_SEQ) as f64)
+}
+
+/// Runs statements as one atomic D1 batch; an error if any of them failed. An empty
+/// batch does nothing.
+pub(crate) async fn run_batch(
+    db: &D1Database,
+    statements: Vec<worker::D1PreparedStatement>,
+) -> Result<()> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    for result in db.batch(statements).await? {
+        if !result.success() {
+            return Err(Error::RustError(
+                result.error().unwrap_or_else(|| "D1 batch failed".into()),
+            ));
+        }
+    }
+    Ok(())
+}

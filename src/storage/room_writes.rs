@@ -1,0 +1,245 @@
+//! What a room writes to D1: its changes (new messages, edits, deletes, reactions),
+//! its moderation audit, its read positions and how many are online.
+
+use edgechat_protocol::{Message, ModEvent, PREVIEW_CHARS};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Result};
+
+use super::message::reactions_json;
+use super::{num, run_batch, MAX_BOUND_SEQ};
+
+/// One statement writes a whole chunk of changes: they travel as one JSON array bound
+/// to ?2 and SQLite unpacks it with `json_each`, so a batch costs a statement or two
+/// rather than one per row (D1 binds at most 100 parameters to a statement). A row
+/// already there takes the change only if it is newer (its rev), so a batch retried
+/// after a crash, or a row written twice in one chunk, ends as the last change.
+const UPSERT_FROM_JSON: &str =
+    "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to, \
+                           edited_ts, deleted, reactions, reply_count, rev, attachment) \
+     SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.name'), \
+            json_extract(value, '$.text'), json_extract(value, '$.ts'), \
+            json_extract(value, '$.client_id'), json_extract(value, '$.reply_to'), \
+            json_extract(value, '$.edited_ts'), json_extract(value, '$.deleted'), \
+            json_extract(value, '$.reactions'), json_extract(value, '$.reply_count'), \
+            json_extract(value, '$.rev'), json_extract(value, '$.attachment') \
+     FROM json_each(?2) WHERE true \
+     ON CONFLICT (room, seq) DO UPDATE SET \
+       text = excluded.text, edited_ts = excluded.edited_ts, deleted = excluded.deleted, \
+       reactions = excluded.reactions, reply_count = excluded.reply_count, rev = excluded.rev, \
+       attachment = excluded.attachment \
+     WHERE excluded.rev > messages.rev";
+
+/// The most JSON one statement carries, well under D1's 2 MB limit on a bound value.
+const MAX_JSON_BYTES: usize = 512 * 1024;
+
+/// The rows of a chunk as the JSON that [`UPSERT_FROM_JSON`] reads.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    seq: u64,
+    name: &'a str,
+    text: &'a str,
+    ts: u64,
+    client_id: Option<&'a str>,
+    reply_to: Option<u64>,
+    edited_ts: Option<u64>,
+    deleted: u8,
+    reactions: Option<String>,
+    reply_count: u64,
+    rev: u64,
+    /// The attachment as JSON text (the column holds its JSON), or null.
+    attachment: Option<String>,
+}
+
+/// Splits a batch into JSON arrays of at most [`MAX_JSON_BYTES`] (a single message is
+/// far smaller: 4,000 characters of text at most, and 20 reactions).
+fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
+    let mut chunks = Vec::new();
+    let mut current = String::from("[");
+    for (rev, m) in batch {
+        let row = serde_json::to_string(&Row {
+            seq: m.seq.min(MAX_BOUND_SEQ),
+            name: &m.name,
+            text: &m.text,
+            ts: m.ts.min(MAX_BOUND_SEQ),
+            client_id: m.client_id.as_deref(),
+            reply_to: m.reply_to.map(|r| r.min(MAX_BOUND_SEQ)),
+            edited_ts: m.edited_ts.map(|t| t.min(MAX_BOUND_SEQ)),
+            deleted: u8::from(m.deleted),
+            reactions: reactions_json(&m.reactions),
+            reply_count: m.reply_count,
+            rev: (*rev).min(MAX_BOUND_SEQ),
+            attachment: m
+                .attachment
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
+        })?;
+        if current.len() > 1 && current.len() + row.len() + 1 > MAX_JSON_BYTES {
+            current.push(']');
+            chunks.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&row);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        chunks.push(current);
+    }
+    Ok(chunks)
+}
+
+/// Writes a room's changes (new messages and changed ones, as `(rev, message)` in rev
+/// order) in one atomic batch, together with the room's summary row. Re-writing a
+/// change already there is a no-op, so a batch can be retried after a crash without
+/// doubling anything.
+pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)], online: usize) -> Result<()> {
+    let Some(last) = batch.iter().map(|(_, m)| m).max_by_key(|m| m.seq) else {
+        return Ok(());
+    };
+    let room = JsValue::from_str(&last.room);
+    let mut statements = Vec::new();
+    for chunk in json_chunks(batch)? {
+        statements.push(
+            db.prepare(UPSERT_FROM_JSON)
+                .bind(&[room.clone(), JsValue::from_str(&chunk)])?,
+        );
+    }
+    // Seqs are gapless from 1, so the count of a room's messages is its last seq.
+    statements.push(
+        db.prepare(
+            "INSERT INTO rooms (id, message_count, last_seq, last_activity, last_name, last_text, \
+                                online) \
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET online = excluded.online, \
+               last_name = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_name ELSE last_name END, \
+               last_text = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_text ELSE last_text END, \
+               message_count = MAX(message_count, excluded.message_count), \
+               last_seq = MAX(last_seq, excluded.last_seq), \
+               last_activity = MAX(last_activity, excluded.last_activity)",
+        )
+        .bind(&[
+            JsValue::from_str(&last.room),
+            num(last.seq),
+            num(last.ts),
+            JsValue::from_str(&last.name),
+            JsValue::from_str(&last.text.chars().take(PREVIEW_CHARS).collect::<String>()),
+            num(online as u64),
+        ])?,
+    );
+    run_batch(db, statements).await
+}
+
+/// Writes a room's moderation audit entries (as `(id, event)`); a retried batch is a
+/// no-op for entries already there.
+pub async fn store_audit(db: &D1Database, room: &str, entries: &[(u64, ModEvent)]) -> Result<()> {
+    let mut statements = Vec::new();
+    for (id, e) in entries {
+        let opt = |v: Option<u64>| v.map_or(JsValue::NULL, num);
+        statements.push(
+            db.prepare(
+                "INSERT INTO moderation (room, id, ts, action, by, name, seq, until, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (room, id) DO NOTHING",
+            )
+            .bind(&[
+                JsValue::from_str(room),
+                num(*id),
+                num(e.ts),
+                JsValue::from_str(e.action.as_str()),
+                JsValue::from_str(&e.by),
+                JsValue::from_str(&e.name),
+                opt(e.seq),
+                opt(e.until),
+                e.reason.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+            ])?,
+        );
+    }
+    run_batch(db, statements).await
+}
+
+/// Writes a room's read positions; a position never moves backwards in D1 either.
+pub async fn store_reads(db: &D1Database, room: &str, reads: &[(String, u64)]) -> Result<()> {
+    let mut statements = Vec::new();
+    for (key, seq) in reads {
+        statements.push(
+            db.prepare(
+                "INSERT INTO reads (claim, room, seq) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (claim, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+            )
+            .bind(&[JsValue::from_str(key), JsValue::from_str(room), num(*seq)])?,
+        );
+    }
+    run_batch(db, statements).await
+}
+
+/// The number of names connected to a room, for the room list (rooms in the list only).
+pub async fn set_online(db: &D1Database, room: &str, count: usize) -> Result<()> {
+    db.prepare("UPDATE rooms SET online = ?2 WHERE id = ?1")
+        .bind(&[JsValue::from_str(room), num(count as u64)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgechat_protocol::Reaction;
+
+    fn message(seq: u64, text: &str) -> (u64, Message) {
+        let m = Message {
+            seq,
+            room: "r".into(),
+            name: "Ann \"A\"".into(),
+            text: text.into(),
+            ts: 1,
+            client_id: Some(format!("c{seq}")),
+            reply_to: (seq > 1).then_some(seq - 1),
+            reactions: if seq == 2 {
+                vec![Reaction {
+                    emoji: "👍".into(),
+                    count: 1,
+                    names: vec!["Bo".into()],
+                    mine: false,
+                }]
+            } else {
+                Vec::new()
+            },
+            ..Message::default()
+        };
+        (seq + 10, m)
+    }
+
+    #[test]
+    fn a_batch_travels_as_json_arrays_of_bounded_size() {
+        let small: Vec<(u64, Message)> = (1..=3).map(|i| message(i, "hé \n \\ ✓")).collect();
+        let chunks = json_chunks(&small).unwrap();
+        assert_eq!(chunks.len(), 1);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&chunks[0]).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["text"], "hé \n \\ ✓");
+        assert_eq!(rows[0]["name"], "Ann \"A\"");
+        assert_eq!(rows[0]["reply_to"], serde_json::Value::Null);
+        assert_eq!(rows[2]["reply_to"], 2);
+        assert_eq!(rows[0]["rev"], 11);
+        assert_eq!(rows[0]["deleted"], 0);
+        assert_eq!(rows[0]["reactions"], serde_json::Value::Null);
+        assert_eq!(
+            rows[1]["reactions"],
+            r#"[{"emoji":"👍","count":1,"names":["Bo"]}]"#
+        );
+
+        let long = "x".repeat(4000);
+        let big: Vec<(u64, Message)> = (1..=300).map(|i| message(i, &long)).collect();
+        let chunks = json_chunks(&big).unwrap();
+        assert!(chunks.len() > 1);
+        let mut seqs = Vec::new();
+        for c in &chunks {
+            assert!(c.len() <= MAX_JSON_BYTES);
+            let rows: Vec<serde_json::Value> = serde_json::from_str(c).unwrap();
+            seqs.extend(rows.iter().map(|r| r["seq"].as_u64().unwrap()));
+        }
+        assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
+        assert!(json_chunks(&[]).unwrap().is_empty());
+    }
+}
