@@ -1,4 +1,4 @@
-// Assertions on the shapes of the wire contract (docs: /work/shared/PROTOCOL.md).
+// Assertions on the shapes of the wire contract (docs/PROTOCOL.md).
 import assert from 'node:assert/strict';
 
 /** Asserts an HTTP answer is a JSON error `{"error":{"code","message"}}` with that status. */
