@@ -7,8 +7,8 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
-use super::message::MessageRow;
-use super::num;
+use super::message::{MessageRow, D1_COLUMNS};
+use super::{fit, num};
 
 /// A room's moderation audit, newest first (at most 100 entries).
 pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
@@ -48,9 +48,6 @@ pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
         .collect())
 }
 
-const COLUMNS: &str = "room, seq, name, text, ts, client_id, reply_to, edited_ts, deleted, \
-    reactions, reply_count, attachment";
-
 /// The replies to one message, oldest first, after `after`, and whether more follow.
 /// A range scan of the index on (room, reply_to, seq).
 pub async fn replies(
@@ -62,7 +59,7 @@ pub async fn replies(
 ) -> Result<(Vec<Message>, bool)> {
     let rows: Vec<MessageRow> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND reply_to = ?2 AND seq > ?3 \
+            "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND reply_to = ?2 AND seq > ?3 \
              ORDER BY seq LIMIT ?4"
         ))
         .bind(&[
@@ -74,12 +71,9 @@ pub async fn replies(
         .all()
         .await?
         .results()?;
-    let has_more = rows.len() > limit as usize;
+    let (rows, has_more) = fit(rows, limit as usize, false);
     Ok((
-        rows.into_iter()
-            .take(limit as usize)
-            .map(|r| r.into_message(None))
-            .collect(),
+        rows.into_iter().map(|r| r.into_message(None)).collect(),
         has_more,
     ))
 }
@@ -92,37 +86,32 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
     let (statement, newest_first) = match page {
         Page::Newest { .. } => (
             db.prepare(format!(
-                "SELECT {COLUMNS} FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT ?2"
+                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT ?2"
             ))
             .bind(&[JsValue::from_str(room), fetch])?,
             true,
         ),
         Page::Before { before, .. } => (
             db.prepare(format!(
-                "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
             ))
             .bind(&[JsValue::from_str(room), num(before), fetch])?,
             true,
         ),
         Page::After { after, .. } => (
             db.prepare(format!(
-                "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"
+                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"
             ))
             .bind(&[JsValue::from_str(room), num(after), fetch])?,
             false,
         ),
     };
     let rows: Vec<MessageRow> = statement.all().await?.results()?;
-    let has_more = rows.len() > limit;
-    let mut messages: Vec<Message> = rows
-        .into_iter()
-        .take(limit)
-        .map(|r| r.into_message(None))
-        .collect();
-    if newest_first {
-        messages.reverse();
-    }
-    Ok((messages, has_more))
+    let (rows, has_more) = fit(rows, limit, newest_first);
+    Ok((
+        rows.into_iter().map(|r| r.into_message(None)).collect(),
+        has_more,
+    ))
 }
 
 /// Who may search what, in one place. Without `room`, a search covers the rooms of the

@@ -6,7 +6,8 @@
 //!   online count);
 //! - [`history`]: the Worker's reads of D1's history (pages, threads, search, audit);
 //! - [`catalog`]: the catalog of rooms in D1 (made, listed, retitled);
-//! - [`message`]: how a stored message is laid out, in the log and in D1.
+//! - [`message`]: the one definition of a stored message (its columns, the SQL that
+//!   names them, its rows), in the log and in D1.
 
 pub mod catalog;
 pub mod history;
@@ -21,8 +22,26 @@ use worker::{D1Database, Error, Result};
 /// JavaScript doubles. Larger seqs only ever come from queries that point past the end.
 pub const MAX_BOUND_SEQ: u64 = (1 << 53) - 1;
 
+/// A number as a query binds it: at most [`MAX_BOUND_SEQ`].
+pub(crate) fn bound(n: u64) -> u64 {
+    n.min(MAX_BOUND_SEQ)
+}
+
+/// A number bound to a D1 query.
 pub(crate) fn num(n: u64) -> JsValue {
-    JsValue::from_f64(n.min(MAX_BOUND_SEQ) as f64)
+    JsValue::from_f64(bound(n) as f64)
+}
+
+/// A page as read from D1 or from the room's log: rows asked one past `limit`, from the
+/// end the page grows from. At most `limit` of them, oldest first (turned round if they
+/// came `newest_first`), and whether more exist.
+pub(crate) fn fit<T>(mut rows: Vec<T>, limit: usize, newest_first: bool) -> (Vec<T>, bool) {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if newest_first {
+        rows.reverse();
+    }
+    (rows, more)
 }
 
 /// Runs statements as one atomic D1 batch; an error if any of them failed. An empty

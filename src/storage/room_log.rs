@@ -12,8 +12,10 @@ use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-use super::message::{reactions_json, MessageRow};
-use super::MAX_BOUND_SEQ;
+// The columns every read of messages takes.
+use super::message::COLUMNS as COLS;
+use super::message::{reactions_json, MessageRow, LOG_APPEND, LOG_UPDATE};
+use super::{bound, fit};
 
 pub struct SqlLog {
     sql: SqlStorage,
@@ -111,9 +113,10 @@ const SCHEMA_4: &str = "CREATE TABLE IF NOT EXISTS reactions (
     INSERT INTO meta (key, value) VALUES ('schema', 4)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
-/// The columns every read of messages takes.
-const COLS: &str = "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, \
-    reply_count, attachment";
+/// Every step the log's tables went through, in order (a test checks that they give
+/// `log` every column of [`super::message`]'s table, and `name_key` and `claim`).
+#[cfg(test)]
+pub(super) const SCHEMA_STEPS: [&str; 4] = [SCHEMA, SCHEMA_2, SCHEMA_3, SCHEMA_4];
 
 /// A value as JSON text, or NULL.
 fn json_or_null<T: serde::Serialize>(value: Option<&T>) -> SqlStorageValue {
@@ -127,7 +130,7 @@ fn err(e: worker::Error) -> LogError {
 }
 
 fn int(n: u64) -> SqlStorageValue {
-    SqlStorageValue::Integer(n.min(MAX_BOUND_SEQ) as i64)
+    SqlStorageValue::Integer(bound(n) as i64)
 }
 
 #[derive(Deserialize)]
@@ -423,20 +426,18 @@ impl Log for SqlLog {
         let written = self
             .sql
             .exec(
-                "INSERT INTO log (seq, name, name_key, claim, text, ts, client_id, reply_to, rev, \
-                 attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (name_key, client_id) DO NOTHING",
+                LOG_APPEND,
                 vec![
                     int(m.seq),
                     m.name.as_str().into(),
-                    name_key.into(),
-                    claim.into(),
                     m.text.as_str().into(),
                     int(m.ts),
                     m.client_id.clone().into(),
                     m.reply_to.map(int).unwrap_or(SqlStorageValue::Null),
                     int(rev),
                     json_or_null(m.attachment.as_ref()),
+                    name_key.into(),
+                    claim.into(),
                 ],
             )
             .map_err(err)?
@@ -484,8 +485,7 @@ impl Log for SqlLog {
             .map(SqlStorageValue::from)
             .unwrap_or(SqlStorageValue::Null);
         self.run(
-            "UPDATE log SET text = ?, edited_ts = ?, deleted = ?, reactions = ?, \
-                 reply_count = ?, rev = ?, attachment = ? WHERE seq = ?",
+            LOG_UPDATE,
             vec![
                 m.text.as_str().into(),
                 m.edited_ts.map(int).unwrap_or(SqlStorageValue::Null),
@@ -848,7 +848,7 @@ impl Log for SqlLog {
 
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
         let limit = page.limit() as u64;
-        let (mut rows, newest_first) = match page {
+        let (rows, newest_first) = match page {
             Page::Newest { .. } => (
                 self.rows(
                     &format!("SELECT {COLS} FROM log WHERE seq <= ? ORDER BY seq DESC LIMIT ?"),
@@ -875,11 +875,6 @@ impl Log for SqlLog {
                 false,
             ),
         };
-        let has_more = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        if newest_first {
-            rows.reverse();
-        }
-        Ok((rows, has_more))
+        Ok(fit(rows, limit as usize, newest_first))
     }
 }

@@ -5,50 +5,11 @@ use edgechat_protocol::{Message, ModEvent, PREVIEW_CHARS};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
-use super::message::reactions_json;
-use super::{num, run_batch, MAX_BOUND_SEQ};
-
-/// One statement writes a whole chunk of changes: they travel as one JSON array bound
-/// to ?2 and SQLite unpacks it with `json_each`, so a batch costs a statement or two
-/// rather than one per row (D1 binds at most 100 parameters to a statement). A row
-/// already there takes the change only if it is newer (its rev), so a batch retried
-/// after a crash, or a row written twice in one chunk, ends as the last change.
-const UPSERT_FROM_JSON: &str =
-    "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to, \
-                           edited_ts, deleted, reactions, reply_count, rev, attachment) \
-     SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.name'), \
-            json_extract(value, '$.text'), json_extract(value, '$.ts'), \
-            json_extract(value, '$.client_id'), json_extract(value, '$.reply_to'), \
-            json_extract(value, '$.edited_ts'), json_extract(value, '$.deleted'), \
-            json_extract(value, '$.reactions'), json_extract(value, '$.reply_count'), \
-            json_extract(value, '$.rev'), json_extract(value, '$.attachment') \
-     FROM json_each(?2) WHERE true \
-     ON CONFLICT (room, seq) DO UPDATE SET \
-       text = excluded.text, edited_ts = excluded.edited_ts, deleted = excluded.deleted, \
-       reactions = excluded.reactions, reply_count = excluded.reply_count, rev = excluded.rev, \
-       attachment = excluded.attachment \
-     WHERE excluded.rev > messages.rev";
+use super::message::{Row, UPSERT_FROM_JSON};
+use super::{num, run_batch};
 
 /// The most JSON one statement carries, well under D1's 2 MB limit on a bound value.
 const MAX_JSON_BYTES: usize = 512 * 1024;
-
-/// The rows of a chunk as the JSON that [`UPSERT_FROM_JSON`] reads.
-#[derive(serde::Serialize)]
-struct Row<'a> {
-    seq: u64,
-    name: &'a str,
-    text: &'a str,
-    ts: u64,
-    client_id: Option<&'a str>,
-    reply_to: Option<u64>,
-    edited_ts: Option<u64>,
-    deleted: u8,
-    reactions: Option<String>,
-    reply_count: u64,
-    rev: u64,
-    /// The attachment as JSON text (the column holds its JSON), or null.
-    attachment: Option<String>,
-}
 
 /// Splits a batch into JSON arrays of at most [`MAX_JSON_BYTES`] (a single message is
 /// far smaller: 4,000 characters of text at most, and 20 reactions).
@@ -56,23 +17,7 @@ fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
     let mut chunks = Vec::new();
     let mut current = String::from("[");
     for (rev, m) in batch {
-        let row = serde_json::to_string(&Row {
-            seq: m.seq.min(MAX_BOUND_SEQ),
-            name: &m.name,
-            text: &m.text,
-            ts: m.ts.min(MAX_BOUND_SEQ),
-            client_id: m.client_id.as_deref(),
-            reply_to: m.reply_to.map(|r| r.min(MAX_BOUND_SEQ)),
-            edited_ts: m.edited_ts.map(|t| t.min(MAX_BOUND_SEQ)),
-            deleted: u8::from(m.deleted),
-            reactions: reactions_json(&m.reactions),
-            reply_count: m.reply_count,
-            rev: (*rev).min(MAX_BOUND_SEQ),
-            attachment: m
-                .attachment
-                .as_ref()
-                .and_then(|a| serde_json::to_string(a).ok()),
-        })?;
+        let row = serde_json::to_string(&Row::new(*rev, m))?;
         if current.len() > 1 && current.len() + row.len() + 1 > MAX_JSON_BYTES {
             current.push(']');
             chunks.push(std::mem::replace(&mut current, String::from("[")));
