@@ -1,5 +1,6 @@
-//! Direct messages (D1 table `dms`, migrations 0008 and 0010): opening the room of two
-//! claims, listing and leaving a claim's rooms, and keeping everyone else out of them.
+//! Direct messages: opening the room of two claims, listing and leaving a claim's
+//! rooms, and keeping everyone else out of them (their rows are
+//! [`crate::storage::catalog::dms`]).
 //!
 //! A DM belongs to two claims, not two names: whoever claims a released name later is
 //! a stranger to its DMs. Its id is an HMAC of the two claim ids under `DM_SECRET`, so
@@ -7,14 +8,12 @@
 //! the same 404 whether or not the DM exists.
 
 use edgechat_protocol::{
-    dm_pair, dm_room_id, is_dm_room, name_taken, DmList, DmRequest, DmSummary, ErrorCode,
-    HttpError, Party, Presented, RoomId, TokenSource,
+    dm_pair, dm_room_id, is_dm_room, name_taken, DmList, DmRequest, ErrorCode, HttpError, Party,
+    Presented, RoomId, TokenSource,
 };
-use serde::Deserialize;
-use wasm_bindgen::JsValue;
 use worker::{Date, Env, Request, Response, Result, Url};
 
-use crate::storage::num;
+use crate::storage::catalog::dms as catalog;
 use crate::{http, names};
 
 /// The one answer a stranger gets from any route of a DM, existing or not.
@@ -24,13 +23,7 @@ pub fn stranger() -> Result<Response> {
 
 /// Whether `claim` is one of the DM's two parties.
 pub async fn is_party(env: &Env, room: &str, claim: &str) -> Result<bool> {
-    let found: Option<serde_json::Value> = env
-        .d1("DB")?
-        .prepare("SELECT 1 AS one FROM dms WHERE room = ?1 AND (a_claim = ?2 OR b_claim = ?2)")
-        .bind(&[JsValue::from_str(room), JsValue::from_str(claim)])?
-        .first(None)
-        .await?;
-    Ok(found.is_some())
+    catalog::is_party(&env.d1("DB")?, room, claim).await
 }
 
 /// Lets a request at a direct-message room through only with the token of one of its
@@ -127,28 +120,8 @@ pub async fn open(mut req: Request, env: &Env) -> Result<Response> {
         },
     );
     let room = dm_room_id(&names::hmac(&secret(env)?, &seed).await?);
-    let key = |n: &str| JsValue::from_str(&edgechat_protocol::name_key(n));
-    env.d1("DB")?
-        .prepare(
-            "INSERT INTO dms (room, a_key, a_name, b_key, b_name, created_at, a_claim, b_claim) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (room) DO UPDATE SET \
-               a_left = CASE WHEN a_claim = ?9 THEN 0 ELSE a_left END, \
-               b_left = CASE WHEN b_claim = ?9 THEN 0 ELSE b_left END",
-        )
-        .bind(&[
-            JsValue::from_str(&room),
-            key(&a.name),
-            JsValue::from_str(&a.name),
-            key(&b.name),
-            JsValue::from_str(&b.name),
-            num(Date::now().as_millis()),
-            JsValue::from_str(&a.claim),
-            JsValue::from_str(&b.claim),
-            JsValue::from_str(&me.claim),
-        ])?
-        .run()
-        .await?;
+    let now = Date::now().as_millis();
+    catalog::open(&env.d1("DB")?, &room, (&a, &b), &me.claim, now).await?;
     http::json(&serde_json::json!({ "room": room, "with": peer.name }), 200)
 }
 
@@ -159,39 +132,7 @@ pub async fn list(req: &Request, url: &Url, env: &Env) -> Result<Response> {
         Ok(me) => me,
         Err(e) => return http::error(&e),
     };
-    #[derive(Deserialize)]
-    struct Row {
-        room: String,
-        with: String,
-        unread: f64,
-        last_activity: f64,
-    }
-    let rows: Vec<Row> = env
-        .d1("DB")?
-        .prepare(
-            "SELECT d.room AS room, \
-                    CASE WHEN d.a_claim = ?1 THEN d.b_name ELSE d.a_name END AS with, \
-                    MAX(COALESCE(r.last_seq, 0) - COALESCE(x.seq, 0), 0) AS unread, \
-                    COALESCE(r.last_activity, 0) AS last_activity \
-             FROM dms d \
-             LEFT JOIN rooms r ON r.id = d.room \
-             LEFT JOIN reads x ON x.room = d.room AND x.claim = ?1 \
-             WHERE (d.a_claim = ?1 AND d.a_left = 0) OR (d.b_claim = ?1 AND d.b_left = 0) \
-             ORDER BY COALESCE(r.last_activity, d.created_at) DESC LIMIT 100",
-        )
-        .bind(&[JsValue::from_str(&me.claim)])?
-        .all()
-        .await?
-        .results()?;
-    let dms = rows
-        .into_iter()
-        .map(|r| DmSummary {
-            room: r.room,
-            with: r.with,
-            unread: r.unread as u64,
-            last_activity: r.last_activity as u64,
-        })
-        .collect();
+    let dms = catalog::list(&env.d1("DB")?, &me.claim).await?;
     http::json(&DmList { dms }, 200)
 }
 
@@ -206,14 +147,6 @@ pub async fn leave(req: &Request, url: &Url, env: &Env, room: &str) -> Result<Re
     if !is_dm_room(room) || !is_party(env, room, &me.claim).await? {
         return stranger();
     }
-    env.d1("DB")?
-        .prepare(
-            "UPDATE dms SET a_left = CASE WHEN a_claim = ?2 THEN 1 ELSE a_left END, \
-                            b_left = CASE WHEN b_claim = ?2 THEN 1 ELSE b_left END \
-             WHERE room = ?1",
-        )
-        .bind(&[JsValue::from_str(room), JsValue::from_str(&me.claim)])?
-        .run()
-        .await?;
+    catalog::leave(&env.d1("DB")?, room, &me.claim).await?;
     http::json(&serde_json::json!({ "left": true, "room": room }), 200)
 }

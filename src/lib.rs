@@ -83,7 +83,8 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             // A token adds each room's unread count for its claim.
             let reader = reader_of(&req, &url, env).await?;
             let (rooms, next) =
-                storage::catalog::rooms(&env.d1("DB")?, reader.as_deref(), &cursor, limit).await?;
+                storage::catalog::rooms::list(&env.d1("DB")?, reader.as_deref(), &cursor, limit)
+                    .await?;
             http::json(
                 &serde_json::json!({ "rooms": rooms, "next_cursor": next }),
                 200,
@@ -110,7 +111,9 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
                 return method_not_allowed();
             }
             let reader = reader_of(&req, &url, env).await?;
-            match storage::catalog::room(&env.d1("DB")?, room.as_str(), reader.as_deref()).await? {
+            match storage::catalog::rooms::get(&env.d1("DB")?, room.as_str(), reader.as_deref())
+                .await?
+            {
                 Some((info, summary)) => http::json(
                     &serde_json::json!({ "room": info, "summary": summary }),
                     200,
@@ -511,8 +514,8 @@ async fn create_room(mut req: Request, env: &Env) -> Result<Response> {
 /// making that was recorded already: a private room's random id is always new).
 async fn record_room(env: &Env, id: &str, ask: &CreateRoom, maker: &str) -> Result<bool> {
     let db = env.d1("DB")?;
-    let again = ask.id.is_some() && storage::catalog::made_before(&db, id).await?;
-    storage::catalog::create_room(&db, id, ask, maker).await?;
+    let again = ask.id.is_some() && storage::catalog::rooms::made_before(&db, id).await?;
+    storage::catalog::rooms::create(&db, id, ask, maker).await?;
     Ok(!again)
 }
 
@@ -552,14 +555,14 @@ async fn retitle(mut req: Request, env: &Env, room: &RoomId) -> Result<Response>
         ));
     }
     let db = env.d1("DB")?;
-    storage::catalog::retitle(
+    storage::catalog::rooms::retitle(
         &db,
         room.as_str(),
         ask.title.as_deref(),
         ask.description.as_deref(),
     )
     .await?;
-    match storage::catalog::room(&db, room.as_str(), None).await? {
+    match storage::catalog::rooms::get(&db, room.as_str(), None).await? {
         Some((info, _)) => http::json(&serde_json::json!({ "room": info }), 200),
         None => not_found(),
     }

@@ -1,18 +1,17 @@
-//! Name claims in D1 (table `names`, migrations 0003 and 0010): the check at connect,
-//! the claim of a free name, proving a token over HTTP, and the routes under
-//! `/api/names`.
+//! Name claims: the check at connect, the claim of a free name, proving a token over
+//! HTTP, and the routes under `/api/names`.
 //!
 //! A claim is an identity: it has its own random id, and everything a person owns is
 //! bound to that id, never to the bare name. The decision at connect is pure
-//! (`edgechat_protocol::decide_claim`); this module reads and writes the rows, hashes
-//! tokens (Web Crypto SHA-256) and answers. Tokens are only ever compared as hashes and
+//! (`edgechat_protocol::decide_claim`); the rows are read and written by
+//! [`crate::storage::catalog::names`]; this module hashes tokens (Web Crypto SHA-256),
+//! decides and answers. Tokens are only ever compared as hashes and
 //! never logged.
 
 use edgechat_protocol::{
-    decide_claim, key_skeleton, legacy_name_key, looks_like, name_taken, presented,
-    secs_setting_ms, skeleton, Claim, ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError,
-    Name, NameInfo, Presented, ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES,
-    NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
+    decide_claim, legacy_name_key, looks_like, name_taken, presented, secs_setting_ms, Claim,
+    ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError, Name, NameInfo, Presented,
+    ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -22,7 +21,7 @@ use worker::{D1Database, Date, Env, Error, Request, Response, Result};
 
 use crate::http;
 use crate::quota::{self, Limiter};
-use crate::storage::num;
+use crate::storage::catalog::names as catalog;
 
 /// Internal headers from the Worker to a room (the Worker removes every `x-edgechat-`
 /// header from client requests first, so a client cannot forge them).
@@ -55,63 +54,6 @@ pub struct Identity {
     pub claim: String,
     /// The name as it was claimed.
     pub name: String,
-}
-
-#[derive(Deserialize)]
-struct ClaimRow {
-    name_key: String,
-    name: String,
-    claim_id: String,
-    token_hash: String,
-    confirmed: f64,
-    claimed_at: f64,
-    last_used: f64,
-}
-
-impl ClaimRow {
-    fn claim(self) -> (String, Claim) {
-        (
-            self.name_key,
-            Claim {
-                id: self.claim_id,
-                name: self.name,
-                token_hash: self.token_hash,
-                confirmed: self.confirmed != 0.0,
-                claimed_at: self.claimed_at as u64,
-                last_used: self.last_used as u64,
-            },
-        )
-    }
-}
-
-const CLAIM_COLUMNS: &str =
-    "name_key, name, claim_id, token_hash, confirmed, claimed_at, last_used";
-
-/// The stored claim of a name and the key it is stored under: the name's key, or the
-/// lowercase key claims were stored under before names were folded by NFKC.
-async fn lookup(db: &D1Database, name: &Name) -> Result<Option<(String, Claim)>> {
-    let legacy = legacy_name_key(name.display());
-    let rows: Vec<ClaimRow> = db
-        .prepare(format!(
-            "SELECT {CLAIM_COLUMNS} FROM names WHERE name_key IN (?1, ?2) \
-             ORDER BY name_key = ?1 DESC LIMIT 1"
-        ))
-        .bind(&[JsValue::from_str(name.key()), JsValue::from_str(&legacy)])?
-        .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().next().map(ClaimRow::claim))
-}
-
-async fn lookup_token(db: &D1Database, token_hash: &str) -> Result<Option<(String, Claim)>> {
-    let row: Option<ClaimRow> = db
-        .prepare(format!(
-            "SELECT {CLAIM_COLUMNS} FROM names WHERE token_hash = ?1"
-        ))
-        .bind(&[JsValue::from_str(token_hash)])?
-        .first(None)
-        .await?;
-    Ok(row.map(ClaimRow::claim))
 }
 
 fn web_crypto_error(e: JsValue) -> Error {
@@ -200,15 +142,7 @@ pub fn presented_by(req: &Request, url: &worker::Url) -> Option<Presented> {
 
 /// Marks a claim confirmed (its client showed it has the token) and used now.
 async fn touch(db: &D1Database, claim: &Claim) {
-    let touched = async {
-        db.prepare(
-            "UPDATE names SET last_used = MAX(last_used, ?2), confirmed = 1 WHERE claim_id = ?1",
-        )
-        .bind(&[JsValue::from_str(&claim.id), num(now())])?
-        .run()
-        .await
-    };
-    if let Err(e) = touched.await {
+    if let Err(e) = catalog::touch(db, claim, now()).await {
         // The claim stays good until its lifetime ends; the next request tries again.
         worker::console_error!("refreshing a name claim: {e}");
     }
@@ -220,7 +154,7 @@ pub async fn authenticate(env: &Env, token: Option<&Presented>) -> Result<Option
         return Ok(None);
     };
     let db = env.d1("DB")?;
-    let Some((_, claim)) = lookup_token(&db, &hash(&token.token).await?).await? else {
+    let Some((_, claim)) = catalog::lookup_token(&db, &hash(&token.token).await?).await? else {
         return Ok(None);
     };
     let t = now();
@@ -239,7 +173,7 @@ pub async fn authenticate(env: &Env, token: Option<&Presented>) -> Result<Option
 
 /// The live claim on a name, if someone holds it.
 pub async fn holder(env: &Env, name: &Name) -> Result<Option<Identity>> {
-    let stored = lookup(&env.d1("DB")?, name).await?;
+    let stored = catalog::lookup(&env.d1("DB")?, name).await?;
     Ok(stored
         .map(|(_, c)| c)
         .filter(|c| c.is_live(now(), times(env)))
@@ -267,7 +201,7 @@ pub enum Admission {
 /// web UI's probe after a failed socket) learns why.
 pub async fn check(env: &Env, name: &Name, token: Option<&Presented>) -> Result<Option<HttpError>> {
     let db = env.d1("DB")?;
-    let stored = lookup(&db, name).await?;
+    let stored = catalog::lookup(&db, name).await?;
     let token_hash = match (&stored, token) {
         (Some(_), Some(t)) => Some(hash(&t.token).await?),
         _ => None,
@@ -291,77 +225,22 @@ thread_local! {
 /// Fills in the skeletons of claims stored before names had them (a few per call,
 /// until none is left), so that look-alike checks see every live claim. Once a call
 /// finds none left, this isolate asks no more: every later claim stores its own.
-async fn backfill_skeletons(db: &D1Database) -> Result<()> {
+async fn backfill_skeletons(db: &D1Database) {
     if SKELETONS_FILLED.with(|f| f.get()) {
-        return Ok(());
+        return;
     }
-    #[derive(Deserialize)]
-    struct Row {
-        name_key: String,
-        name: String,
+    match catalog::backfill_skeletons(db).await {
+        Ok(false) => SKELETONS_FILLED.with(|f| f.set(true)),
+        Ok(true) => {}
+        Err(e) => worker::console_error!("filling in name skeletons: {e}"),
     }
-    let rows: Vec<Row> = db
-        .prepare(
-            // Both skeletons are written together: one is null only where both are.
-            "SELECT name_key, name FROM names WHERE skeleton IS NULL LIMIT 50",
-        )
-        .all()
-        .await?
-        .results()?;
-    if rows.is_empty() {
-        SKELETONS_FILLED.with(|f| f.set(true));
-        return Ok(());
-    }
-    let mut statements = Vec::with_capacity(rows.len());
-    for row in rows {
-        statements.push(
-            db.prepare("UPDATE names SET skeleton = ?2, key_skeleton = ?3 WHERE name_key = ?1")
-                .bind(&[
-                    JsValue::from_str(&row.name_key),
-                    JsValue::from_str(&skeleton(&row.name)),
-                    JsValue::from_str(&key_skeleton(&row.name)),
-                ])?,
-        );
-    }
-    db.batch(statements).await?;
-    Ok(())
-}
-
-/// A live claim of another name whose skeletons meet ?1 or ?2 (the new name's), other
-/// than the keys ?3 and ?4 (its own, new and legacy), at times ?5 (confirmed claims used
-/// after it) and ?6 (pending claims made after it).
-const LOOK_ALIKE: &str = "SELECT name FROM names \
-     WHERE (skeleton IN (?1, ?2) OR key_skeleton IN (?1, ?2)) \
-       AND name_key <> ?3 AND name_key <> ?4 \
-       AND ((confirmed = 1 AND last_used > ?5) OR (confirmed = 0 AND claimed_at > ?6))";
-
-/// The bindings ?1-?6 of [`LOOK_ALIKE`] for a new claim on `name` at `t`.
-fn look_alike_bindings(name: &Name, t: u64, times: ClaimTimes) -> Vec<JsValue> {
-    vec![
-        JsValue::from_str(&skeleton(name.display())),
-        JsValue::from_str(&key_skeleton(name.display())),
-        JsValue::from_str(name.key()),
-        JsValue::from_str(&legacy_name_key(name.display())),
-        num(t.saturating_sub(times.ttl_ms)),
-        num(t.saturating_sub(times.pending_ms)),
-    ]
 }
 
 /// The refusal of a new claim on `name` if it looks like another live claim's name.
 async fn look_alike(db: &D1Database, env: &Env, name: &Name) -> Result<Option<HttpError>> {
-    if let Err(e) = backfill_skeletons(db).await {
-        worker::console_error!("filling in name skeletons: {e}");
-    }
-    #[derive(Deserialize)]
-    struct Row {
-        name: String,
-    }
-    let row: Option<Row> = db
-        .prepare(format!("{LOOK_ALIKE} LIMIT 1"))
-        .bind(&look_alike_bindings(name, now(), times(env)))?
-        .first(None)
-        .await?;
-    Ok(row.map(|r| looks_like(name.display(), &r.name)))
+    backfill_skeletons(db).await;
+    let other = catalog::look_alike(db, name, now(), times(env)).await?;
+    Ok(other.map(|other| looks_like(name.display(), &other)))
 }
 
 /// Admits a connect with this name and token: claims a free name (the one atomic
@@ -376,7 +255,7 @@ pub async fn admit(
     address: Option<&str>,
 ) -> Result<Admission> {
     let db = env.d1("DB")?;
-    let stored = lookup(&db, name).await?;
+    let stored = catalog::lookup(&db, name).await?;
     // Hashing costs a little: only when there is a claim to compare with.
     let token_hash = match (&stored, token) {
         (Some(_), Some(t)) => Some(hash(&t.token).await?),
@@ -408,48 +287,22 @@ pub async fn admit(
                     return Ok(Admission::Limited(answer));
                 }
             }
-            if let Err(e) = backfill_skeletons(&db).await {
-                worker::console_error!("filling in name skeletons: {e}");
-            }
+            backfill_skeletons(&db).await;
             let token = http::random_hex(32)?;
             let claim_id = http::random_hex(12)?;
             // A lapsed claim stored under the old key moves to the name's key.
             if let Some(old) = stored_key.filter(|k| k != name.key()) {
-                db.prepare("DELETE FROM names WHERE name_key = ?1")
-                    .bind(&[JsValue::from_str(&old)])?
-                    .run()
-                    .await?;
+                catalog::forget_key(&db, &old).await?;
             }
             // One statement claims the name unless a look-alike is live: the common path
             // (a free name) is one round trip; why a claim was refused is asked after.
-            let won: Option<serde_json::Value> = db
-                .prepare(format!(
-                    "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used, \
-                                        claim_id, confirmed, skeleton, key_skeleton) \
-                     SELECT ?3, ?7, ?8, ?9, ?9, ?10, 0, ?1, ?2 \
-                     WHERE NOT EXISTS ({LOOK_ALIKE}) \
-                     ON CONFLICT (name_key) DO UPDATE SET \
-                       name = excluded.name, token_hash = excluded.token_hash, \
-                       claimed_at = excluded.claimed_at, last_used = excluded.last_used, \
-                       claim_id = excluded.claim_id, confirmed = 0, \
-                       skeleton = excluded.skeleton, key_skeleton = excluded.key_skeleton \
-                     WHERE (names.confirmed = 1 AND names.last_used <= ?5) \
-                        OR (names.confirmed = 0 AND names.claimed_at <= ?6) \
-                     RETURNING name_key"
-                ))
-                .bind(&{
-                    let mut b = look_alike_bindings(name, t, times);
-                    b.extend([
-                        JsValue::from_str(name.display()),
-                        JsValue::from_str(&hash(&token).await?),
-                        num(t),
-                        JsValue::from_str(&claim_id),
-                    ]);
-                    b
-                })?
-                .first(None)
-                .await?;
-            if won.is_some() {
+            let new = catalog::NewClaim {
+                name,
+                token_hash: &hash(&token).await?,
+                claim_id: &claim_id,
+                at: t,
+            };
+            if catalog::claim(&db, &new, times).await? {
                 return Ok(Admission::Admitted {
                     claim: claim_id,
                     fresh: Some(token),
@@ -468,13 +321,7 @@ pub async fn admit(
 /// Drops a claim just made by `admit` whose connect then failed: the token would exist
 /// nowhere.
 pub async fn undo_claim(env: &Env, claim: &str) {
-    let undone = async {
-        env.d1("DB")?
-            .prepare("DELETE FROM names WHERE claim_id = ?1 AND confirmed = 0")
-            .bind(&[JsValue::from_str(claim)])?
-            .run()
-            .await
-    };
+    let undone = async { catalog::forget_pending(&env.d1("DB")?, claim).await };
     if let Err(e) = undone.await {
         worker::console_error!("dropping the claim of a failed connect: {e}");
     }
@@ -486,7 +333,7 @@ pub async fn info(env: &Env, raw: &str) -> Result<Response> {
         Ok(name) => name,
         Err(e) => return http::error(&e),
     };
-    let claim = lookup(&env.d1("DB")?, &name).await?;
+    let claim = catalog::lookup(&env.d1("DB")?, &name).await?;
     let claimed = claim.is_some_and(|(_, c)| c.is_live(now(), times(env)));
     http::json(
         &NameInfo {
@@ -624,12 +471,12 @@ pub async fn release(mut req: Request, env: &Env) -> Result<Response> {
         (None, None) => return http::error(&no_token()),
     };
     let token_hash = hash(&token).await?;
-    let held = lookup_token(&db, &token_hash)
+    let held = catalog::lookup_token(&db, &token_hash)
         .await?
         .filter(|(_, c)| c.is_live(now(), times(env)));
     let Some((key, claim)) = held else {
         return match &ask.name {
-            Some(name) => match lookup(&db, name).await? {
+            Some(name) => match catalog::lookup(&db, name).await? {
                 Some((_, c)) if c.is_live(now(), times(env)) => {
                     http::error(&name_taken(name.display()))
                 }
@@ -646,10 +493,7 @@ pub async fn release(mut req: Request, env: &Env) -> Result<Response> {
             return http::error(&name_taken(name.display()));
         }
     }
-    db.prepare("DELETE FROM names WHERE claim_id = ?1 AND token_hash = ?2")
-        .bind(&[JsValue::from_str(&claim.id), JsValue::from_str(&token_hash)])?
-        .run()
-        .await?;
+    catalog::release(&db, &claim.id, &token_hash).await?;
     http::json(&Released { released: true }, 200)
 }
 

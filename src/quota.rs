@@ -7,7 +7,7 @@
 //!   approximate per location, which is what a per-minute flood guard needs. A missing or
 //!   failing binding lets the request through (logged, without any header's value).
 //! - **Per hour**: rooms made (per claim, per address) and uploads (count and bytes, per
-//!   claim) are counted in D1 (`quotas`, migration 0011), because the binding's period can
+//!   claim) are counted in D1 ([`crate::storage::quotas`]), because the binding's period can
 //!   only be 10 or 60 seconds. A key never holds a raw address, only its HMAC under
 //!   `DM_SECRET`.
 //!
@@ -15,11 +15,9 @@
 //! limit it met.
 
 use edgechat_protocol::{ErrorCode, HttpError};
-use serde::Deserialize;
-use wasm_bindgen::JsValue;
 use worker::{D1Database, Date, Env, Request, Response, Result};
 
-use crate::storage::num;
+use crate::storage::quotas;
 use crate::{dms, http, names};
 
 /// How long an hourly window lasts.
@@ -182,29 +180,8 @@ impl Reservation {
     }
 
     async fn release_in(self, db: &D1Database) {
-        let mut statements = Vec::with_capacity(self.taken.len());
-        for (key, bytes) in &self.taken {
-            match db
-                .prepare(
-                    "UPDATE quotas SET count = MAX(count - 1, 0), bytes = MAX(bytes - ?3, 0) \
-                     WHERE key = ?1 AND window_start = ?2",
-                )
-                .bind(&[JsValue::from_str(key), num(self.window_start), num(*bytes)])
-            {
-                Ok(s) => statements.push(s),
-                Err(e) => worker::console_error!("giving back an hourly quota: {e}"),
-            }
-        }
-        if let Err(e) = db.batch(statements).await {
-            worker::console_error!("giving back an hourly quota: {e}");
-        }
+        quotas::give_back(db, &self.taken, self.window_start).await;
     }
-}
-
-#[derive(Deserialize)]
-struct Counted {
-    count: f64,
-    bytes: f64,
 }
 
 /// Adds to every counter in one D1 batch (each an upsert that returns the new totals,
@@ -217,42 +194,13 @@ async fn take(
     now: u64,
 ) -> Result<std::result::Result<Reservation, (usize, u64, u64)>> {
     let (start, _) = window(now);
-    let mut statements = Vec::with_capacity(counters.len() * 2);
-    for c in counters {
-        statements.push(
-            db.prepare("DELETE FROM quotas WHERE key = ?1 AND window_start < ?2")
-                .bind(&[
-                    JsValue::from_str(&c.key),
-                    num(start.saturating_sub(2 * HOUR_MS)),
-                ])?,
-        );
-        statements.push(
-            db.prepare(
-                "INSERT INTO quotas (key, window_start, count, bytes) VALUES (?1, ?2, 1, ?3) \
-                 ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1, \
-                   bytes = bytes + excluded.bytes \
-                 RETURNING count, bytes",
-            )
-            .bind(&[JsValue::from_str(&c.key), num(start), num(c.bytes)])?,
-        );
-    }
-    let results = db.batch(statements).await?;
+    let adds: Vec<(&str, u64)> = counters.iter().map(|c| (c.key.as_str(), c.bytes)).collect();
+    let totals = quotas::add(db, &adds, start, start.saturating_sub(2 * HOUR_MS)).await?;
     let reservation = Reservation {
         window_start: start,
         taken: counters.iter().map(|c| (c.key.clone(), c.bytes)).collect(),
     };
-    for (i, c) in counters.iter().enumerate() {
-        let row = results
-            .get(2 * i + 1)
-            .map(|r| r.results::<Counted>())
-            .transpose()?
-            .and_then(|rows| rows.into_iter().next());
-        let Some(row) = row else {
-            return Err(worker::Error::RustError(
-                "a quota upsert returned no row".into(),
-            ));
-        };
-        let (count, bytes) = (row.count as u64, row.bytes as u64);
+    for (i, (c, &(count, bytes))) in counters.iter().zip(&totals).enumerate() {
         if count > c.max_count || bytes > c.max_bytes {
             reservation.release_in(db).await;
             return Ok(Err((i, count, bytes)));

@@ -5,13 +5,16 @@
 //! - [`room_writes`]: what a room writes to D1 (its changes, audit, read positions and
 //!   online count);
 //! - [`history`]: the Worker's reads of D1's history (pages, threads, search, audit);
-//! - [`catalog`]: the catalog of rooms in D1 (made, listed, retitled);
+//! - [`catalog`]: the Worker's catalog in D1: rooms (made, listed, retitled), name
+//!   claims and direct messages;
+//! - [`quotas`]: the Worker's hourly quota counters in D1;
 //! - [`message`]: the one definition of a stored message (its columns, the SQL that
 //!   names them, its rows), in the log and in D1.
 
 pub mod catalog;
 pub mod history;
 pub mod message;
+pub mod quotas;
 pub mod room_log;
 pub mod room_writes;
 
@@ -42,6 +45,12 @@ pub(crate) fn fit<T>(mut rows: Vec<T>, limit: usize, newest_first: bool) -> (Vec
         rows.reverse();
     }
     (rows, more)
+}
+
+/// Runs one D1 statement that answers no rows.
+pub(crate) async fn run(db: &D1Database, query: &str, bindings: &[JsValue]) -> Result<()> {
+    db.prepare(query).bind(bindings)?.run().await?;
+    Ok(())
 }
 
 /// Runs statements as one atomic D1 batch; an error if any of them failed. An empty

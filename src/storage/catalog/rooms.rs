@@ -1,12 +1,13 @@
-//! The catalog of rooms in D1: made, listed (ranked and paged), retitled.
+//! The catalog of rooms in D1 (table `rooms`, migrations 0001, 0009 and 0011): made,
+//! listed (ranked and paged), retitled, and one room's row.
 
 use edgechat_protocol::{CreateRoom, Preview, RoomInfo, RoomSummary, Visibility};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
-use super::num;
 use crate::room_list::Cursor;
+use crate::storage::num;
 
 #[derive(Deserialize)]
 struct RoomRow {
@@ -53,7 +54,7 @@ impl RoomRow {
 
 /// A room's title, description, visibility and counts (`GET /api/rooms/:id`); None if
 /// the room was never made nor written to.
-pub async fn room(
+pub async fn get(
     db: &D1Database,
     id: &str,
     reader: Option<&str>,
@@ -88,7 +89,7 @@ pub async fn room(
 /// Records a room its Durable Object has just made for `maker` (`id` chosen by the
 /// maker, or random for a private room). The room itself decided that the id was free;
 /// a retry of the same making writes the same row again.
-pub async fn create_room(db: &D1Database, id: &str, ask: &CreateRoom, maker: &str) -> Result<()> {
+pub async fn create(db: &D1Database, id: &str, ask: &CreateRoom, maker: &str) -> Result<()> {
     db.prepare(
         "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
                             visibility, created_by) \
@@ -155,7 +156,7 @@ pub async fn retitle(
 /// two (`EXPLAIN QUERY PLAN`: `SEARCH r USING INDEX rooms_by_rank (<expr>=? AND
 /// (last_activity,id)<(?,?))`), so a page costs the same however deep it is. The page
 /// where the rooms with messages run out asks for the empty ones too.
-pub async fn rooms(
+pub async fn list(
     db: &D1Database,
     reader: Option<&str>,
     cursor: &Cursor,
