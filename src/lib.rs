@@ -38,9 +38,10 @@ mod storage;
 pub use chat_room::ChatRoom;
 
 use edgechat_protocol::{
-    is_dm_room, offers_ws_protocol, parse_connect_query, parse_page_query, parse_search_query_with,
-    parse_seq, CreateRoom, ErrorCode, HttpError, MessagesPage, Page, Retitle, RoomId, RoomInfo,
-    SearchResults, SearchRules, PRIVATE_PREFIX, SEARCH_MAX_OFFSET, SEARCH_MIN_CHARS, WS_PROTOCOL,
+    is_dm_room, offers_ws_protocol, parse_connect_query, parse_filename_query, parse_page_query,
+    parse_search_query_with, parse_seq, CreateRoom, ErrorCode, HttpError, MessagesPage, Page,
+    Retitle, RoomId, RoomInfo, SearchResults, SearchRules, PRIVATE_PREFIX, SEARCH_MAX_OFFSET,
+    SEARCH_MIN_CHARS, WS_PROTOCOL,
 };
 use edgechat_room::bounds::{fit_page, Keep};
 use quota::Limiter;
@@ -76,19 +77,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             if req.method() != Method::Get {
                 return method_not_allowed();
             }
-            let (cursor, limit) = match room_list::parse_query(url.query_pairs()) {
-                Ok(page) => page,
-                Err(e) => return http::error(&e),
-            };
-            // A token adds each room's unread count for its claim.
-            let reader = reader_of(&req, &url, env).await?;
-            let (rooms, next) =
-                storage::catalog::rooms::list(&env.d1("DB")?, reader.as_deref(), &cursor, limit)
-                    .await?;
-            http::json(
-                &serde_json::json!({ "rooms": rooms, "next_cursor": next }),
-                200,
-            )
+            room_list::list(&req, &url, env).await
         }
         ["api", "search"] => {
             if req.method() != Method::Get {
@@ -348,10 +337,7 @@ async fn upload(mut req: Request, env: &Env, room: &RoomId) -> Result<Response> 
     }
     // Only the file's name travels in the room's URL.
     let mut target = url.clone();
-    let filename = url
-        .query_pairs()
-        .find(|(k, _)| k == "filename")
-        .map(|(_, v)| v.into_owned());
+    let filename = parse_filename_query(url.query_pairs());
     target.set_query(None);
     if let Some(f) = filename {
         target.query_pairs_mut().append_pair("filename", &f);
@@ -569,7 +555,11 @@ async fn retitle(mut req: Request, env: &Env, room: &RoomId) -> Result<Response>
 }
 
 /// The claim whose unread counts an answer adds: the one the request's token proves.
-async fn reader_of(req: &Request, url: &worker::Url, env: &Env) -> Result<Option<String>> {
+pub(crate) async fn reader_of(
+    req: &Request,
+    url: &worker::Url,
+    env: &Env,
+) -> Result<Option<String>> {
     let token = names::presented_by(req, url);
     Ok(names::authenticate(env, token.as_ref())
         .await?

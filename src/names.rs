@@ -9,9 +9,10 @@
 //! never logged.
 
 use edgechat_protocol::{
-    decide_claim, legacy_name_key, looks_like, name_taken, presented, secs_setting_ms, Claim,
-    ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError, Name, NameInfo, Presented,
-    ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
+    decide_claim, legacy_name_key, looks_like, name_taken, parse_token_query, presented,
+    secs_setting_ms, Claim, ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError, Name,
+    NameInfo, Presented, ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS,
+    NAME_PENDING_SECS,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -128,11 +129,7 @@ pub async fn hmac(secret: &str, message: &str) -> Result<String> {
 /// `edgechat.bearer.` subprotocol, or the deprecated `token=` query parameter.
 pub fn presented_by(req: &Request, url: &worker::Url) -> Option<Presented> {
     let header = |k: &str| req.headers().get(k).ok().flatten();
-    let legacy = url
-        .query_pairs()
-        .filter(|(k, _)| k == "token")
-        .last()
-        .map(|(_, v)| v.into_owned());
+    let legacy = parse_token_query(url.query_pairs());
     presented(
         header("authorization").as_deref(),
         header("sec-websocket-protocol").as_deref(),

@@ -1,7 +1,8 @@
-//! Query parameters of the HTTP routes, parsed strictly: a value out of range is
-//! refused with `bad_request`, never clamped.
+//! Query parameters of the HTTP routes, every one of them, parsed strictly: a value
+//! out of range is refused with `bad_request`, never clamped. The Worker and the room
+//! read a query string only through these functions.
 
-use crate::{ErrorCode, HttpError, Name, Page, DEFAULT_PAGE};
+use crate::{ErrorCode, HttpError, Name, Page, RoomId, RoomSummary, DEFAULT_PAGE};
 
 /// A sequence number parameter: a non-negative integer in decimal digits.
 /// A number too large for u64 is still a number; it saturates (it lies beyond any
@@ -80,6 +81,142 @@ pub fn parse_connect_query<K: AsRef<str>, V: AsRef<str>>(
     Ok(ConnectQuery { name, since, rev })
 }
 
+/// `?filename=F` of an upload (`POST /room/:id/files`): the file's name as given (the
+/// room cleans it), if there is one. When it is repeated, the first one counts.
+pub fn parse_filename_query<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Option<String> {
+    pairs
+        .into_iter()
+        .find(|(k, _)| k.as_ref() == "filename")
+        .map(|(_, v)| v.as_ref().to_owned())
+}
+
+/// The deprecated `?token=T` (a name's token; `Authorization: Bearer` replaces it), if
+/// there is one. When it is repeated, the last one counts.
+pub fn parse_token_query<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Option<String> {
+    pairs
+        .into_iter()
+        .filter(|(k, _)| k.as_ref() == "token")
+        .last()
+        .map(|(_, v)| v.as_ref().to_owned())
+}
+
+/// Rooms per page of the room list unless `limit` says otherwise; as many as the list
+/// had before it paged.
+pub const ROOM_LIST_DEFAULT_LIMIT: u32 = 100;
+/// The most rooms one page of the room list may hold.
+pub const ROOM_LIST_MAX_LIMIT: u32 = 100;
+
+/// A place in the room list's order: (has messages, last activity, id), all
+/// descending. The last room of a page; the next page starts after it. Clients see it
+/// only as the opaque `next_cursor` and give it back as `?cursor=`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomListCursor {
+    pub active: bool,
+    pub last_activity: u64,
+    pub id: String,
+}
+
+impl RoomListCursor {
+    /// Before every room: the first page.
+    pub fn start() -> Self {
+        Self::start_of(true)
+    }
+
+    /// Before every room of one part of the list (with messages, or without). An empty
+    /// id and a time past any room's sort before every room of that part.
+    pub fn start_of(active: bool) -> Self {
+        RoomListCursor {
+            active,
+            last_activity: u64::MAX,
+            id: String::new(),
+        }
+    }
+
+    /// The opaque text given to clients: hex of "a.t.id". Clients must not read it.
+    pub fn encode(&self) -> String {
+        let plain = format!(
+            "{}.{}.{}",
+            u8::from(self.active),
+            self.last_activity,
+            self.id
+        );
+        plain.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        if !text.len().is_multiple_of(2) || text.len() > 400 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+            .collect();
+        let plain = String::from_utf8(bytes?).ok()?;
+        let mut parts = plain.splitn(3, '.');
+        let active = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let last_activity = parts.next()?.parse().ok()?;
+        let id = parts.next()?.to_owned();
+        RoomId::parse(&id).ok()?;
+        Some(RoomListCursor {
+            active,
+            last_activity,
+            id,
+        })
+    }
+
+    /// The place of a listed room.
+    pub fn after(room: &RoomSummary, active: bool) -> Self {
+        RoomListCursor {
+            active,
+            last_activity: room.last_activity,
+            id: room.id.clone(),
+        }
+    }
+}
+
+/// `GET /api/rooms[?cursor=C][&limit=N]`: where the page starts and how many rooms it
+/// holds (others are ignored; a token is the reader's). An empty cursor is the start.
+pub fn parse_room_list_query<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Result<(RoomListCursor, u32), HttpError> {
+    let (mut cursor, mut limit) = (RoomListCursor::start(), ROOM_LIST_DEFAULT_LIMIT);
+    for (k, v) in pairs {
+        let v = v.as_ref();
+        match k.as_ref() {
+            "cursor" if !v.is_empty() => {
+                cursor = RoomListCursor::decode(v).ok_or_else(|| {
+                    HttpError::new(
+                        ErrorCode::BadRequest,
+                        "cursor is not one this server gave (use next_cursor as it came)",
+                    )
+                })?
+            }
+            "limit" => {
+                limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=ROOM_LIST_MAX_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        HttpError::new(
+                            ErrorCode::BadRequest,
+                            format!("limit must be an integer from 1 to {ROOM_LIST_MAX_LIMIT}"),
+                        )
+                    })?
+            }
+            _ => {}
+        }
+    }
+    Ok((cursor, limit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +285,74 @@ mod tests {
         assert_eq!(err(&[("name", "a"), ("since", "z")]), ErrorCode::BadRequest);
         let huge = parse_connect_query([("name", "a"), ("since", "99999999999999999999999")]);
         assert_eq!(huge.unwrap().since, Some(u64::MAX));
+    }
+
+    #[test]
+    fn an_upload_takes_the_first_filename() {
+        assert_eq!(
+            parse_filename_query([("x", "1"), ("filename", "a.png"), ("filename", "b.png")]),
+            Some("a.png".into())
+        );
+        assert_eq!(
+            parse_filename_query([("filename", "")]),
+            Some(String::new())
+        );
+        assert_eq!(parse_filename_query([("name", "Ann")]), None);
+    }
+
+    #[test]
+    fn the_deprecated_token_takes_the_last() {
+        assert_eq!(
+            parse_token_query([("token", "a"), ("name", "Ann"), ("token", "b")]),
+            Some("b".into())
+        );
+        assert_eq!(parse_token_query([("name", "Ann")]), None);
+    }
+
+    #[test]
+    fn room_list_cursors_round_trip_and_refuse_forgeries() {
+        let c = RoomListCursor {
+            active: false,
+            last_activity: 1_795_327_806_445,
+            id: "team-1".into(),
+        };
+        assert_eq!(RoomListCursor::decode(&c.encode()), Some(c.clone()));
+        assert!(RoomListCursor::start().active);
+        for bad in [
+            "",
+            "zz",
+            "abc",
+            "312e322e",
+            "332e312e61",
+            "312e782e61",
+            "312e312e4121",
+        ] {
+            assert_eq!(RoomListCursor::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_room_list_takes_a_cursor_and_a_bounded_limit() {
+        let (c, l) = parse_room_list_query([("name", "Ann")]).unwrap();
+        assert_eq!((c, l), (RoomListCursor::start(), ROOM_LIST_DEFAULT_LIMIT));
+        let given = RoomListCursor {
+            active: true,
+            last_activity: 5,
+            id: "general".into(),
+        };
+        let (c, l) =
+            parse_room_list_query([("cursor", given.encode().as_str()), ("limit", "7")]).unwrap();
+        assert_eq!((c, l), (given, 7));
+        let (c, _) = parse_room_list_query([("cursor", "")]).unwrap();
+        assert_eq!(c, RoomListCursor::start(), "an empty cursor is the start");
+        for bad in [
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "x"),
+            ("cursor", "00"),
+        ] {
+            let e = parse_room_list_query([bad]).unwrap_err();
+            assert_eq!(e.error.code, ErrorCode::BadRequest, "{bad:?}");
+        }
     }
 }

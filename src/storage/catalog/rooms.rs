@@ -1,12 +1,13 @@
 //! The catalog of rooms in D1 (table `rooms`, migrations 0001, 0009 and 0011): made,
 //! listed (ranked and paged), retitled, and one room's row.
 
-use edgechat_protocol::{CreateRoom, Preview, RoomInfo, RoomSummary, Visibility};
+use edgechat_protocol::{
+    CreateRoom, Preview, RoomInfo, RoomListCursor as Cursor, RoomSummary, Visibility,
+};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
-use crate::room_list::Cursor;
 use crate::storage::num;
 
 #[derive(Deserialize)]
