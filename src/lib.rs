@@ -1,29 +1,35 @@
 //! edgechat's Worker: routes HTTP requests, hands each room's sockets to its
 //! `ChatRoom` Durable Object and reads history from D1.
 //!
-//! | route                        | served by                              |
-//! |------------------------------|----------------------------------------|
-//! | `GET /room/:id` (WebSocket)  | the room's Durable Object              |
-//! | `GET /room/:id/users`        | the room's Durable Object              |
-//! | `GET /room/:id/messages`     | D1                                     |
-//! | `GET /room/:id/thread/:seq`  | D1                                     |
-//! | `GET /room/:id/moderation`   | D1                                     |
-//! | `POST /room/:id/files`       | the room's Durable Object, then R2     |
-//! | `GET /room/:id/files/:file`  | R2                                     |
-//! | `GET /api/rooms`             | D1                                     |
-//! | `GET /api/search`            | D1 (full-text index)                   |
-//! | `PATCH /api/rooms/:id`       | the room's Durable Object (owner), D1  |
-//! | `GET /api/names/:name`       | D1 (name claims)                       |
-//! | `POST /api/names/claim`      | D1 (name claims)                       |
-//! | `POST /api/names/confirm`    | D1 (name claims)                       |
-//! | `POST /api/names/release`    | D1 (name claims)                       |
-//! | `GET/POST /api/dms`, `DELETE /api/dms/:room` | D1 (direct messages)   |
+//! | route                                   | served by                              |
+//! |-----------------------------------------|----------------------------------------|
+//! | `GET /room/:id` (WebSocket, or a probe) | the room's Durable Object              |
+//! | `GET /room/:id/users`                   | the room's Durable Object              |
+//! | `GET /room/:id/messages`                | D1                                     |
+//! | `GET /room/:id/thread/:seq`             | D1                                     |
+//! | `GET /room/:id/moderation`              | D1                                     |
+//! | `POST /room/:id/files`                  | the room's Durable Object, then R2     |
+//! | `GET /room/:id/files/:file`             | R2                                     |
+//! | `GET /api/rooms`                        | D1 (the room list, `room_list.rs`)     |
+//! | `POST /api/rooms`                       | the room's Durable Object (makes), D1  |
+//! | `GET /api/rooms/:id`                    | D1                                     |
+//! | `PATCH /api/rooms/:id`                  | the room's Durable Object (owner), D1  |
+//! | `GET /api/search`                       | D1 (full-text index)                   |
+//! | `GET /api/names/:name`                  | D1 (name claims)                       |
+//! | `POST /api/names/claim`                 | D1 (name claims)                       |
+//! | `POST /api/names/confirm`               | D1 (name claims)                       |
+//! | `POST /api/names/release`               | D1 (name claims)                       |
+//! | `GET /api/dms`                          | D1 (direct messages)                   |
+//! | `POST /api/dms`                         | D1 (direct messages, name claims)      |
+//! | `DELETE /api/dms/:room`                 | D1 (direct messages)                   |
+//! | everything else                         | static assets (`public/`)              |
 //!
 //! Tokens arrive as `Authorization: Bearer` (or, on a browser's socket, as an
 //! `edgechat.bearer.` subprotocol); the deprecated `token=` query is still read. The
 //! Worker proves the claim before anything reaches a room and tells the room who it is
-//! in internal headers, which it strips from every client request first.
-//! | everything else              | static assets (`public/`)              |
+//! in internal headers, which it strips from every client request first. Every query
+//! string is parsed by `edgechat_protocol`'s `query` functions; D1 and the room's log
+//! are reached only through `src/storage/`.
 
 mod chat_room;
 mod dms;

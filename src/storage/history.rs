@@ -118,9 +118,13 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
 /// room list: public ones (never private rooms, never direct messages). With `room`, it
 /// covers that room if it is not a direct message: a private room's link is what lets
 /// you in, so whoever has its id may search it too.
-const SEARCH_SCOPE: &str =
-    "((?2 IS NULL AND d.room IN (SELECT id FROM rooms WHERE id NOT LIKE 'dm--%' \
-     AND visibility = 'public')) OR (d.room = ?2 AND d.room NOT LIKE 'dm--%'))";
+const SEARCH_SCOPE: &str = concat!(
+    "((?2 IS NULL AND d.room IN (SELECT id FROM rooms WHERE ",
+    not_dm!("id"),
+    " AND visibility = 'public')) OR (d.room = ?2 AND ",
+    not_dm!("d.room"),
+    "))"
+);
 
 /// The words around the best match that a snippet shows.
 const SNIPPET_TOKENS: u32 = 16;
@@ -179,4 +183,18 @@ pub async fn search(db: &D1Database, query: &SearchQuery) -> Result<(Vec<SearchR
         })
         .collect();
     Ok((results, has_more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_scope_keeps_direct_messages_out() {
+        assert_eq!(
+            SEARCH_SCOPE,
+            "((?2 IS NULL AND d.room IN (SELECT id FROM rooms WHERE id NOT LIKE 'dm--%' \
+             AND visibility = 'public')) OR (d.room = ?2 AND d.room NOT LIKE 'dm--%'))"
+        );
+    }
 }

@@ -11,6 +11,44 @@
 //! - [`message`]: the one definition of a stored message (its columns, the SQL that
 //!   names them, its rows), in the log and in D1.
 
+/// `$column NOT LIKE 'dm--%'`: the column is not a direct-message room's id, as SQL
+/// text made at compile time. It stays a literal (not a bound value) because the
+/// partial index `rooms_by_rank` (migration 0011) is declared with the same literal
+/// predicate, and SQLite uses a partial index only for a query whose WHERE holds it.
+/// The prefix is [`edgechat_protocol::DM_PREFIX`], checked below at compile time.
+macro_rules! not_dm {
+    ($column:literal) => {
+        concat!($column, " NOT LIKE '", dm_prefix!(), "%'")
+    };
+}
+
+/// [`edgechat_protocol::DM_PREFIX`] as a literal, for `concat!`.
+macro_rules! dm_prefix {
+    () => {
+        "dm--"
+    };
+}
+
+const _: () = assert!(
+    same_text(dm_prefix!(), edgechat_protocol::DM_PREFIX),
+    "dm_prefix! must be DM_PREFIX"
+);
+
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 pub mod catalog;
 pub mod history;
 pub mod message;

@@ -185,6 +185,21 @@ pub async fn list(
     Ok((rooms, next))
 }
 
+/// One part of the room list (?2: with messages or without) after the place (?3, ?4), at
+/// most ?5 rooms, with unread counts for the claim ?1. Its WHERE holds the predicate of
+/// the partial index `rooms_by_rank` word for word, so that SQLite can use it.
+const ROOMS_PART: &str = concat!(
+    "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
+            r.last_name, r.last_text, (r.last_seq > 0) AS active, \
+            CASE WHEN ?1 IS NULL THEN NULL \
+                 ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
+     FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
+     WHERE r.visibility = 'public' AND ",
+    not_dm!("r.id"),
+    " AND (r.last_seq > 0) = ?2 AND (r.last_activity, r.id) < (?3, ?4) \
+     ORDER BY (r.last_seq > 0) DESC, r.last_activity DESC, r.id DESC LIMIT ?5"
+);
+
 /// Up to `n` rooms of the cursor's part of the list (with or without messages) after it.
 async fn rooms_part(
     db: &D1Database,
@@ -192,24 +207,29 @@ async fn rooms_part(
     cursor: &Cursor,
     n: usize,
 ) -> Result<Vec<RoomRow>> {
-    db.prepare(
-        "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
-                r.last_name, r.last_text, (r.last_seq > 0) AS active, \
-                CASE WHEN ?1 IS NULL THEN NULL \
-                     ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
-         FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?1 \
-         WHERE r.visibility = 'public' AND r.id NOT LIKE 'dm--%' \
-           AND (r.last_seq > 0) = ?2 AND (r.last_activity, r.id) < (?3, ?4) \
-         ORDER BY (r.last_seq > 0) DESC, r.last_activity DESC, r.id DESC LIMIT ?5",
-    )
-    .bind(&[
-        reader.map_or(JsValue::NULL, JsValue::from_str),
-        num(u64::from(cursor.active)),
-        num(cursor.last_activity),
-        JsValue::from_str(&cursor.id),
-        num(n as u64),
-    ])?
-    .all()
-    .await?
-    .results()
+    db.prepare(ROOMS_PART)
+        .bind(&[
+            reader.map_or(JsValue::NULL, JsValue::from_str),
+            num(u64::from(cursor.active)),
+            num(cursor.last_activity),
+            JsValue::from_str(&cursor.id),
+            num(n as u64),
+        ])?
+        .all()
+        .await?
+        .results()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_holds_the_predicate_of_its_partial_index() {
+        let migration = include_str!("../../../migrations/0011_quotas.sql");
+        let predicate = concat!("WHERE visibility = 'public' AND ", not_dm!("id"), ";");
+        assert!(migration.contains(predicate), "{migration}");
+        assert!(ROOMS_PART.contains("WHERE r.visibility = 'public' AND r.id NOT LIKE 'dm--%' AND"));
+        assert_eq!(not_dm!("id"), "id NOT LIKE 'dm--%'");
+    }
 }
