@@ -1620,4 +1620,336 @@ mod tests {
         let old: Reaction = serde_json::from_str(r#"{"emoji":"👍","names":["a","b"]}"#).unwrap();
         assert_eq!((old.count, old.total(), old.mine), (0, 2, false));
     }
+
+    /// One frame of every variant, each optional field both given and left out, with the
+    /// JSON a client sends for it today: keys in byte order (as `serde_json` writes an
+    /// object it builds), optional fields left out when they are none.
+    fn golden_frames() -> Vec<(ClientFrame, &'static str)> {
+        let cid = |s: &str| ClientId::parse(s).unwrap();
+        let text = |s: &str| MessageText::parse(s).unwrap();
+        let name = |s: &str| Name::parse(s).unwrap();
+        let emoji = |s: &str| Emoji::parse(s).unwrap();
+        vec![
+            (
+                ClientFrame::Send {
+                    text: text("hi \"there\" é\u{1}"),
+                    client_id: cid("c-1"),
+                    reply_to: Some(3),
+                    attachment: Some("f1".into()),
+                },
+                r#"{"attachment":"f1","client_id":"c-1","reply_to":3,"text":"hi \"there\" é\u0001","type":"send"}"#,
+            ),
+            (
+                ClientFrame::Send {
+                    text: text("plain"),
+                    client_id: cid("c-2"),
+                    reply_to: None,
+                    attachment: None,
+                },
+                r#"{"client_id":"c-2","text":"plain","type":"send"}"#,
+            ),
+            (
+                ClientFrame::Typing { on: true },
+                r#"{"on":true,"type":"typing"}"#,
+            ),
+            (
+                ClientFrame::Typing { on: false },
+                r#"{"on":false,"type":"typing"}"#,
+            ),
+            (
+                ClientFrame::Status {
+                    status: Status::Online,
+                },
+                r#"{"status":"online","type":"status"}"#,
+            ),
+            (
+                ClientFrame::Status {
+                    status: Status::Away,
+                },
+                r#"{"status":"away","type":"status"}"#,
+            ),
+            (
+                ClientFrame::Status {
+                    status: Status::Dnd,
+                },
+                r#"{"status":"dnd","type":"status"}"#,
+            ),
+            (
+                ClientFrame::History {
+                    page: Page::Newest { limit: 7 },
+                },
+                r#"{"limit":7,"type":"history"}"#,
+            ),
+            (
+                ClientFrame::History {
+                    page: Page::Before {
+                        before: 9,
+                        limit: 100,
+                    },
+                },
+                r#"{"before":9,"limit":100,"type":"history"}"#,
+            ),
+            (
+                ClientFrame::History {
+                    page: Page::After { after: 0, limit: 1 },
+                },
+                r#"{"after":0,"limit":1,"type":"history"}"#,
+            ),
+            (
+                ClientFrame::Edit {
+                    seq: 4,
+                    text: text("fixed"),
+                    client_id: Some(cid("e-1")),
+                },
+                r#"{"client_id":"e-1","seq":4,"text":"fixed","type":"edit"}"#,
+            ),
+            (
+                ClientFrame::Edit {
+                    seq: 4,
+                    text: text("fixed"),
+                    client_id: None,
+                },
+                r#"{"seq":4,"text":"fixed","type":"edit"}"#,
+            ),
+            (
+                ClientFrame::Delete {
+                    seq: 4,
+                    client_id: Some(cid("d-1")),
+                },
+                r#"{"client_id":"d-1","seq":4,"type":"delete"}"#,
+            ),
+            (
+                ClientFrame::Delete {
+                    seq: 4,
+                    client_id: None,
+                },
+                r#"{"seq":4,"type":"delete"}"#,
+            ),
+            (
+                ClientFrame::React {
+                    seq: 2,
+                    emoji: emoji("👍🏽"),
+                    on: false,
+                    client_id: None,
+                },
+                r#"{"emoji":"👍🏽","on":false,"seq":2,"type":"react"}"#,
+            ),
+            (
+                ClientFrame::React {
+                    seq: 2,
+                    emoji: emoji("❤️"),
+                    on: true,
+                    client_id: Some(cid("r-1")),
+                },
+                r#"{"client_id":"r-1","emoji":"❤️","on":true,"seq":2,"type":"react"}"#,
+            ),
+            (
+                ClientFrame::Thread {
+                    seq: 2,
+                    after: Some(5),
+                    limit: 10,
+                },
+                r#"{"after":5,"limit":10,"seq":2,"type":"thread"}"#,
+            ),
+            (
+                ClientFrame::Thread {
+                    seq: 2,
+                    after: None,
+                    limit: 50,
+                },
+                r#"{"limit":50,"seq":2,"type":"thread"}"#,
+            ),
+            (
+                ClientFrame::Kick {
+                    name: name("  Ann   Lee "),
+                },
+                r#"{"name":"Ann Lee","type":"kick"}"#,
+            ),
+            (
+                ClientFrame::Ban {
+                    name: name("Bob"),
+                    minutes: 60,
+                    reason: None,
+                },
+                r#"{"minutes":60,"name":"Bob","type":"ban"}"#,
+            ),
+            (
+                ClientFrame::Ban {
+                    name: name("Bob"),
+                    minutes: 525_600,
+                    reason: Some("spam".into()),
+                },
+                r#"{"minutes":525600,"name":"Bob","reason":"spam","type":"ban"}"#,
+            ),
+            (
+                ClientFrame::Unban { name: name("Bob") },
+                r#"{"name":"Bob","type":"unban"}"#,
+            ),
+            (
+                ClientFrame::Appoint { name: name("Zoë") },
+                r#"{"name":"Zoë","type":"appoint"}"#,
+            ),
+            (
+                ClientFrame::Dismiss { name: name("Zoë") },
+                r#"{"name":"Zoë","type":"dismiss"}"#,
+            ),
+            (ClientFrame::Read { seq: 17 }, r#"{"seq":17,"type":"read"}"#),
+        ]
+    }
+
+    #[test]
+    fn client_frames_encode_to_the_bytes_clients_send() {
+        for (frame, golden) in golden_frames() {
+            assert_eq!(frame.encode(), golden, "{frame:?}");
+        }
+    }
+
+    #[test]
+    fn every_client_frame_round_trips() {
+        for (frame, golden) in golden_frames() {
+            let decoded = ClientFrame::decode(golden);
+            assert_eq!(decoded.frame.as_ref(), Ok(&frame), "{golden}");
+            let cid = match &frame {
+                ClientFrame::Send { client_id, .. } => Some(client_id.as_str()),
+                ClientFrame::Edit { client_id, .. }
+                | ClientFrame::Delete { client_id, .. }
+                | ClientFrame::React { client_id, .. } => client_id.as_ref().map(|c| c.as_str()),
+                _ => None,
+            };
+            assert_eq!(decoded.client_id.as_deref(), cid, "{golden}");
+        }
+    }
+
+    /// Every refusal `decode` gives, pinned: its code, its message and the client_id it
+    /// echoes. The order of the checks shows where a frame has more than one fault:
+    /// size, then JSON, then the type, then the fields (client_id before text before
+    /// attachment; a ban's minutes and reason before its name).
+    #[test]
+    fn decode_refuses_with_these_exact_answers() {
+        use ErrorCode::*;
+        let long_reason = format!(
+            r#"{{"type":"ban","name":"x","reason":"{}"}}"#,
+            "r".repeat(201)
+        );
+        let too_large = format!(
+            r#"{{"type":"send","text":"{}","client_id":"big"}}"#,
+            "a".repeat(MAX_FRAME_BYTES)
+        );
+        let mut cases: Vec<(&str, ErrorCode, &str, Option<&str>)> = vec![
+            (
+                &too_large,
+                TooLarge,
+                "frame is 16427 bytes; the limit is 16384",
+                Some("big"),
+            ),
+            (
+                &long_reason,
+                BadFrame,
+                "reason is at most 200 characters, on one line",
+                None,
+            ),
+        ];
+        cases.extend_from_slice(&[
+        ("not json", BadFrame, "frame is not valid JSON: expected ident at line 1 column 2", None),
+        ("", BadFrame, "frame is not valid JSON: EOF while parsing a value at line 1 column 0", None),
+        ("[]", BadFrame, "a frame must be a JSON object with a \"type\"", None),
+        ("5", BadFrame, "a frame must be a JSON object with a \"type\"", None),
+        ("null", BadFrame, "a frame must be a JSON object with a \"type\"", None),
+        ("\"s\"", BadFrame, "a frame must be a JSON object with a \"type\"", None),
+        ("{}", BadFrame, "missing field `type`", None),
+        ("{\"type\":\"nope\"}", BadFrame, "unsupported value: unknown variant `nope`, expected one of `send`, `typing`, `status`, `history`, `edit`, `delete`, `react`, `thread`, `kick`, `ban`, `unban`, `appoint`, `dismiss`, `read`", None),
+        ("{\"type\":5}", BadFrame, "invalid type: integer `5`, expected variant identifier", None),
+        ("{\"type\":null,\"client_id\":\"c\"}", BadFrame, "invalid type: null, expected variant identifier", Some("c")),
+        ("{\"client_id\":\"c\"}", BadFrame, "missing field `type`", Some("c")),
+        ("[{\"type\":\"typing\",\"on\":true}]", BadFrame, "a frame must be a JSON object with a \"type\"", None),
+        ("{\"type\":\"typing\",\"on\":true} x", BadFrame, "frame is not valid JSON: trailing characters at line 1 column 29", None),
+        ("{\"type\":\"typing\",\"on\":true", BadFrame, "frame is not valid JSON: EOF while parsing an object at line 1 column 26", None),
+        ("{\"type\":\"send\",\"client_id\":\"c\"}", BadFrame, "missing field `text`", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\"}", BadFrame, "missing field `client_id`", None),
+        ("{\"type\":\"send\",\"text\":5,\"client_id\":\"c\"}", BadFrame, "invalid type: integer `5`, expected a string", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":\"\"}", BadFrame, "client_id must not be empty", Some("")),
+        ("{\"type\":\"send\",\"text\":\"  \",\"client_id\":\"\"}", BadFrame, "client_id must not be empty", Some("")),
+        ("{\"type\":\"send\",\"text\":\"  \",\"client_id\":\"c\"}", InvalidText, "the message is empty", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":7}", BadFrame, "invalid type: integer `7`, expected a string", None),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":\"c\",\"reply_to\":-1}", BadFrame, "invalid value: integer `-1`, expected u64", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":\"c\",\"reply_to\":\"1\"}", BadFrame, "invalid type: string \"1\", expected u64", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":\"c\",\"attachment\":\"\"}", BadFrame, "attachment must be the id an upload answered", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":\"c\",\"attachment\":\"fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"}", BadFrame, "attachment must be the id an upload answered", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"  \",\"client_id\":\"c\",\"attachment\":\"\"}", InvalidText, "the message is empty", Some("c")),
+        ("{\"type\":\"send\",\"text\":\"x\",\"client_id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", BadFrame, "client_id is at most 64 characters", Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+        ("{\"type\":\"typing\"}", BadFrame, "missing field `on`", None),
+        ("{\"type\":\"typing\",\"on\":\"yes\"}", BadFrame, "invalid type: string \"yes\", expected a boolean", None),
+        ("{\"type\":\"typing\",\"on\":\"yes\",\"client_id\":\"t\"}", BadFrame, "invalid type: string \"yes\", expected a boolean", Some("t")),
+        ("{\"type\":\"status\",\"status\":\"busy\"}", BadFrame, "unsupported value: unknown variant `busy`, expected one of `online`, `away`, `dnd`", None),
+        ("{\"type\":\"status\",\"status\":\"busy\",\"client_id\":\"s\"}", BadFrame, "unsupported value: unknown variant `busy`, expected one of `online`, `away`, `dnd`", Some("s")),
+        ("{\"type\":\"status\"}", BadFrame, "missing field `status`", None),
+        ("{\"type\":\"history\",\"limit\":0}", BadFrame, "limit must be between 1 and 100", None),
+        ("{\"type\":\"history\",\"limit\":101,\"client_id\":\"h1\"}", BadFrame, "limit must be between 1 and 100", Some("h1")),
+        ("{\"type\":\"history\",\"before\":1.5}", BadFrame, "invalid type: floating point `1.5`, expected u64", None),
+        ("{\"type\":\"history\",\"before\":-1}", BadFrame, "invalid value: integer `-1`, expected u64", None),
+        ("{\"type\":\"history\",\"before\":5,\"after\":1}", BadFrame, "give either before or after, not both", None),
+        ("{\"type\":\"history\",\"before\":5,\"after\":1,\"limit\":0}", BadFrame, "limit must be between 1 and 100", None),
+        ("{\"type\":\"edit\",\"seq\":1,\"text\":\"  \",\"client_id\":\"e\"}", InvalidText, "the message is empty", Some("e")),
+        ("{\"type\":\"edit\",\"seq\":1,\"text\":\"  \",\"client_id\":\"\"}", BadFrame, "client_id must not be empty", Some("")),
+        ("{\"type\":\"edit\",\"seq\":-1,\"text\":\"x\"}", BadFrame, "invalid value: integer `-1`, expected u64", None),
+        ("{\"type\":\"edit\",\"text\":\"x\"}", BadFrame, "missing field `seq`", None),
+        ("{\"type\":\"edit\",\"seq\":1}", BadFrame, "missing field `text`", None),
+        ("{\"type\":\"delete\",\"seq\":\"1\"}", BadFrame, "invalid type: string \"1\", expected u64", None),
+        ("{\"type\":\"delete\",\"seq\":1,\"client_id\":\"\"}", BadFrame, "client_id must not be empty", Some("")),
+        ("{\"type\":\"delete\",\"client_id\":\"d\"}", BadFrame, "missing field `seq`", Some("d")),
+        ("{\"type\":\"react\",\"seq\":1}", BadFrame, "missing field `emoji`", None),
+        ("{\"type\":\"react\",\"seq\":1,\"emoji\":\"yes\"}", BadFrame, "emoji must be an emoji, not letters or punctuation", None),
+        ("{\"type\":\"react\",\"seq\":1,\"emoji\":\"<b>\"}", BadFrame, "emoji must be an emoji, not letters or punctuation", None),
+        ("{\"type\":\"react\",\"seq\":1,\"emoji\":\"👍\",\"on\":\"no\"}", BadFrame, "invalid type: string \"no\", expected a boolean", None),
+        ("{\"type\":\"react\",\"seq\":1,\"emoji\":\"yes\",\"client_id\":\"\"}", BadFrame, "client_id must not be empty", Some("")),
+        ("{\"type\":\"react\",\"seq\":1,\"emoji\":\"\",\"client_id\":\"r\"}", BadFrame, "emoji must be one emoji (1-10 code points)", Some("r")),
+        ("{\"type\":\"thread\",\"seq\":1,\"limit\":0}", BadFrame, "limit must be between 1 and 100", None),
+        ("{\"type\":\"thread\"}", BadFrame, "missing field `seq`", None),
+        ("{\"type\":\"thread\",\"seq\":1,\"after\":-2,\"client_id\":\"th\"}", BadFrame, "invalid value: integer `-2`, expected u64", Some("th")),
+        ("{\"type\":\"kick\",\"name\":\"\"}", BadFrame, "a name must not be empty", None),
+        ("{\"type\":\"kick\"}", BadFrame, "missing field `name`", None),
+        ("{\"type\":\"kick\",\"name\":\"a\\tb\",\"client_id\":\"k\"}", BadFrame, "a name must not contain control characters", Some("k")),
+        ("{\"type\":\"ban\",\"name\":\"x\",\"minutes\":0}", BadFrame, "minutes must be from 1 to 525600 (a year)", None),
+        ("{\"type\":\"ban\",\"name\":\"x\",\"minutes\":525601}", BadFrame, "minutes must be from 1 to 525600 (a year)", None),
+        ("{\"type\":\"ban\",\"name\":\"\",\"minutes\":0}", BadFrame, "minutes must be from 1 to 525600 (a year)", None),
+        ("{\"type\":\"ban\",\"name\":\"x\",\"reason\":\"a\\nb\"}", BadFrame, "reason is at most 200 characters, on one line", None),
+        ("{\"type\":\"ban\",\"name\":\"\",\"reason\":\"a\\nb\"}", BadFrame, "reason is at most 200 characters, on one line", None),
+        ("{\"type\":\"ban\",\"name\":\"x\",\"minutes\":-1}", BadFrame, "invalid value: integer `-1`, expected u32", None),
+        ("{\"type\":\"unban\",\"name\":\" \"}", BadFrame, "a name must not be empty", None),
+        ("{\"type\":\"appoint\",\"name\":\"\\u202e\"}", BadFrame, "a name must not contain invisible or direction-changing characters", None),
+        ("{\"type\":\"dismiss\",\"name\":5}", BadFrame, "invalid type: integer `5`, expected a string", None),
+        ("{\"type\":\"read\"}", BadFrame, "missing field `seq`", None),
+        ("{\"type\":\"read\",\"seq\":1.0}", BadFrame, "invalid type: floating point `1.0`, expected u64", None),
+        ("{\"type\":\"read\",\"seq\":\"1\",\"client_id\":\"rd\"}", BadFrame, "invalid type: string \"1\", expected u64", Some("rd")),
+        ]);
+        for (text, code, message, client_id) in cases {
+            let d = ClientFrame::decode(text);
+            let r = d.frame.expect_err(text);
+            assert_eq!(
+                (
+                    r.code,
+                    r.message.as_str(),
+                    r.client_id.as_deref(),
+                    d.client_id.as_deref()
+                ),
+                (code, message, client_id, client_id),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_decode_as_the_last_one() {
+        // The fast path refuses duplicates; the long way (a `Value`) keeps the last.
+        let d =
+            ClientFrame::decode(r#"{"type":"send","text":"x","client_id":"c","client_id":"d"}"#);
+        assert_eq!(d.client_id.as_deref(), Some("d"));
+        assert!(
+            matches!(d.frame, Ok(ClientFrame::Send { client_id, .. }) if client_id.as_str() == "d")
+        );
+        let d = ClientFrame::decode(r#"{"type":"typing","on":true,"on":false}"#);
+        assert_eq!(d.frame, Ok(ClientFrame::Typing { on: false }));
+        let d = ClientFrame::decode(r#"{"type":"send","type":"typing","on":true}"#);
+        assert_eq!(d.frame, Ok(ClientFrame::Typing { on: true }));
+    }
 }
