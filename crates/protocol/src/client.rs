@@ -1,8 +1,9 @@
 //! The frames a client sends: [`ClientFrame`] (validated) and its wire form, the one
-//! serde definition both directions use; [`ClientFrame::decode`], the server's reading of
-//! a socket message (size, then JSON, then the type, then the values, each refusal
-//! naming the sender's `client_id`); and [`ClientFrame::encode`], a client's writing.
-//! Every chat message takes this path, so a well-formed frame is parsed once.
+//! serde definition of their JSON, read and written; [`ClientFrame::decode`], the
+//! server's reading of a socket message (size, then JSON, then the type, then the
+//! values, each refusal naming the sender's `client_id`); and [`ClientFrame::encode`],
+//! a client's writing. Every chat message takes this path, so a well-formed frame is
+//! parsed once.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ use crate::{
 
 /// A frame from a client, validated: a value of this type is one the server accepts.
 ///
-/// Its JSON is [`RawClientFrame`]'s, the one definition of the wire form: serde reads a
+/// Its JSON is `RawClientFrame`'s, the one definition of the wire form: serde reads a
 /// frame as that and validates it into this (`try_from`), and writes this back through it
 /// (`into`). [`ClientFrame::decode`] is the server's way in, with typed refusals and the
 /// sender's `client_id`; [`ClientFrame::encode`] a client's way out.
