@@ -1,11 +1,12 @@
 //! `edgechat chat`: one room at a time, reconnecting by itself.
 //!
-//! The driver owns the socket and the [`Session`]; a view shows what happens. On a
-//! terminal the view is the full-screen [`crate::tui`]; otherwise (a pipe, a test) it is
-//! the line view below, which reads commands and messages from stdin, one per line.
+//! The driver owns the socket and the [`Session`]; a view ([`crate::view::View`]) shows
+//! what happens. On a terminal the view is the full-screen [`crate::tui`]; otherwise (a
+//! pipe, a test) it is the line view of [`crate::lines`], and commands and messages are
+//! read from stdin, one per line.
 
 use std::future::Future;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -15,52 +16,11 @@ use tokio::time::Instant;
 
 use crate::claims::Claims;
 use crate::interrupt::Interrupts;
+use crate::lines::{JsonLines, Lines};
 use crate::net::{self, NetError, Server, Socket};
 use crate::session::{Event, Leave, Session};
-use crate::tui::{KeyEffect, Tui};
-
-/// What the person asked for, from either view.
-#[derive(Debug)]
-pub enum Action {
-    Submit(String),
-    /// End of input: leave once every pending message is acknowledged.
-    Finish,
-    Redraw,
-    /// A key pressed in the full-screen view.
-    Key(crossterm::event::KeyEvent),
-}
-
-/// The connection's state, for the header of the view.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Link {
-    Connecting,
-    Connected,
-    Retrying {
-        at_secs: u64,
-        why: String,
-    },
-    Left,
-    /// Leaving once everything typed is acknowledged and the name's claim settled.
-    Leaving,
-}
-
-/// What a view must do. Every call is followed by nothing else: the view draws itself.
-pub trait View {
-    fn event(&mut self, session: &Session, event: &Event);
-    fn notice(&mut self, session: &Session, text: &str);
-    fn problem(&mut self, session: &Session, text: &str);
-    fn link(&mut self, session: &Session, link: &Link);
-    fn refresh(&mut self, session: &Session);
-    /// Applies a key to the view's input line.
-    fn key(&mut self, _key: crossterm::event::KeyEvent) -> KeyEffect {
-        KeyEffect::None
-    }
-    /// Whether the input line holds a message being written.
-    fn drafting(&self) -> bool {
-        false
-    }
-    fn scroll(&mut self, _by: isize) {}
-}
+use crate::tui::Tui;
+use crate::view::{status_word, Action, KeyEffect, Link, View};
 
 pub const HELP: &str = "\
 /help              this list
@@ -703,25 +663,6 @@ async fn next_frame(socket: &mut Option<Socket>) -> Option<Result<String, NetErr
     }
 }
 
-pub fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Online => "online",
-        Status::Away => "away",
-        Status::Dnd => "do not disturb",
-    }
-}
-
-/// The line view: one line per thing that happens, on stdout.
-struct Lines;
-
-impl Lines {
-    fn print(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
-    }
-}
-
 /// `SEQ TEXT` (a `#` before SEQ allowed).
 fn seq_and_text(rest: &str) -> Option<(u64, &str)> {
     let (seq, text) = rest.split_once(char::is_whitespace)?;
@@ -777,158 +718,4 @@ fn change_frame(word: &str, rest: &str) -> Result<ClientFrame, &'static str> {
             })
         }
     }
-}
-
-/// A moderation action in words.
-pub fn moderation_line(e: &edgechat_protocol::ModEvent) -> String {
-    use edgechat_protocol::ModAction;
-    let reason = e
-        .reason
-        .as_deref()
-        .map(|r| format!(" ({r})"))
-        .unwrap_or_default();
-    match e.action {
-        ModAction::Kick => format!("{} removed {} from the room{reason}", e.by, e.name),
-        ModAction::Ban => format!(
-            "{} banned {} until {}{reason}",
-            e.by,
-            e.name,
-            e.until.map(crate::clock::time).unwrap_or_default()
-        ),
-        ModAction::Unban => format!("{} lifted the ban on {}", e.by, e.name),
-        ModAction::Delete => format!(
-            "{} deleted a message of {} (#{})",
-            e.by,
-            e.name,
-            e.seq.unwrap_or_default()
-        ),
-    }
-}
-
-pub fn message_line(m: &edgechat_protocol::Message) -> String {
-    let reply = m
-        .reply_to
-        .map(|seq| format!(" (re #{seq})"))
-        .unwrap_or_default();
-    let mut line = if m.deleted {
-        format!(
-            "[{}] #{} {}: (deleted)",
-            crate::clock::time(m.ts),
-            m.seq,
-            m.name
-        )
-    } else {
-        format!(
-            "[{}] #{} {}{reply}: {}",
-            crate::clock::time(m.ts),
-            m.seq,
-            m.name,
-            m.text
-        )
-    };
-    if m.edited_ts.is_some() && !m.deleted {
-        line.push_str(" (edited)");
-    }
-    for r in &m.reactions {
-        line.push_str(&format!(" [{} {}]", r.emoji, r.total()));
-    }
-    if m.reply_count > 0 {
-        line.push_str(&format!(
-            " [{} repl{}]",
-            m.reply_count,
-            if m.reply_count == 1 { "y" } else { "ies" }
-        ));
-    }
-    line
-}
-
-impl View for Lines {
-    fn event(&mut self, session: &Session, event: &Event) {
-        match event {
-            Event::Entered { resumed: false, .. } => self.print(&format!(
-                "* you are in #{} as {} ({} here)",
-                session.room,
-                session
-                    .you
-                    .as_ref()
-                    .map_or(session.name.as_str(), |u| u.name.as_str()),
-                session.users.len()
-            )),
-            Event::Entered {
-                resumed: true,
-                missed,
-            } => self.print(&format!("* reconnected; {missed} message(s) while away")),
-            Event::Message(m) => self.print(&message_line(m)),
-            Event::Changed(m) => self.print(&format!("* now {}", message_line(m))),
-            Event::Moderation(e) => self.print(&format!("* {}", moderation_line(e))),
-            Event::Thread { seq, messages } => {
-                self.print(&format!("* thread of #{seq}: {} repl(ies)", messages.len()));
-                for m in messages {
-                    self.print(&format!("  {}", message_line(m)));
-                }
-            }
-            Event::Older(ms) => {
-                for m in ms {
-                    self.print(&message_line(m));
-                }
-            }
-            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } => {}
-            Event::Throttled { retry_after_ms, .. } => self.print(&format!(
-                "! sending too fast: resending in {} s",
-                retry_after_ms.div_ceil(1000)
-            )),
-            Event::Joined(u) => self.print(&format!("* {} joined", u.name)),
-            Event::Left(u) => self.print(&format!("* {} left", u.name)),
-            Event::StatusChanged(u) => {
-                self.print(&format!("* {} is {}", u.name, status_word(u.status)))
-            }
-            Event::Refused { code, message, .. } => self.print(&format!("! {code}: {message}")),
-        }
-    }
-
-    fn notice(&mut self, _: &Session, text: &str) {
-        for line in text.lines() {
-            self.print(&format!("* {line}"));
-        }
-    }
-
-    fn problem(&mut self, _: &Session, text: &str) {
-        self.print(&format!("! {text}"));
-    }
-
-    fn link(&mut self, _: &Session, link: &Link) {
-        if let Link::Retrying { at_secs, why } = link {
-            self.print(&format!("! {why}; reconnecting in {at_secs} s"));
-        }
-    }
-
-    fn refresh(&mut self, _: &Session) {}
-}
-
-/// The view of `tail --follow`: each new message as a JSON line on stdout, problems on
-/// stderr.
-struct JsonLines;
-
-impl View for JsonLines {
-    fn event(&mut self, _: &Session, event: &Event) {
-        match event {
-            Event::Message(m) => crate::script::print_json(m),
-            Event::Refused { code, message, .. } => eprintln!("edgechat: {code}: {message}"),
-            _ => {}
-        }
-    }
-
-    fn notice(&mut self, _: &Session, _: &str) {}
-
-    fn problem(&mut self, _: &Session, text: &str) {
-        eprintln!("edgechat: {text}");
-    }
-
-    fn link(&mut self, _: &Session, link: &Link) {
-        if let Link::Retrying { at_secs, why } = link {
-            eprintln!("edgechat: {why}; reconnecting in {at_secs} s");
-        }
-    }
-
-    fn refresh(&mut self, _: &Session) {}
 }

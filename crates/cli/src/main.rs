@@ -5,11 +5,13 @@ mod chat;
 mod claims;
 mod clock;
 mod interrupt;
+mod lines;
 mod net;
 mod script;
 mod session;
 mod tokens;
 mod tui;
+mod view;
 
 use std::io::BufRead;
 use std::process::ExitCode;

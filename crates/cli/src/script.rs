@@ -5,26 +5,18 @@
 //! once), `tail --follow` resumes with `since` (it is the chat driver with a JSON view).
 //! Neither exits before the token of a name it claimed is saved and the claim confirmed.
 
-use std::io::Write;
 use std::time::Duration;
 
 use edgechat_protocol::{Message, ServerFrame, MAX_PAGE};
 use tokio::time::Instant;
 
 use crate::claims::Claims;
+use crate::lines::print_json;
 use crate::net::{self, NetError, Server};
 use crate::session::{Event, Session};
 
 /// How long, at the end, confirming a claim may still take.
 const CLAIM_WAIT: Duration = Duration::from_secs(10);
-
-pub fn print_json<T: serde::Serialize>(value: &T) {
-    let mut out = std::io::stdout().lock();
-    if let Ok(line) = serde_json::to_string(value) {
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    }
-}
 
 /// Sends every text, one message each, and prints `{"seq":..,"client_id":..}` per
 /// acknowledgement, in order. Fails if any text is refused for good.

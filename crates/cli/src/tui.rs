@@ -23,8 +23,8 @@ use edgechat_protocol::{Message, Status};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::chat::{status_word, Action, Link, View};
 use crate::session::{Event, Session};
+use crate::view::{message_line, moderation_line, status_word, Action, KeyEffect, Link, View};
 
 enum Entry {
     Message(Box<Message>),
@@ -41,15 +41,6 @@ pub struct Tui {
     input: Vec<char>,
     cursor: usize,
     stopped: bool,
-}
-
-/// What a key does to the input line, decided apart from the terminal so it is testable.
-pub enum KeyEffect {
-    None,
-    Edited,
-    Submit(String),
-    Scroll(isize),
-    Quit,
 }
 
 impl Tui {
@@ -105,7 +96,7 @@ impl Tui {
         let mut lines: Vec<(Color, String)> = Vec::new();
         for entry in &self.entries {
             let (color, text) = match entry {
-                Entry::Message(m) => (name_color(&m.name), crate::chat::message_line(m)),
+                Entry::Message(m) => (name_color(&m.name), message_line(m)),
                 Entry::Notice(t) => (Color::DarkGrey, format!("* {t}")),
                 Entry::Problem(t) => (Color::Red, format!("! {t}")),
             };
@@ -236,9 +227,7 @@ impl View for Tui {
                     }
                 }
             }
-            Event::Moderation(e) => self
-                .entries
-                .push(Entry::Notice(crate::chat::moderation_line(e))),
+            Event::Moderation(e) => self.entries.push(Entry::Notice(moderation_line(e))),
             Event::Thread { seq, messages } => {
                 self.entries.push(Entry::Notice(format!(
                     "thread of #{seq}: {} repl(ies)",

@@ -8,23 +8,36 @@
 //! The contract itself is documented in `docs/PROTOCOL.md` at the repository root.
 
 mod auth;
+mod client;
 mod dms;
+mod errors;
 mod files;
-mod frames;
+mod http;
+mod model;
 mod names;
 mod query;
 mod rooms;
+mod scan;
 mod search;
+mod server;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 pub use auth::*;
+pub use client::*;
 pub use dms::*;
+pub use errors::*;
 pub use files::*;
-pub use frames::*;
+pub use http::*;
+pub use model::*;
 pub use names::*;
 pub use query::*;
 pub use rooms::*;
+pub use scan::*;
 pub use search::*;
+pub use server::*;
 pub use validate::*;
 
 /// The largest client frame the server reads, in UTF-8 bytes.

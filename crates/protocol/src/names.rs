@@ -77,7 +77,7 @@ impl ReleaseRequest {
         let raw: RawRelease = serde_json::from_str(body).map_err(|e| {
             bad(format!(
                 "the body must be JSON {{\"name\": string}} ({})",
-                crate::frames::describe_serde_error(&e)
+                crate::errors::describe_serde_error(&e)
             ))
         })?;
         let name = raw

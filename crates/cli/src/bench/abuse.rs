@@ -21,7 +21,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::{
+use super::kit::{
     classify, histogram, send_frame, since_stamp, summary, summary_row, Bench, Got, Kind, Report,
     Sink, Stream,
 };

@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 
-use super::{
+use super::kit::{
     histogram, next_got, send_frame, since_stamp, summary, summary_row, Bench, Got, Kind, Report,
     Sink,
 };

@@ -1,0 +1,138 @@
+//! The frames the server sends, with their one serde definition: [`ServerFrame`] is
+//! written by its derived `Serialize` ([`ServerFrame::encode`]) and read back by the
+//! derived `Deserialize` (the CLI and the tests).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::is_false;
+use crate::{ErrorCode, Message, ModEvent, ReactionChange, Role, User};
+
+/// A frame from the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Welcome {
+        room: String,
+        you: User,
+        users: Vec<User>,
+        messages: Vec<Message>,
+        last_seq: u64,
+        has_more: bool,
+        /// The room's last change (a message, an edit, a delete, a reaction, a reply).
+        #[serde(default)]
+        rev: u64,
+        /// On a resume (`since` and `rev`): the messages up to `since` that changed
+        /// after `rev`, as they are now.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        updates: Vec<Message>,
+        /// More older messages changed than `updates` carries: reload what is shown.
+        #[serde(default, skip_serializing_if = "is_false")]
+        updates_truncated: bool,
+        /// The room's owner's name (kept for older clients; see `owner`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        creator: Option<String>,
+        /// The name the room's owner claimed it under; none in a direct message.
+        #[serde(default)]
+        owner: Option<String>,
+        /// The names of the room's moderators (claims the owner appointed).
+        #[serde(default)]
+        moderators: Vec<String>,
+        /// The receiver's own role here, if any.
+        #[serde(default)]
+        role: Option<Role>,
+        /// The last seq this user has read here (0: nothing yet).
+        #[serde(default)]
+        read_seq: u64,
+        /// In a direct-message room: how far the other name has read ("seen").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_read_seq: Option<u64>,
+    },
+    Message {
+        message: Message,
+    },
+    /// A message changed (edited, deleted, reacted to, replied to): here it is now.
+    Update {
+        message: Message,
+        rev: u64,
+        /// When the change was a reaction: which, by whom, added or removed, so that the
+        /// reacting name's connections know the reaction is theirs (a broadcast carries
+        /// no `mine`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reaction: Option<ReactionChange>,
+    },
+    /// The answer to a `thread` frame.
+    Thread {
+        seq: u64,
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    /// A read position moved: this user's (from another of their connections), or, in a
+    /// direct-message room, the other name's (`name` says whose).
+    Read {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// The room's creator kicked, banned or unbanned a name, or deleted a message.
+    Moderation {
+        #[serde(flatten)]
+        event: ModEvent,
+    },
+    Ack {
+        client_id: String,
+        seq: u64,
+    },
+    UserJoined {
+        user: User,
+    },
+    UserLeft {
+        user: User,
+    },
+    UserStatus {
+        user: User,
+    },
+    Typing {
+        names: Vec<String>,
+    },
+    History {
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// Sent right after `welcome` on the one socket whose connect claimed its name:
+    /// the secret that later connects with this name must bring.
+    NameClaimed {
+        name: String,
+        token: String,
+        /// The claim's id: what the name's ownership is bound to.
+        #[serde(default)]
+        claim: String,
+    },
+    /// The room's owner or moderators changed.
+    Roles {
+        owner: Option<String>,
+        moderators: Vec<String>,
+    },
+}
+
+impl ServerFrame {
+    /// The frame as JSON text. Serializing these types cannot fail (no maps with
+    /// non-string keys, no foreign `Serialize` impls), so this never returns an error
+    /// in practice; the fallback keeps a panic off the request path all the same.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"internal","message":"could not encode a frame"}"#.to_owned()
+        })
+    }
+
+    pub fn decode(text: &str) -> Result<ServerFrame, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
