@@ -44,6 +44,9 @@ function run(args, { input = '', timeout = 30_000, env = cliEnv() } = {}) {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits before reading its input (a refusal) closes the pipe: the
+    // write's EPIPE is that exit, which `exit` above reports; it is no failure here.
+    child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
 }
