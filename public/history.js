@@ -117,9 +117,8 @@ function showJumpTarget(seq) {
 /** Starts the list over from `after` on, keeping what is known of the room's end. */
 function showFrom(after) {
   const { knownLastSeq } = state;
-  clearMessages();
-  state.knownLastSeq = knownLastSeq;
-  session.reopenAt(state, after);
+  clearMessages(); // the DOM too; it forgets the room's end, which the window keeps
+  session.reopenAt(state, after, knownLastSeq);
 }
 
 /** Back from a window of older history to the newest messages. */

@@ -60,9 +60,8 @@ export function clearList(s) {
 }
 
 /** Shows a window of the history from `after` on (a jump, back to the latest), keeping
- *  what is known of the room's end. */
-export function reopenAt(s, after) {
-  const { knownLastSeq } = s;
+ *  what is known of the room's end (`knownLastSeq`, by default the session's own). */
+export function reopenAt(s, after, knownLastSeq = s.knownLastSeq) {
   clearList(s);
   Object.assign(s, { knownLastSeq, contiguousSeq: after, hasMoreOlder: after > 0 });
 }
