@@ -11,6 +11,7 @@ import { textEl, attachmentEl } from './render.js';
 import { sendFrame } from './socket.js';
 import { newClientId } from './session.js';
 import { canModerate } from './roles.js';
+import { THREAD_PAGE } from './protocol.js';
 
 /** The reactions offered in the picker; any emoji the server accepts is shown. */
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'];
@@ -277,7 +278,7 @@ export function openThread(seq) {
   el.threadList.replaceChildren(h('li', { class: 'thread-loading', text: 'Loading replies…' }));
   el.threadParent.replaceChildren();
   renderThread();
-  send({ type: 'thread', seq, limit: 100 });
+  send({ type: 'thread', seq, limit: THREAD_PAGE });
   el.threadInput.focus();
 }
 
@@ -294,7 +295,7 @@ export function onThread(frame) {
   thread.loaded = true;
   renderThread();
   if (frame.has_more && frame.messages.length) {
-    send({ type: 'thread', seq: thread.seq, after: frame.messages[frame.messages.length - 1].seq, limit: 100 });
+    send({ type: 'thread', seq: thread.seq, after: frame.messages[frame.messages.length - 1].seq, limit: THREAD_PAGE });
   }
 }
 

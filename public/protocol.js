@@ -17,6 +17,8 @@ export const MAX_ROOM_CHARS = 64;
 export const PAGE_SIZE = 50;
 /** Missed messages after a reconnect, per request: the largest page (`MAX_PAGE`). */
 export const CATCHUP_PAGE = 100;
+/** A thread's replies, per request: the largest page (`MAX_PAGE`). */
+export const THREAD_PAGE = 100;
 
 // --- Close codes (PROTOCOL.md "Closing"; edgechat_room, not a dependency of protocol) -
 

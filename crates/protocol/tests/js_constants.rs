@@ -115,6 +115,7 @@ fn public_protocol_js_matches_the_rust_contract() {
     num("MAX_ROOM_CHARS", p::MAX_ROOM_CHARS as u64);
     num("PAGE_SIZE", u64::from(p::DEFAULT_PAGE));
     num("CATCHUP_PAGE", u64::from(p::MAX_PAGE));
+    num("THREAD_PAGE", u64::from(p::MAX_PAGE));
     num("MAX_FILE_BYTES", p::MAX_FILE_BYTES as u64);
     num("SEARCH_PAGE", u64::from(p::DEFAULT_SEARCH_LIMIT));
     num("SEARCH_MIN_CHARS", p::SEARCH_MIN_CHARS as u64);
