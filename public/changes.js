@@ -1,33 +1,30 @@
 // Messages that change after they are sent, in the web UI: the actions on a message
 // (react, reply, thread, edit, delete), the marks a changed message carries (a quote
 // of its parent, "edited", a tombstone, reaction chips, a reply count), the reply bar
-// above the composer and the thread panel. app.js owns the socket and the list and
-// lends what this needs through initChanges(); everything is built from text nodes.
+// above the composer and the thread panel. messages.js calls `decorate` on every
+// message it shows; sending a reply (the composer's, the thread box's) is outbox.js's.
+// Everything is built from text nodes.
+
+import { state, key, myName } from './state.js';
+import { el, h, timeEl, fullDate, toast } from './dom.js';
+import { textEl, attachmentEl } from './render.js';
+import { sendFrame } from './socket.js';
+import { newClientId } from './session.js';
+import { canModerate } from './roles.js';
+import { THREAD_PAGE } from './protocol.js';
 
 /** The reactions offered in the picker; any emoji the server accepts is shown. */
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'];
 const QUOTE_CHARS = 120;
 
-let app = null;
 const thread = { seq: null, messages: new Map() }; // the thread panel's parent and replies
 let replyTo = null;                                  // the message the composer answers
 
-/**
- * deps: { state, h, sendFrame, newClientId, key, myName, textEl, timeEl, fullDate,
- *         toast, scrollToSeq, sendText, canModerate, attachmentEl }
- */
-export function initChanges(deps) {
-  app = deps;
-  const { el } = deps;
+/** Wires the reply bar and the thread panel. */
+export function initChanges() {
   el.replyCancel.addEventListener('click', () => setReplyTo(null));
   el.threadClose.addEventListener('click', closeThread);
   el.threadPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeThread(); });
-  el.threadForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const text = el.threadInput.value.trim();
-    if (!text || thread.seq === null) return;
-    if (app.sendText(text, thread.seq)) el.threadInput.value = '';
-  });
   el.threadInput.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -46,11 +43,10 @@ export function initChanges(deps) {
 
 // --- Marks on a message ------------------------------------------------------------------
 
-const mine = (message) => app.key(message.name) === app.key(app.myName());
+const mine = (message) => key(message.name) === key(myName());
 
 /** Adds (or refreshes) everything a message shows beyond its text. `node` is its <li>. */
 export function decorate(node, message) {
-  const { h } = app;
   const body = node.querySelector('.message-body');
   for (const old of body.querySelectorAll('.reply-quote, .edited-mark, .attachment, .reactions, .reply-count, .message-actions')) old.remove();
   node.classList.toggle('deleted', Boolean(message.deleted));
@@ -60,10 +56,10 @@ export function decorate(node, message) {
   if (Number.isInteger(message.reply_to)) body.querySelector('.message-meta').after(quoteEl(message.reply_to));
   if (message.edited_ts && !message.deleted) {
     body.querySelector('.message-meta').append(' ', h('span', {
-      class: 'edited-mark', text: '(edited)', title: `Edited ${app.fullDate(message.edited_ts)}`,
+      class: 'edited-mark', text: '(edited)', title: `Edited ${fullDate(message.edited_ts)}`,
     }));
   }
-  if (message.attachment && !message.deleted) body.querySelector('.message-text').after(app.attachmentEl(message));
+  if (message.attachment && !message.deleted) body.querySelector('.message-text').after(attachmentEl(message));
   if (!Number.isInteger(message.seq)) return; // a pending message has no actions yet
   if (message.reactions?.length) body.append(reactionsEl(message));
   if (message.reply_count > 0) {
@@ -78,8 +74,7 @@ export function decorate(node, message) {
 
 /** The parent of a reply, quoted: its author and the start of its text, or its number. */
 function quoteEl(parentSeq) {
-  const { h } = app;
-  const parent = app.state.messages.get(parentSeq)?.message ?? thread.messages.get(parentSeq);
+  const parent = state.messages.get(parentSeq)?.message ?? thread.messages.get(parentSeq);
   let summary;
   if (!parent) summary = `message #${parentSeq}`;
   else if (parent.deleted) summary = 'a deleted message';
@@ -87,7 +82,7 @@ function quoteEl(parentSeq) {
   return h('button', {
     type: 'button', class: 'reply-quote', 'data-parent': parentSeq,
     title: 'Show the message this replies to',
-    onclick: () => { if (!app.scrollToSeq(parentSeq)) openThread(parentSeq); },
+    onclick: () => { if (!scrollToSeq(parentSeq)) openThread(parentSeq); },
   },
   h('span', { class: 'quote-name', text: parent ? parent.name : 'Reply' }), ' ', h('span', { class: 'quote-text', text: summary }));
 }
@@ -97,8 +92,8 @@ const reactionCount = (r) => Math.max(Number.isInteger(r.count) ? r.count : 0, r
 
 /** Whether a reaction is ours: marked `mine` (in frames sent to us), or we are listed. */
 function isMyReaction(r) {
-  const me = app.key(app.myName());
-  return r.mine === true || (r.names ?? []).some((n) => app.key(n) === me);
+  const me = key(myName());
+  return r.mine === true || (r.names ?? []).some((n) => key(n) === me);
 }
 
 /**
@@ -111,7 +106,7 @@ export function withMyReactions(frame, previous) {
   if (!Array.isArray(message?.reactions)) return message;
   const before = new Map((previous?.reactions ?? []).map((r) => [r.emoji, isMyReaction(r)]));
   const change = frame.reaction;
-  const mineNow = change && app.key(change.name) === app.key(app.myName());
+  const mineNow = change && key(change.name) === key(myName());
   for (const r of message.reactions) {
     if (mineNow && r.emoji === change.emoji) r.mine = Boolean(change.on);
     else r.mine = r.mine === true || before.get(r.emoji) === true;
@@ -120,7 +115,6 @@ export function withMyReactions(frame, previous) {
 }
 
 function reactionsEl(message) {
-  const { h } = app;
   return h('div', { class: 'reactions', role: 'group', 'aria-label': 'Reactions' },
     ...message.reactions.map((r) => {
       const { emoji } = r;
@@ -139,7 +133,6 @@ function reactionsEl(message) {
 }
 
 function actionsEl(message) {
-  const { h } = app;
   const action = (label, icon, onclick, cls = '') => h('button', {
     type: 'button', class: `ghost icon ${cls}`, 'aria-label': label, title: label, text: icon, onclick,
   });
@@ -151,7 +144,7 @@ function actionsEl(message) {
     bar.append(
       action('Edit message', '✎', () => startEdit(message.seq)),
       action('Delete message', '🗑', () => deleteMessage(message.seq), 'danger'));
-  } else if (app.canModerate(message.name)) { // the owner and the moderators delete others' messages
+  } else if (canModerate(message.name)) { // the owner and the moderators delete others' messages
     bar.append(action('Delete message (moderator)', '🗑', () => deleteMessage(message.seq), 'danger'));
   }
   return bar;
@@ -160,7 +153,6 @@ function actionsEl(message) {
 function togglePicker(bar, seq) {
   const open = bar.querySelector('.reaction-picker');
   if (open) return open.remove();
-  const { h } = app;
   bar.append(h('div', { class: 'reaction-picker', role: 'group', 'aria-label': 'Pick a reaction' },
     ...QUICK_EMOJI.map((emoji) => h('button', {
       type: 'button', class: 'ghost', 'aria-label': `React with ${emoji}`, text: emoji,
@@ -170,10 +162,10 @@ function togglePicker(bar, seq) {
 
 // --- What a click sends --------------------------------------------------------------------
 
-const changeId = () => `chg-${app.newClientId()}`;
+const changeId = () => `chg-${newClientId()}`;
 
 function send(frame) {
-  if (!app.sendFrame(frame)) app.toast('Not connected: try again in a moment.');
+  if (!sendFrame(frame)) toast('Not connected: try again in a moment.');
 }
 
 function react(seq, emoji, on) {
@@ -187,9 +179,8 @@ function deleteMessage(seq) {
 
 /** Edits in place: the text becomes a box; Enter saves, Escape cancels. */
 function startEdit(seq) {
-  const entry = app.state.messages.get(seq);
+  const entry = state.messages.get(seq);
   if (!entry || entry.message.deleted) return;
-  const { h } = app;
   const textNode = entry.el.querySelector('.message-text');
   const input = h('textarea', { class: 'edit-input', rows: '2', 'aria-label': 'Edit your message' });
   input.value = entry.message.text;
@@ -217,11 +208,24 @@ function startEdit(seq) {
 
 // --- Replying ------------------------------------------------------------------------------
 
+/** The message the thread panel shows (its replies go to it), or null. */
+export const threadSeq = () => thread.seq;
+
+/** Scrolls to a message shown in the list and flashes it; false if it is not shown. */
+function scrollToSeq(seq) {
+  const entry = state.messages.get(seq);
+  if (!entry) return false;
+  entry.el.scrollIntoView({ block: 'center' });
+  entry.el.classList.remove('flash');
+  void entry.el.offsetWidth; // restart the animation
+  entry.el.classList.add('flash');
+  return true;
+}
+
 /** The seq the composer's next message answers, if any. */
 export const replyTarget = () => replyTo;
 
 export function setReplyTo(message) {
-  const { el } = app;
   replyTo = message ? message.seq : null;
   el.replyBar.hidden = !message;
   if (message) {
@@ -256,7 +260,7 @@ export function onNewMessage(message) {
 /** Whether an error frame is about a change made here; if so it has been shown. */
 export function onChangeError(frame) {
   if (!frame.client_id?.startsWith('chg-')) return false;
-  app.toast(frame.message || 'That change was refused.');
+  toast(frame.message || 'That change was refused.');
   for (const form of document.querySelectorAll('.edit-form.saving')) form.classList.remove('saving');
   return true;
 }
@@ -264,23 +268,21 @@ export function onChangeError(frame) {
 // --- The thread panel ----------------------------------------------------------------------
 
 export function openThread(seq) {
-  const { el } = app;
   thread.seq = seq;
   thread.messages = new Map();
   thread.loaded = false;
-  const parent = app.state.messages.get(seq)?.message;
+  const parent = state.messages.get(seq)?.message;
   if (parent) thread.messages.set(seq, parent);
   el.threadPanel.hidden = false;
   el.threadPanel.classList.add('open');
-  el.threadList.replaceChildren(app.h('li', { class: 'thread-loading', text: 'Loading replies…' }));
+  el.threadList.replaceChildren(h('li', { class: 'thread-loading', text: 'Loading replies…' }));
   el.threadParent.replaceChildren();
   renderThread();
-  send({ type: 'thread', seq, limit: 100 });
+  send({ type: 'thread', seq, limit: THREAD_PAGE });
   el.threadInput.focus();
 }
 
 export function closeThread() {
-  const { el } = app;
   thread.seq = null;
   thread.messages = new Map();
   el.threadPanel.classList.remove('open');
@@ -293,23 +295,21 @@ export function onThread(frame) {
   thread.loaded = true;
   renderThread();
   if (frame.has_more && frame.messages.length) {
-    send({ type: 'thread', seq: thread.seq, after: frame.messages[frame.messages.length - 1].seq, limit: 100 });
+    send({ type: 'thread', seq: thread.seq, after: frame.messages[frame.messages.length - 1].seq, limit: THREAD_PAGE });
   }
 }
 
 function threadItem(message) {
-  const { h } = app;
   const node = h('li', { class: 'thread-message', 'data-seq': message.seq },
     h('div', { class: 'message-body' },
-      h('div', { class: 'message-meta' }, h('span', { class: 'message-name', text: message.name }), ' ', app.timeEl(message.ts)),
-      message.deleted ? h('div', { class: 'message-text tombstone', text: 'This message was deleted.' }) : app.textEl(message.text)));
+      h('div', { class: 'message-meta' }, h('span', { class: 'message-name', text: message.name }), ' ', timeEl(message.ts)),
+      message.deleted ? h('div', { class: 'message-text tombstone', text: 'This message was deleted.' }) : textEl(message.text)));
   if (message.edited_ts && !message.deleted) node.querySelector('.message-meta').append(' ', h('span', { class: 'edited-mark', text: '(edited)' }));
   if (message.reactions?.length) node.querySelector('.message-body').append(reactionsEl(message));
   return node;
 }
 
 function renderThread() {
-  const { el, h } = app;
   if (thread.seq === null) return;
   const parent = thread.messages.get(thread.seq);
   el.threadParent.replaceChildren(parent ? threadItem(parent) : h('p', { text: `Message #${thread.seq}` }));

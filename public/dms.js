@@ -5,12 +5,14 @@
 // it is opened again). Only claimed names have direct messages; every call carries the
 // name's token as `Authorization: Bearer` (names.js), never in its URL.
 
+import { state, key, myName } from './state.js';
+import { el, h, toast, relativeTime } from './dom.js';
+import { isDmRoom } from './protocol.js';
+import { emit } from './events.js';
+import { navigate } from './nav.js';
 import { tokenFor, authHeaders } from './names.js';
 
 const LABELS_KEY = 'edgechat.dm-labels'; // room id -> the other name, for the title
-let app = null;
-
-export const isDmRoom = (room) => String(room).startsWith('dm--');
 
 function labels() {
   try { return JSON.parse(localStorage.getItem(LABELS_KEY)) || {}; } catch { return {}; }
@@ -28,14 +30,8 @@ export function roomLabel(room) {
   return `@${labels()[room] || 'direct message'}`;
 }
 
-/** deps: { state, el, h, key, myName, toast, navigate, relativeTime, onLeftDm } */
-export function initDms(deps) {
-  app = deps;
-}
-
 /** Fills the landing page's list of direct messages for `name` (hidden without any). */
 export async function loadDms(name) {
-  const { el, h } = app;
   const token = name && tokenFor(name);
   if (!token) { el.dmsSection.hidden = true; return; }
   try {
@@ -45,9 +41,9 @@ export async function loadDms(name) {
     el.dmsList.replaceChildren(...dms.map((dm) => {
       remember(dm.room, dm.with);
       return h('li', { 'data-room': dm.room, 'data-with': dm.with, class: 'dm-item' },
-        h('button', { type: 'button', class: 'room-button', onclick: () => app.navigate(dm.room) },
+        h('button', { type: 'button', class: 'room-button', onclick: () => navigate(dm.room) },
           h('span', { class: 'room-name dm-name', text: `@${dm.with}` }),
-          h('span', { class: 'room-meta', text: dm.last_activity ? app.relativeTime(dm.last_activity) : 'new' }),
+          h('span', { class: 'room-meta', text: dm.last_activity ? relativeTime(dm.last_activity) : 'new' }),
           dm.unread > 0 ? h('span', {
             class: 'unread-badge', text: dm.unread > 99 ? '99+' : String(dm.unread), 'aria-label': `${dm.unread} unread`,
           }) : null),
@@ -63,24 +59,24 @@ export async function loadDms(name) {
 }
 
 /** Whether this page can start direct messages (its name is claimed here). */
-export const canMessage = () => Boolean(tokenFor(app.myName()));
+export const canMessage = () => Boolean(tokenFor(myName()));
 
 /** Opens the direct messages with `withName` (made on first use) and goes there. */
 export async function messageUser(withName) {
-  const name = app.myName();
+  const name = myName();
   const token = tokenFor(name);
-  if (!token) return app.toast('Direct messages need a claimed name: rejoin once to claim yours.');
+  if (!token) return toast('Direct messages need a claimed name: rejoin once to claim yours.');
   try {
     const response = await fetch('/api/dms', {
       method: 'POST', headers: authHeaders(name, { 'content-type': 'application/json' }),
       body: JSON.stringify({ with: withName }),
     });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) return app.toast(body.error?.message || `Could not open direct messages (HTTP ${response.status}).`);
+    if (!response.ok) return toast(body.error?.message || `Could not open direct messages (HTTP ${response.status}).`);
     remember(body.room, body.with);
-    app.navigate(body.room);
+    navigate(body.room);
   } catch {
-    app.toast('Could not reach the server to open direct messages.');
+    toast('Could not reach the server to open direct messages.');
   }
 }
 
@@ -88,32 +84,31 @@ export async function messageUser(withName) {
  * Leaves a direct message: it leaves your list (and the rail) until it is opened again,
  * from either side. `name` is whose list it is. Resolves with whether the server agreed.
  */
-export async function leaveDm(room, name = app.myName()) {
-  if (!tokenFor(name)) { app.toast('Direct messages need a claimed name.'); return false; }
+export async function leaveDm(room, name = myName()) {
+  if (!tokenFor(name)) { toast('Direct messages need a claimed name.'); return false; }
   try {
     const response = await fetch(`/api/dms/${encodeURIComponent(room)}`, {
       method: 'DELETE', headers: authHeaders(name, { accept: 'application/json' }),
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
-      app.toast(body.error?.message || `Could not leave the conversation (HTTP ${response.status}).`);
+      toast(body.error?.message || `Could not leave the conversation (HTTP ${response.status}).`);
       return false;
     }
   } catch {
-    app.toast('Could not reach the server to leave the conversation.');
+    toast('Could not reach the server to leave the conversation.');
     return false;
   }
   const label = roomLabel(room);
-  app.el.dmsList.querySelector(`li[data-room="${CSS.escape(room)}"]`)?.remove();
-  app.el.dmsSection.hidden = app.el.dmsList.children.length === 0;
-  app.onLeftDm(room);
-  app.toast(`You left ${label}. It stays off your list until one of you opens it again.`, 'info');
+  el.dmsList.querySelector(`li[data-room="${CSS.escape(room)}"]`)?.remove();
+  el.dmsSection.hidden = el.dmsList.children.length === 0;
+  emit('dm-left', room);
+  toast(`You left ${label}. It stays off your list until one of you opens it again.`, 'info');
   return true;
 }
 
 /** Marks "Seen" under your newest message the other name has read (direct messages only). */
 export function renderSeen() {
-  const { state, el, h, key, myName } = app;
   for (const old of el.messages.querySelectorAll('.seen-mark')) old.remove();
   if (!isDmRoom(state.room) || !state.peerReadSeq) return;
   const me = key(myName());

@@ -7,6 +7,8 @@
 // subprotocol on the WebSocket (see `socketProtocols`). "Release name" gives the name up
 // (POST /api/names/release) and forgets the token.
 
+import { WS_PROTOCOL, WS_BEARER_PREFIX } from './protocol.js';
+
 const TOKEN_PREFIX = 'edgechat.token.';
 const CONFIRM_RETRIES_MS = [0, 2000, 6000, 15000];
 
@@ -59,7 +61,7 @@ export function authHeaders(name, extra = {}) {
 /** The WebSocket subprotocols for `name`: `edgechat`, and the token beside it. */
 export function socketProtocols(name) {
   const token = name ? tokenFor(name) : null;
-  return token ? ['edgechat', `edgechat.bearer.${token}`] : ['edgechat'];
+  return token ? [WS_PROTOCOL, `${WS_BEARER_PREFIX}${token}`] : [WS_PROTOCOL];
 }
 
 /**

@@ -5,21 +5,22 @@
 // rev=), and left with ×. The room's owner edits its title and description (PATCH). Every
 // call carries the name's token as `Authorization: Bearer` (names.js), never in its URL.
 
-import { isDmRoom, roomLabel } from './dms.js';
+import { state, myName, saveName } from './state.js';
+import { el, h, toast } from './dom.js';
+import { isDmRoom, nameError, cleanName } from './protocol.js';
+import { emit } from './events.js';
+import { navigate } from './nav.js';
+import { roomLabel } from './dms.js';
 import { tokenFor, authHeaders, claimName } from './names.js';
 
 const OPEN_KEY = 'edgechat.open-rooms';
 const POLL_MS = 10_000;
-let app = null;
 let pollTimer = 0;
 const titles = new Map(); // room id -> title, once known
 const infos = new Map();  // room id -> its RoomInfo, once loaded
 let unread = new Map();   // room id -> unread count, as last polled
 
-/** deps: { state, el, h, myName, toast, navigate, onLeaveOpenRoom, setName, nameError, cleanName } */
-export function initRooms(deps) {
-  app = deps;
-  const { el } = deps;
+export function initRooms() {
   el.createForm.addEventListener('submit', (event) => { event.preventDefault(); createRoom(); });
   el.createPrivate.addEventListener('change', syncPrivate);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) pollUnread(); });
@@ -30,7 +31,6 @@ export function initRooms(deps) {
 
 /** A private room gets a random address: the address field is off while it is ticked. */
 function syncPrivate() {
-  const { el } = app;
   el.createId.disabled = el.createPrivate.checked;
   el.createId.placeholder = el.createPrivate.checked ? 'chosen at random: the link is the key' : 'address, e.g. team-chat';
 }
@@ -63,7 +63,6 @@ const label = (room) => (isDmRoom(room) ? roomLabel(room) : titles.get(room) || 
 
 /** The rail: every open room, the current one marked, with unread counts. */
 export function renderRail() {
-  const { el, h, state } = app;
   const rooms = openRooms();
   el.openRooms.hidden = rooms.length < 2;
   el.openRoomsList.replaceChildren(...rooms.map((room) => {
@@ -73,7 +72,7 @@ export function renderRail() {
     return h('li', { 'data-room': room, class: current ? 'current' : null },
       h('button', {
         type: 'button', class: 'rail-room', 'aria-current': current ? 'page' : null, title: room,
-        onclick: () => { if (!current) app.navigate(room); },
+        onclick: () => { if (!current) navigate(room); },
       }, h('span', { class: 'rail-name', text: label(room) }),
       n > 0 ? h('span', { class: 'unread-badge', text: n > 99 ? '99+' : String(n), 'aria-label': `${n} unread` }) : null),
       h('button', {
@@ -85,7 +84,7 @@ export function renderRail() {
 
 function leave(room) {
   removeOpenRoom(room);
-  app.onLeaveOpenRoom(room);
+  emit('open-room-left', room);
 }
 
 function schedulePoll() {
@@ -96,8 +95,7 @@ function schedulePoll() {
 /** Asks the server how many unread messages each other open room has. */
 export async function pollUnread() {
   clearTimeout(pollTimer);
-  const { state } = app;
-  const name = app.myName();
+  const name = myName();
   const others = openRooms().filter((r) => r !== state.room);
   if (state.view !== 'chat' || !others.length || !name) return;
   const counts = new Map();
@@ -117,25 +115,23 @@ export async function pollUnread() {
 
 /** Shows the room's title and description in the header (the id when it has none). */
 export async function loadRoomInfo(room) {
-  const { el } = app;
   el.roomDescription.textContent = '';
   el.roomDescription.hidden = true;
   el.roomTitle.removeAttribute('title');
   updateRoomEdit();
   if (isDmRoom(room)) return;
   try {
-    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, { headers: authHeaders(app.myName()) });
-    if (!response.ok || app.state.room !== room) return;
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, { headers: authHeaders(myName()) });
+    if (!response.ok || state.room !== room) return;
     const { room: info } = await response.json();
     showRoomInfo(room, info);
   } catch { /* the id stays as the title */ }
 }
 
 function showRoomInfo(room, info) {
-  const { el } = app;
   infos.set(room, info);
   if (info.title) titles.set(room, info.title); else titles.delete(room);
-  if (app.state.room === room) {
+  if (state.room === room) {
     el.roomTitle.textContent = info.title || room;
     el.roomTitle.title = `#${room}${info.visibility === 'private' ? ' (private: reached by link only)' : ''}`;
     el.roomDescription.textContent = info.description || '';
@@ -146,14 +142,12 @@ function showRoomInfo(room, info) {
 
 /** The "Edit" beside the title: for the room's owner only (never in a direct message). */
 export function updateRoomEdit() {
-  const { el, state } = app;
   const owner = state.view === 'chat' && state.room && !isDmRoom(state.room) && state.role === 'owner';
   el.roomEditButton.hidden = !owner;
   if (!owner && el.roomEditDialog.open) el.roomEditDialog.close();
 }
 
 function openRoomEdit() {
-  const { el, state } = app;
   const info = infos.get(state.room) || {};
   el.roomEditTitle.value = info.title || '';
   el.roomEditDescription.value = info.description || '';
@@ -165,7 +159,6 @@ function openRoomEdit() {
 
 /** PATCH /api/rooms/:id with the owner's token; the header shows the answer. */
 async function saveRoomEdit() {
-  const { el, state } = app;
   const room = state.room;
   const showError = (text) => {
     el.roomEditError.textContent = text;
@@ -178,7 +171,7 @@ async function saveRoomEdit() {
   try {
     const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, {
       method: 'PATCH',
-      headers: authHeaders(app.myName(), { 'content-type': 'application/json', accept: 'application/json' }),
+      headers: authHeaders(myName(), { 'content-type': 'application/json', accept: 'application/json' }),
       body: JSON.stringify({ title, description: el.roomEditDescription.value.trim() }),
     });
     const answer = await response.json().catch(() => ({}));
@@ -194,14 +187,13 @@ async function saveRoomEdit() {
 }
 
 async function createRoom() {
-  const { el } = app;
   const priv = el.createPrivate.checked;
-  const name = app.cleanName(el.nameInput.value);
+  const name = cleanName(el.nameInput.value);
   const problem = (text) => {
     el.createError.textContent = text;
     el.createError.hidden = false;
   };
-  const nameProblem = app.nameError(name);
+  const nameProblem = nameError(name);
   if (nameProblem) return problem(`Type your name above first: ${nameProblem}`);
   // The maker's claim owns the room, so it needs the name's token: a free name is claimed
   // here first (a name someone else holds is refused with the server's words).
@@ -226,11 +218,11 @@ async function createRoom() {
     if (!response.ok) return problem(answer.error?.message || `The room could not be made (HTTP ${response.status}).`); // e.g. 409 room_exists
     titles.set(answer.room.id, answer.room.title);
     infos.set(answer.room.id, answer.room);
-    app.setName(name);
+    saveName(name);
     el.createForm.reset();
     syncPrivate(); // reset() unticks "Private" without a change event
-    if (priv) app.toast(`Private room made. Share its link to invite people: ${location.origin}/#${answer.room.id}`, 'info', 12_000);
-    app.navigate(answer.room.id);
+    if (priv) toast(`Private room made. Share its link to invite people: ${location.origin}/#${answer.room.id}`, 'info', 12_000);
+    navigate(answer.room.id);
   } catch {
     problem('Could not reach the server.');
   }
@@ -251,7 +243,6 @@ async function fetchRooms(headers, cursor) {
 
 /** Offers the page after `next` under the list, or nothing at the end. */
 function offerMore(next, headers, itemFor) {
-  const { el, h } = app;
   if (!moreRooms) {
     moreRooms = h('button', { type: 'button', class: 'ghost rooms-more', text: 'More rooms' });
     el.roomsList.after(moreRooms);
@@ -264,7 +255,7 @@ function offerMore(next, headers, itemFor) {
       el.roomsList.append(...page.rooms.map(itemFor));
       offerMore(page.next, headers, itemFor);
     } catch {
-      app.toast('Could not load more rooms. Try again.');
+      toast('Could not load more rooms. Try again.');
     } finally {
       moreRooms.disabled = false;
     }
@@ -278,7 +269,7 @@ function offerMore(next, headers, itemFor) {
  */
 export async function showRoomList(headers, itemFor) {
   const page = await fetchRooms(headers, null);
-  app.el.roomsList.replaceChildren(...page.rooms.map(itemFor));
+  el.roomsList.replaceChildren(...page.rooms.map(itemFor));
   offerMore(page.next, headers, itemFor);
   return page.rooms.length;
 }

@@ -1,15 +1,17 @@
 // edgechat web UI: full-text search (GET /api/search). A panel under the room header
 // searches this room or every room; a result shows its room, author, time and a snippet
 // whose matching words are <mark>ed, built from text nodes only. Clicking a result jumps
-// to the message (app.js loads the history around it and highlights it).
-import { state, h, timeEl, fullDate, jumpToMessage } from './app.js';
+// to the message (history.js loads the history around it and highlights it).
+import { state } from './state.js';
+import { h, timeEl, fullDate } from './dom.js';
+import { jumpToMessage } from './history.js';
+// The server's defaults: a shorter query is not sent, and results stop at the deepest
+// page the server serves.
+import {
+  SEARCH_PAGE as PAGE, SEARCH_MIN_CHARS as MIN_CHARS, SEARCH_MAX_OFFSET as MAX_OFFSET, MAX_SEARCH_CHARS,
+} from './protocol.js';
 
 const DEBOUNCE_MS = 300;
-const PAGE = 20;
-// The server's defaults (SEARCH_MIN_CHARS, SEARCH_MAX_OFFSET): a shorter query is not
-// sent, and results stop at the deepest page the server serves.
-const MIN_CHARS = 3;
-const MAX_OFFSET = 200;
 
 const el = Object.fromEntries([
   'search-toggle', 'search-panel', 'search-form', 'search-input', 'search-scope', 'search-close',
@@ -47,7 +49,7 @@ async function runSearch({ more = false } = {}) {
   if (!query) return setStatus('');
   const chars = [...query.q].length;
   if (chars < MIN_CHARS) return setStatus(`Type at least ${MIN_CHARS} characters to search.`);
-  if (chars > 200) return setStatus('The search is longer than 200 characters.');
+  if (chars > MAX_SEARCH_CHARS) return setStatus(`The search is longer than ${MAX_SEARCH_CHARS} characters.`);
   const id = ++search.seq;
   const params = new URLSearchParams({ q: query.q, limit: String(PAGE), offset: String(search.offset) });
   if (query.room) params.set('room', query.room);

@@ -18,6 +18,8 @@ step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (host: protocol, room core, CLI, fuzz)"
 cargo test --workspace
+step "web unit tests (node)"
+node --test tests/unit/
 step "building the edgechat CLI (the integration tests drive it)"
 cargo build -p edgechat-cli
 
