@@ -73,40 +73,11 @@ pub use log::{
 };
 pub use outbox::{MAX_BATCH, RETRY_MS};
 
+use presence::{ClaimState, Conn};
+use typing::Shown;
+
 /// The close code a kicked or banned connection gets.
 pub const CLOSE_REMOVED: u16 = 4001;
-
-/// One connection: who it is and what the room tracks for it.
-struct Conn {
-    name: Rc<str>,
-    key: NameKey,
-    claim: ClaimId,
-    status: Status,
-    /// What this connection's claim shares with its other sockets here: the bucket.
-    shared: Rc<ClaimState>,
-    typing_until: Option<u64>,
-    /// Refused frames this socket sent lately.
-    strikes: Strikes,
-    /// Until when a rate-limited frame without a client_id gets no answer: the last
-    /// `rate_limited` told the client how long to wait.
-    quiet_until: u64,
-}
-
-/// What the room keeps for one claim: the rate bucket every socket of the claim takes
-/// from (so reconnecting or opening tabs refills nothing), and how many sockets it has
-/// here. Kept after the last socket closes until the bucket is full again.
-struct ClaimState {
-    bucket: Cell<TokenBucket>,
-    sockets: Cell<usize>,
-}
-
-/// What everyone was last told about one person's typing: the name shown, whether it
-/// was shown typing, and when that was last changed.
-struct Shown {
-    name: Rc<str>,
-    on: bool,
-    at: u64,
-}
 
 /// A chat room's state and decisions.
 pub struct Room<L: Log> {
@@ -239,9 +210,11 @@ impl<L: Log> Room<L> {
         }
     }
 
-    pub fn bounds(&self) -> Bounds {
+    #[cfg(test)]
+    pub(crate) fn bounds(&self) -> Bounds {
         self.bounds
     }
+
     /// Hands the room one event at time `now`. What it decides waits in [`Room::poll`].
     pub fn handle(&mut self, now: u64, input: Input) {
         self.now = now;

@@ -6,17 +6,12 @@ use crate::*;
 
 impl<L: Log> Room<L> {
     /// The name the room's owner was seen under.
-    pub fn creator(&self) -> Option<&str> {
+    pub(crate) fn creator(&self) -> Option<&str> {
         self.owner.as_ref().map(|m| m.name.as_str())
     }
 
-    /// The room's owner, if it has one.
-    pub fn owner(&self) -> Option<&Member> {
-        self.owner.as_ref()
-    }
-
     /// Whether a room of this id was made already: it has history or an owner.
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         self.last_seq > 0 || self.owner.is_some()
     }
 
@@ -42,7 +37,12 @@ impl<L: Log> Room<L> {
     }
 
     /// The role of a claim here.
-    pub fn role_of(&self, claim: &str) -> Option<Role> {
+    pub fn role_of(&self, claim: &ClaimId) -> Option<Role> {
+        self.role(claim)
+    }
+
+    /// The role of the claim with this id here.
+    pub(crate) fn role(&self, claim: &str) -> Option<Role> {
         if self.owner.as_ref().is_some_and(|o| o.claim == claim) {
             Some(Role::Owner)
         } else if self.moderators.contains_key(claim) {
@@ -53,7 +53,7 @@ impl<L: Log> Room<L> {
     }
 
     /// The moderators' names, sorted.
-    pub fn moderator_names(&self) -> Vec<String> {
+    pub(crate) fn moderator_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.moderators.values().cloned().collect();
         names.sort_by_cached_key(|n| (name_key(n), n.clone()));
         names
@@ -83,7 +83,7 @@ impl<L: Log> Room<L> {
     /// the room.
     pub(crate) fn moderator(&self, id: &ConnId) -> Option<(Rc<str>, Role)> {
         let conn = self.conns.get(id)?;
-        let role = self.role_of(&conn.claim)?;
+        let role = self.role(&conn.claim)?;
         Some((conn.name.clone(), role))
     }
 
@@ -103,7 +103,7 @@ impl<L: Log> Room<L> {
         if by == Role::Owner {
             return false;
         }
-        let runs_room = |claim: &str| self.role_of(claim).is_some();
+        let runs_room = |claim: &str| self.role(claim).is_some();
         let connected = self
             .conns
             .values()
@@ -222,7 +222,7 @@ impl<L: Log> Room<L> {
         let is_owner = self
             .conns
             .get(id)
-            .is_some_and(|c| self.role_of(&c.claim) == Some(Role::Owner));
+            .is_some_and(|c| self.role(&c.claim) == Some(Role::Owner));
         if !is_owner {
             let why = if self.is_dm() {
                 "nobody moderates a direct message"
@@ -244,7 +244,7 @@ impl<L: Log> Room<L> {
                     ),
                 );
             };
-            if self.role_of(&conn.claim).is_some() {
+            if self.role(&conn.claim).is_some() {
                 return refuse(
                     id,
                     &Refusal::new(

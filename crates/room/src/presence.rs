@@ -5,6 +5,30 @@
 use crate::frames::{internal, send};
 use crate::*;
 
+/// One connection: who it is and what the room tracks for it.
+pub(crate) struct Conn {
+    pub(crate) name: Rc<str>,
+    pub(crate) key: NameKey,
+    pub(crate) claim: ClaimId,
+    pub(crate) status: Status,
+    /// What this connection's claim shares with its other sockets here: the bucket.
+    pub(crate) shared: Rc<ClaimState>,
+    pub(crate) typing_until: Option<u64>,
+    /// Refused frames this socket sent lately.
+    pub(crate) strikes: Strikes,
+    /// Until when a rate-limited frame without a client_id gets no answer: the last
+    /// `rate_limited` told the client how long to wait.
+    pub(crate) quiet_until: u64,
+}
+
+/// What the room keeps for one claim: the rate bucket every socket of the claim takes
+/// from (so reconnecting or opening tabs refills nothing), and how many sockets it has
+/// here. Kept after the last socket closes until the bucket is full again.
+pub(crate) struct ClaimState {
+    pub(crate) bucket: Cell<TokenBucket>,
+    pub(crate) sockets: Cell<usize>,
+}
+
 impl<L: Log> Room<L> {
     /// Re-registers a connection after a wake, from its attachment, announcing nothing.
     /// A woken room's count of who is online is the one the room list last heard.
@@ -78,7 +102,8 @@ impl<L: Log> Room<L> {
     }
 
     /// How many claims the room keeps a bucket for (with sockets, or refilling).
-    pub fn buckets_kept(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn buckets_kept(&self) -> usize {
         self.claims.len()
     }
 
@@ -212,7 +237,7 @@ impl<L: Log> Room<L> {
                     creator: self.creator().map(str::to_owned),
                     owner: self.creator().map(str::to_owned),
                     moderators: self.moderator_names(),
-                    role: self.role_of(&claim),
+                    role: self.role(&claim),
                     read_seq,
                     peer_read_seq: if self.is_dm() {
                         self.log.max_read_except(&claim).ok()
@@ -367,7 +392,7 @@ impl<L: Log> Room<L> {
     }
 
     /// How many names are connected now.
-    pub fn online(&self) -> usize {
+    pub(crate) fn online(&self) -> usize {
         self.conns
             .values()
             .map(|c| &c.key)

@@ -3,6 +3,14 @@
 use crate::frames::send;
 use crate::*;
 
+/// What everyone was last told about one person's typing: the name shown, whether it
+/// was shown typing, and when that was last changed.
+pub(crate) struct Shown {
+    pub(crate) name: Rc<str>,
+    pub(crate) on: bool,
+    pub(crate) at: u64,
+}
+
 impl<L: Log> Room<L> {
     pub(crate) fn on_typing(&mut self, id: &ConnId, on: bool, now: u64) -> Vec<Output> {
         let mut out = Vec::new();
@@ -14,7 +22,7 @@ impl<L: Log> Room<L> {
     }
 
     /// Time passed: typing that was not renewed expires.
-    pub fn tick(&mut self, now: u64) -> Vec<Output> {
+    pub(crate) fn tick(&mut self, now: u64) -> Vec<Output> {
         let mut out = Vec::new();
         let mut expired = false;
         for conn in self.conns.values_mut() {
