@@ -604,7 +604,7 @@ impl ChatRoom {
 fn claimant(req: &Request) -> Option<Member> {
     let header = |k: &str| req.headers().get(k).ok().flatten();
     Some(Member {
-        claim: header(crate::names::CLAIM_HEADER)?,
+        claim: header(crate::names::CLAIM_HEADER)?.into(),
         name: header(crate::names::CLAIM_NAME_HEADER)?,
     })
 }

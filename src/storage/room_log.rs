@@ -196,7 +196,7 @@ impl SqlLog {
             .and_then(|v| v.as_str().map(str::to_owned));
         if let Some(name) = creator {
             self.set_owner(&Member {
-                claim: legacy_claim_id(&name.to_lowercase()),
+                claim: legacy_claim_id(&name.to_lowercase()).into(),
                 name,
             })?;
         }
@@ -576,7 +576,7 @@ impl ModerationLog for SqlLog {
             self.fetch("SELECT claim, name, role FROM roles ORDER BY name", None)?;
         for r in rows {
             let member = Member {
-                claim: r.claim,
+                claim: r.claim.into(),
                 name: r.name,
             };
             if r.role == "owner" {

@@ -16,6 +16,13 @@ macro_rules! id_type {
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(Rc<str>);
 
+        impl Default for $name {
+            /// Empty: an id not known (such as an attachment's from before claims).
+            fn default() -> Self {
+                $name("".into())
+            }
+        }
+
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0

@@ -102,7 +102,7 @@ pub struct Attachment {
     pub name: String,
     /// Empty on a socket accepted before claims had ids: it is the name's legacy claim.
     #[serde(default)]
-    pub claim: String,
+    pub claim: ClaimId,
     pub status: Status,
 }
 

@@ -105,7 +105,7 @@ pub struct Room<L: Log> {
     /// The room's owner: it moderates and appoints moderators.
     owner: Option<Member>,
     /// The moderators, by claim: the name each was appointed under.
-    moderators: BTreeMap<String, String>,
+    moderators: BTreeMap<ClaimId, String>,
     /// Names refused until a time, by key.
     bans: BTreeMap<String, Ban>,
     /// Audit entries not yet in the history database, by id.

@@ -11,7 +11,7 @@ use crate::ClaimId;
 /// A claim and the name it was seen under: who owns or moderates a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
-    pub claim: String,
+    pub claim: ClaimId,
     pub name: String,
 }
 

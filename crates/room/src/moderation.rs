@@ -254,7 +254,7 @@ impl<L: Log> Room<L> {
                 );
             }
             Member {
-                claim: conn.claim.to_string(),
+                claim: conn.claim.clone(),
                 name: conn.name.to_string(),
             }
         } else {

@@ -37,7 +37,7 @@ impl<L: Log> Room<L> {
         let claim = if attachment.claim.is_empty() {
             ClaimId::from(legacy_claim_id(&attachment.name.to_lowercase()))
         } else {
-            ClaimId::from(attachment.claim)
+            attachment.claim
         };
         let shared = self.claim_socket(&claim, now);
         let conn = Conn {
@@ -167,7 +167,7 @@ impl<L: Log> Room<L> {
         if self.owner.is_none() && !self.is_dm() {
             // A room nobody made is owned by the first claim to enter it.
             let owner = Member {
-                claim: claim.to_string(),
+                claim: claim.clone(),
                 name: name.display().to_owned(),
             };
             match self.log.set_owner(&owner) {
@@ -197,7 +197,7 @@ impl<L: Log> Room<L> {
         out.push(Output::Save(Attachment {
             id: id.clone(),
             name: display.to_string(),
-            claim: claim.to_string(),
+            claim: claim.clone(),
             status,
         }));
         let you = User {
@@ -375,7 +375,7 @@ impl<L: Log> Room<L> {
             out.push(Output::Save(Attachment {
                 id: cid.clone(),
                 name: conn.name.to_string(),
-                claim: conn.claim.to_string(),
+                claim: conn.claim.clone(),
                 status,
             }));
         }
