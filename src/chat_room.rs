@@ -538,7 +538,7 @@ impl ChatRoom {
         &self,
         mut req: Request,
         url: &worker::Url,
-        claim: &str,
+        claim: &ClaimId,
         name: &str,
     ) -> Result<Response> {
         let filename = url
@@ -575,8 +575,7 @@ impl ChatRoom {
             .http_metadata(metadata)
             .execute()
             .await?;
-        let claim = ClaimId::from(claim);
-        if let Some(Err(e)) = self.with_room(|r| r.add_file(&claim, &file, now())) {
+        if let Some(Err(e)) = self.with_room(|r| r.add_file(claim, &file, now())) {
             return Err(worker::Error::RustError(e.0));
         }
         // The sweep of uploads never attached runs on the alarm.
