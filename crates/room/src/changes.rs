@@ -193,6 +193,24 @@ impl<L: Log> Room<L> {
         })
     }
 
+    /// A page of history for connection `id`, its reactions marked, within the budget.
+    pub(crate) fn on_history(&mut self, id: &ConnId, page: Page) -> Vec<Output> {
+        let mut out = Vec::new();
+        let keep = match page {
+            Page::After { .. } => Keep::Oldest,
+            _ => Keep::Newest,
+        };
+        let frame = match self.log.page(page, self.last_seq) {
+            Ok(found) => {
+                let (messages, has_more) = self.page_for(id, found, keep, &mut out);
+                ServerFrame::History { messages, has_more }
+            }
+            Err(e) => internal(&mut out, &e, None),
+        };
+        send(&mut out, Target::One(id.clone()), frame);
+        out
+    }
+
     pub(crate) fn on_thread(
         &mut self,
         id: &ConnId,

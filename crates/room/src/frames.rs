@@ -140,22 +140,7 @@ impl<L: Log> Room<L> {
             }) => self.on_send(id, text, client_id, reply_to, attachment, now),
             Ok(ClientFrame::Typing { on }) => self.on_typing(id, on, now),
             Ok(ClientFrame::Status { status }) => self.on_status(id, status),
-            Ok(ClientFrame::History { page }) => {
-                let mut out = Vec::new();
-                let keep = match page {
-                    Page::After { .. } => Keep::Oldest,
-                    _ => Keep::Newest,
-                };
-                let frame = match self.log.page(page, self.last_seq) {
-                    Ok(found) => {
-                        let (messages, has_more) = self.page_for(id, found, keep, &mut out);
-                        ServerFrame::History { messages, has_more }
-                    }
-                    Err(e) => internal(&mut out, &e, None),
-                };
-                send(&mut out, Target::One(id.clone()), frame);
-                out
-            }
+            Ok(ClientFrame::History { page }) => self.on_history(id, page),
             Ok(ClientFrame::Edit {
                 seq,
                 text,
