@@ -50,6 +50,7 @@ pub mod reads;
 pub mod sending;
 pub mod typing;
 
+// What the concern modules share: each starts with `use crate::*`.
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;

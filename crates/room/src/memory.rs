@@ -1,4 +1,4 @@
-//! A [`Log`] in memory: the room's tests and native tools use it.
+//! A [`Log`](crate::Log) in memory: the room's tests and native tools use it.
 
 use std::collections::{BTreeMap, HashMap};
 
