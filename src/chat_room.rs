@@ -1,18 +1,28 @@
 //! The `ChatRoom` Durable Object: the I/O shell around [`edgechat_room::Room`].
 //!
-//! It accepts hibernatable WebSockets, decodes nothing itself, hands every event to the
-//! room core and carries out the effects it returns. What must outlive a hibernation
-//! lives in each socket's attachment (identity, status) and in the object's SQLite log
-//! (messages, seq, client ids); everything else is rebuilt on the first event after a wake.
+//! It is one loop: decode an event into an [`Input`], hand it to the room core
+//! (`handle`), drain what the core decided (`poll`) and carry it out: send frames (each
+//! encoded once for all its receivers), save attachments, close sockets, delete files
+//! from R2, write the one [`Batch`] the room owes D1 and answer with its outcome, and
+//! set the alarm for the core's next deadline. An HTTP answer (a connect, a users read)
+//! never waits for D1: a batch that comes out then is parked and written by the next
+//! event, or by an alarm set for now.
+//!
+//! What must outlive a hibernation lives in each socket's attachment (identity, status)
+//! and in the object's SQLite log (messages, seq, client ids, what D1 still lacks);
+//! everything else is rebuilt on the first event after a wake.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use edgechat_protocol::{
-    clean_filename, parse_connect_query, ErrorCode, FileRef, Name, Refusal, RoomId, ServerFrame,
-    UsersList,
+    clean_filename, is_dm_room, parse_connect_query, ErrorCode, FileRef, Name, Refusal, RoomId,
+    ServerFrame, UsersList,
 };
-use edgechat_room::{Attachment, Bounds, Effect, Limits, Member, Room, Target};
+use edgechat_room::{
+    Attachment, Batch, Bounds, ClaimId, ConnId, Input, Limits, Member, Output, Room, RoomKind,
+    Target,
+};
 use worker::js_sys::Map;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{
@@ -25,9 +35,6 @@ use crate::storage::room_log::SqlLog;
 use crate::storage::room_writes;
 use crate::{files, http};
 
-/// How long to wait before writing to D1 again after a failure.
-const RETRY_MS: u64 = 1_000;
-
 /// `Retry-After` of a connect over a socket cap: when a slot frees is unknown, so a
 /// guess that keeps retries slow.
 const SOCKETS_RETRY_AFTER_SECS: &str = "10";
@@ -39,18 +46,24 @@ pub struct ChatRoom {
     /// The room core, built on the first event after (re)construction.
     room: RefCell<Option<Room<SqlLog>>>,
     /// This object's sockets by connection id.
-    sockets: RefCell<HashMap<String, WebSocket>>,
+    sockets: RefCell<HashMap<ConnId, WebSocket>>,
     /// Connection ids by socket object, so that a frame's sender is found without
     /// deserializing its attachment (the attachment stays the truth after a wake).
     ids: Map,
-    /// Whether a D1 write loop is running (only one at a time keeps seq order).
-    flushing: Cell<bool>,
     /// The alarm time last set, to avoid setting it again for nothing.
     alarm_at: Cell<Option<u64>>,
-    /// Files to delete from R2 (their messages were deleted), done after the event.
-    doomed_files: RefCell<Vec<String>>,
-    /// How many names are connected, when that changed and the room list has not heard.
-    online: Cell<Option<usize>>,
+    /// A batch that came out while answering an HTTP request, for the next event (or
+    /// the alarm set for now) to write.
+    parked: RefCell<Option<Batch>>,
+}
+
+/// Whether the event being carried out may wait for D1.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Waits {
+    /// A socket event or the alarm: writes are awaited, their outcome handed back.
+    ForWrites,
+    /// An HTTP request: its answer must not wait for D1.
+    Never,
 }
 
 fn now() -> u64 {
@@ -71,10 +84,8 @@ impl DurableObject for ChatRoom {
             room: RefCell::new(None),
             sockets: RefCell::new(HashMap::new()),
             ids: Map::new(),
-            flushing: Cell::new(false),
             alarm_at: Cell::new(None),
-            doomed_files: RefCell::new(Vec::new()),
-            online: Cell::new(None),
+            parked: RefCell::new(None),
         }
     }
 
@@ -124,7 +135,7 @@ impl DurableObject for ChatRoom {
                 }
             }
             Some(&"role") => {
-                let claim = header(crate::names::CLAIM_HEADER).unwrap_or_default();
+                let claim = ClaimId::from(header(crate::names::CLAIM_HEADER).unwrap_or_default());
                 let role = self.with_room(|r| r.role_of(&claim)).flatten();
                 http::json(&serde_json::json!({ "role": role }), 200)
             }
@@ -157,7 +168,8 @@ impl DurableObject for ChatRoom {
             }
             Some(&"users") => {
                 let users = self.with_room(|r| r.users()).unwrap_or_default();
-                self.after_request().await;
+                // Writes a wake found owed go by the alarm: the answer does not wait.
+                self.drain(Waits::Never).await;
                 http::json(&UsersList { users }, 200)
             }
             _ => http::error_with(ErrorCode::NotFound, "no such route", 404),
@@ -179,13 +191,14 @@ impl DurableObject for ChatRoom {
             refuse_internal(&ws);
             return Ok(());
         };
-        let t = now();
-        let effects = self.with_room(|room| match &message {
-            WebSocketIncomingMessage::String(text) => room.on_text(&id, text, t),
-            WebSocketIncomingMessage::Binary(bytes) => room.on_binary(&id, bytes.len(), t),
-        });
-        self.apply(effects.unwrap_or_default());
-        self.after_event().await;
+        let input = match message {
+            WebSocketIncomingMessage::String(text) => Input::Text { conn: id, text },
+            WebSocketIncomingMessage::Binary(bytes) => Input::Binary {
+                conn: id,
+                len: bytes.len(),
+            },
+        };
+        self.run(input).await;
         Ok(())
     }
 
@@ -214,11 +227,7 @@ impl DurableObject for ChatRoom {
             console_error!("loading the room for its alarm: {e}");
             return Response::ok("");
         }
-        let t = now();
-        let effects = self.with_room(|room| room.tick(t));
-        self.apply(effects.unwrap_or_default());
-        self.sweep_uploads(t).await;
-        self.after_event().await;
+        self.run(Input::Alarm).await;
         Response::ok("")
     }
 }
@@ -255,8 +264,13 @@ impl ChatRoom {
             }
         }
         let id = log.room().to_owned();
+        let kind = if is_dm_room(&id) {
+            RoomKind::Dm
+        } else {
+            RoomKind::Room
+        };
         let limits = Limits::from_vars(|name| self.env.var(name).ok().map(|v| v.to_string()));
-        let mut room = Room::open(id, log, limits).map_err(to_err)?;
+        let mut room = Room::open(id, kind, log, limits).map_err(to_err)?;
         room.set_bounds(bounds(&self.env));
         let t = now();
         let mut sockets = self.sockets.borrow_mut();
@@ -274,7 +288,7 @@ impl ChatRoom {
                 self.ids
                     .set(socket_key(&ws), &JsValue::from_str(&attachment.id));
                 sockets.insert(attachment.id.clone(), ws);
-                room.restore(attachment, t);
+                room.handle(t, Input::Restore(attachment));
             }
         }
         if !sockets.is_empty() {
@@ -285,10 +299,6 @@ impl ChatRoom {
                 sockets.len(),
                 room.last_seq()
             );
-        } else {
-            // A fresh start (after a deploy or a crash) has nobody connected, whatever the
-            // room list last heard: correct it at the first chance.
-            self.online.set(Some(0));
         }
         *self.room.borrow_mut() = Some(room);
         Ok(())
@@ -298,8 +308,6 @@ impl ChatRoom {
         self.room.borrow_mut().as_mut().map(f)
     }
 
-    /// Accepts a socket. `claimed` is the token the Worker has just issued for this
-    /// connect's name: it follows the welcome as a `name_claimed` frame, on this socket only.
     /// The 403 `banned` answer, if the room bans this name now.
     fn banned(&self, name: &Name) -> Option<Result<Response>> {
         let refusal = self.with_room(|r| r.refusal_for(name, now())).flatten()?;
@@ -312,7 +320,7 @@ impl ChatRoom {
     /// has, which after a wake are rebuilt from every hibernated socket, so the count is
     /// right across hibernation; checked and accepted within one event, no connect can
     /// slip in between.
-    fn refused(&self, name: &Name, claim: Option<&str>) -> Option<Result<Response>> {
+    fn refused(&self, name: &Name, claim: Option<&ClaimId>) -> Option<Result<Response>> {
         let refusal = self
             .with_room(|r| r.admission(name, claim, now()))
             .flatten()?;
@@ -329,6 +337,8 @@ impl ChatRoom {
         }))
     }
 
+    /// Accepts a socket. `claimed` is the token the Worker has just issued for this
+    /// connect's name: the room sends it right after the welcome, on this socket only.
     async fn accept(
         &self,
         url: &worker::Url,
@@ -340,42 +350,25 @@ impl ChatRoom {
             Ok(q) => q,
             Err(e) => return http::error(&e),
         };
+        let claim = ClaimId::from(claim);
         if let Some(answer) = self.refused(&query.name, Some(&claim)) {
             return answer;
         }
         let pair = WebSocketPair::new()?;
         let server = pair.server;
         self.state.accept_web_socket(&server);
-        let id = new_conn_id()?;
+        let id = ConnId::from(new_conn_id()?);
         self.ids.set(socket_key(&server), &JsValue::from_str(&id));
         self.sockets.borrow_mut().insert(id.clone(), server);
-        let t = now();
-        let mut effects = self
-            .with_room(|room| {
-                room.log().adopt_legacy_reactions(&claim, &query.name);
-                room.resume(id.clone(), &query.name, &claim, query.since, query.rev, t)
-            })
-            .unwrap_or_default();
-        if let Some(token) = claimed {
-            // Right after the welcome, the first frame the room addresses to this socket.
-            let welcome = effects
-                .iter()
-                .position(|e| matches!(e, Effect::Send { to: Target::One(to), .. } if *to == id));
-            let frame = ServerFrame::NameClaimed {
-                name: query.name.display().to_owned(),
-                token,
-                claim: claim.clone(),
-            };
-            effects.insert(
-                welcome.map_or(effects.len(), |i| i + 1),
-                Effect::Send {
-                    to: Target::One(id),
-                    frame: frame.encode().into(),
-                },
-            );
-        }
-        self.apply(effects);
-        self.after_request().await;
+        self.handle(Input::Connect {
+            conn: id,
+            name: query.name,
+            claim,
+            since: query.since,
+            rev: query.rev,
+            claimed_token: claimed,
+        });
+        self.drain(Waits::Never).await;
         let mut response = Response::from_websocket(pair.client)?;
         if protocol.as_deref() == Some(edgechat_protocol::WS_PROTOCOL) {
             // A browser that offered subprotocols drops a socket whose answer names none.
@@ -393,105 +386,131 @@ impl ChatRoom {
         }
         let Some(id) = self.conn_id(ws) else { return };
         self.ids.delete(socket_key(ws));
-        let t = now();
-        let effects = self.with_room(|room| room.leave(&id, t));
         self.sockets.borrow_mut().remove(&id);
-        self.apply(effects.unwrap_or_default());
-        self.after_event().await;
+        self.run(Input::Close { conn: id }).await;
     }
 
-    /// Carries out the room's decisions.
-    fn apply(&self, effects: Vec<Effect>) {
-        let mut sockets = self.sockets.borrow_mut();
-        for effect in effects {
-            match effect {
-                Effect::Send { to, frame } => {
-                    // One JavaScript string for every receiver; a socket that is closing
-                    // refuses it, and its close event follows.
-                    let text = JsValue::from_str(&frame);
-                    match &to {
-                        Target::One(id) => {
-                            if let Some(ws) = sockets.get(id) {
-                                send_text(ws, &text);
-                            }
-                        }
-                        _ => {
-                            for (id, ws) in sockets.iter() {
-                                if to.includes(id) {
-                                    send_text(ws, &text);
-                                }
-                            }
-                        }
-                    }
-                }
-                Effect::Save { attachment } => {
-                    if let Some(ws) = sockets.get(&attachment.id) {
+    /// Hands the room one event and carries out everything it decides.
+    async fn run(&self, input: Input) {
+        self.handle(input);
+        self.drain(Waits::ForWrites).await;
+    }
+
+    fn handle(&self, input: Input) {
+        self.with_room(|r| r.handle(now(), input));
+    }
+
+    /// Carries out the room's decisions until it has none left, then keeps the alarm set
+    /// for its next deadline. Files of deleted messages go after the event's frames.
+    async fn drain(&self, waits: Waits) {
+        let mut doomed = Vec::new();
+        if waits == Waits::ForWrites {
+            let parked = self.parked.borrow_mut().take();
+            if let Some(batch) = parked {
+                self.persist(batch).await;
+            }
+        }
+        while let Some(output) = self.with_room(|r| r.poll()).flatten() {
+            match output {
+                Output::Send { to, frame } => self.send(&to, &frame),
+                Output::Save(attachment) => {
+                    if let Some(ws) = self.sockets.borrow().get(&attachment.id) {
                         if let Err(e) = ws.serialize_attachment(&attachment) {
                             console_error!("saving an attachment: {e}");
                         }
                     }
                 }
-                Effect::Close { ids, code, reason } => {
+                Output::Close {
+                    conns,
+                    code,
+                    reason,
+                } => {
                     // The room has let these connections go: forget them now, so that
                     // nothing more is sent to them; their close event finds no one.
-                    for id in ids {
+                    let mut sockets = self.sockets.borrow_mut();
+                    for id in conns {
                         if let Some(ws) = sockets.remove(&id) {
                             self.ids.delete(socket_key(&ws));
                             let _ = ws.close(Some(code), Some(reason.as_str()));
                         }
                     }
                 }
-                Effect::DeleteFile { id } => self.doomed_files.borrow_mut().push(id),
-                Effect::Online { count } => self.online.set(Some(count)),
-                Effect::Log { message } => console_error!("{message}"),
+                Output::Log(message) => console_error!("{message}"),
+                Output::DeleteFiles(ids) => doomed.extend(ids),
+                Output::SweepUploads(ids) => {
+                    let (deleted, kept) = self.delete_from_r2(ids).await;
+                    self.handle(Input::Swept { deleted, kept });
+                }
+                Output::Persist(batch) if waits == Waits::Never => self.park(batch).await,
+                Output::Persist(batch) => {
+                    self.delete_from_r2(std::mem::take(&mut doomed)).await;
+                    self.persist(batch).await;
+                }
+            }
+        }
+        self.delete_from_r2(doomed).await;
+        self.schedule_alarm().await;
+    }
+
+    /// Sends a frame to its receivers: one JavaScript string for all of them. A socket
+    /// that is closing refuses it, and its close event follows.
+    fn send(&self, to: &Target, frame: &ServerFrame) {
+        let text = JsValue::from_str(&frame.encode());
+        let sockets = self.sockets.borrow();
+        match to {
+            Target::One(id) => {
+                if let Some(ws) = sockets.get(id) {
+                    send_text(ws, &text);
+                }
+            }
+            _ => {
+                for (id, ws) in sockets.iter() {
+                    if to.includes(id) {
+                        send_text(ws, &text);
+                    }
+                }
             }
         }
     }
 
-    /// After every event: write logged messages to D1 if any wait, and keep the alarm
-    /// set for the next deadline (typing expiry, a retry).
-    async fn after_event(&self) {
-        self.delete_doomed_files().await;
-        self.report_online().await;
-        let t = now();
-        if self.with_room(|r| r.should_flush(t)).unwrap_or(false) {
-            self.flush().await;
-        }
-        self.schedule_alarm().await;
-    }
-
-    /// Tells the room list how many names are connected, if that changed.
-    async fn report_online(&self) {
-        let Some(count) = self.online.take() else {
-            return;
-        };
-        let Some(room) = self.with_room(|r| r.id().to_owned()) else {
-            return;
-        };
+    /// Writes a batch to D1 in one atomic write and tells the room how it went.
+    async fn persist(&self, batch: Batch) {
         let written = match self.env.d1("DB") {
-            Ok(db) => room_writes::set_online(&db, &room, count).await,
+            Ok(db) => room_writes::persist(&db, &batch).await,
             Err(e) => Err(e),
         };
-        if let Err(e) = written {
-            console_error!("room {room}: recording {count} online: {e}");
+        if let Err(e) = &written {
+            console_error!(
+                "room {}: writing {} message(s), {} audit entries and {} read positions to D1: {e}",
+                batch.room,
+                batch.messages.len(),
+                batch.audit.len(),
+                batch.reads.len()
+            );
+        }
+        self.handle(Input::Persisted {
+            id: batch.id,
+            ok: written.is_ok(),
+        });
+    }
+
+    /// Keeps a batch that came out while answering a request for the next event, and
+    /// sets the alarm for now so that one comes.
+    async fn park(&self, batch: Batch) {
+        *self.parked.borrow_mut() = Some(batch);
+        match self.state.storage().set_alarm(0).await {
+            Ok(()) => self.alarm_at.set(Some(now())),
+            Err(e) => console_error!("setting the alarm: {e}"),
         }
     }
 
-    /// Deletes the files of deleted messages from R2.
-    async fn delete_doomed_files(&self) {
-        let ids = std::mem::take(&mut *self.doomed_files.borrow_mut());
-        if ids.is_empty() {
-            return;
-        }
-        let Some(room) = self.with_room(|r| r.id().to_owned()) else {
-            return;
-        };
-        self.delete_from_r2(&room, ids).await;
-    }
-
-    /// Deletes these files of `room` from R2: the ids deleted, and those that were not
+    /// Deletes these files of the room from R2: the ids deleted, and those that were not
     /// (each failure logged).
-    async fn delete_from_r2(&self, room: &str, ids: Vec<String>) -> (Vec<String>, Vec<String>) {
+    async fn delete_from_r2(&self, ids: Vec<String>) -> (Vec<String>, Vec<String>) {
+        if ids.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
         let bucket = match self.env.bucket("FILES") {
             Ok(bucket) => bucket,
             Err(e) => {
@@ -501,7 +520,7 @@ impl ChatRoom {
         };
         let (mut deleted, mut kept) = (Vec::new(), Vec::new());
         for id in ids {
-            match bucket.delete(files::key(room, &id)).await {
+            match bucket.delete(files::key(&room, &id)).await {
                 Ok(()) => deleted.push(id),
                 Err(e) => {
                     console_error!("deleting file {id} of room {room}: {e}");
@@ -512,22 +531,6 @@ impl ChatRoom {
         (deleted, kept)
     }
 
-    /// Deletes the uploads nobody attached within their lifetime (R2 bytes, then the
-    /// row), a batch per alarm; the room sets the next alarm only while some remain.
-    async fn sweep_uploads(&self, t: u64) {
-        let Some((ids, effects)) = self.with_room(|r| r.expired_uploads(t)) else {
-            return;
-        };
-        self.apply(effects);
-        if ids.is_empty() {
-            return;
-        }
-        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
-        let (deleted, kept) = self.delete_from_r2(&room, ids).await;
-        let effects = self.with_room(|r| r.uploads_swept(&deleted, &kept, now()));
-        self.apply(effects.unwrap_or_default());
-    }
-
     /// `POST /room/:id/files?filename=F` from a claim the Worker proved: stores a file for
     /// that claim to attach to a message. The size (streamed, with a cap) and the type
     /// (from the first bytes) are checked before anything is stored.
@@ -535,7 +538,7 @@ impl ChatRoom {
         &self,
         mut req: Request,
         url: &worker::Url,
-        claim: &str,
+        claim: &ClaimId,
         name: &str,
     ) -> Result<Response> {
         let filename = url
@@ -581,99 +584,8 @@ impl ChatRoom {
         http::json(&serde_json::json!({ "attachment": file, "url": url }), 201)
     }
 
-    /// After an HTTP request (a connect, a users read): the answer must not wait for a
-    /// D1 write loop, so messages left waiting (by a crash; a running loop already owns
-    /// the others) are written by an alarm set for now.
-    async fn after_request(&self) {
-        let t = now();
-        // The answer must not wait for D1: a change of who is online is reported by the
-        // alarm, like writes a crash left waiting.
-        let waiting =
-            self.with_room(|r| r.should_flush(t)).unwrap_or(false) || self.online.get().is_some();
-        if !self.flushing.get() && waiting {
-            match self.state.storage().set_alarm(0).await {
-                Ok(()) => self.alarm_at.set(Some(t)),
-                Err(e) => console_error!("setting the alarm: {e}"),
-            }
-        }
-        self.schedule_alarm().await;
-    }
-
-    /// Writes pending changes (new messages, edits, deletes, reactions) to D1 in batches
-    /// until none are left. Changes made during a write queue up and go in the next
-    /// batch. Only one loop runs at a time, so batches land in rev order.
-    async fn flush(&self) {
-        if self.flushing.replace(true) {
-            return;
-        }
-        let db = match self.env.d1("DB") {
-            Ok(db) => db,
-            Err(e) => {
-                console_error!("no D1 binding: {e}");
-                self.flushing.set(false);
-                return;
-            }
-        };
-        loop {
-            let batch = self.with_room(|r| r.pending()).unwrap_or_default();
-            let Some(upto) = batch.last().map(|(rev, _)| *rev) else {
-                break;
-            };
-            let online = self.with_room(|r| r.online()).unwrap_or(0);
-            match room_writes::store_batch(&db, &batch, online).await {
-                Ok(()) => {
-                    let effects = self.with_room(|r| r.durable(upto));
-                    self.apply(effects.unwrap_or_default());
-                }
-                Err(e) => {
-                    console_error!("writing {} message(s) to D1: {e}", batch.len());
-                    let t = now();
-                    let effects = self.with_room(|r| r.durable_failed(t, RETRY_MS));
-                    self.apply(effects.unwrap_or_default());
-                    break;
-                }
-            }
-        }
-        self.flush_audit(&db).await;
-        self.flush_reads(&db).await;
-        self.flushing.set(false);
-    }
-
-    /// Writes the read positions that wait; a failure leaves them for the next flush.
-    async fn flush_reads(&self, db: &worker::D1Database) {
-        let reads = self.with_room(|r| r.pending_reads()).unwrap_or_default();
-        if reads.is_empty() {
-            return;
-        }
-        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
-        match room_writes::store_reads(db, &room, &reads).await {
-            Ok(()) => {
-                let effects = self.with_room(|r| r.reads_durable(&reads));
-                self.apply(effects.unwrap_or_default());
-            }
-            Err(e) => console_error!("writing {} read positions to D1: {e}", reads.len()),
-        }
-    }
-
-    /// Writes the moderation audit entries that wait; a failure leaves them for the next
-    /// flush.
-    async fn flush_audit(&self, db: &worker::D1Database) {
-        let entries = self.with_room(|r| r.pending_audit()).unwrap_or_default();
-        let Some(&(upto, _)) = entries.last() else {
-            return;
-        };
-        let room = self.with_room(|r| r.id().to_owned()).unwrap_or_default();
-        match room_writes::store_audit(db, &room, &entries).await {
-            Ok(()) => {
-                let effects = self.with_room(|r| r.audit_durable(upto));
-                self.apply(effects.unwrap_or_default());
-            }
-            Err(e) => console_error!("writing {} audit entries to D1: {e}", entries.len()),
-        }
-    }
-
     async fn schedule_alarm(&self) {
-        let Some(due) = self.with_room(|r| r.next_deadline()).flatten() else {
+        let Some(due) = self.with_room(|r| r.deadline()).flatten() else {
             return;
         };
         if self.alarm_at.get().is_some_and(|at| at <= due) {
@@ -691,7 +603,7 @@ impl ChatRoom {
 fn claimant(req: &Request) -> Option<Member> {
     let header = |k: &str| req.headers().get(k).ok().flatten();
     Some(Member {
-        claim: header(crate::names::CLAIM_HEADER)?,
+        claim: header(crate::names::CLAIM_HEADER)?.into(),
         name: header(crate::names::CLAIM_NAME_HEADER)?,
     })
 }
@@ -707,9 +619,9 @@ fn refuse_internal(ws: &WebSocket) {
 
 impl ChatRoom {
     /// The connection id of a socket: from the map while awake, else its attachment.
-    fn conn_id(&self, ws: &WebSocket) -> Option<String> {
+    fn conn_id(&self, ws: &WebSocket) -> Option<ConnId> {
         if let Some(id) = self.ids.get(socket_key(ws)).as_string() {
-            return Some(id);
+            return Some(ConnId::from(id));
         }
         match ws.deserialize_attachment::<Attachment>() {
             Ok(Some(a)) => {

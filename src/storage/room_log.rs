@@ -8,7 +8,10 @@
 use edgechat_protocol::{
     legacy_claim_id, name_key, FileRef, Message, ModEvent, Name, Page, Reaction, REACTION_NAMES_MAX,
 };
-use edgechat_room::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
+use edgechat_room::{
+    AttachmentLog, Ban, ClaimId, LogError, Member, MessageLog, ModerationLog, PageLog, Positions,
+    ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
+};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -196,7 +199,7 @@ impl SqlLog {
             .and_then(|v| v.as_str().map(str::to_owned));
         if let Some(name) = creator {
             self.set_owner(&Member {
-                claim: legacy_claim_id(&name.to_lowercase()),
+                claim: legacy_claim_id(&name.to_lowercase()).into(),
                 name,
             })?;
         }
@@ -383,7 +386,7 @@ struct SeqRev {
     rev: f64,
 }
 
-impl Log for SqlLog {
+impl MessageLog for SqlLog {
     fn positions(&self) -> Result<Positions, LogError> {
         #[derive(Deserialize)]
         struct Row {
@@ -550,7 +553,9 @@ impl Log for SqlLog {
             .map(|r| (r.rev as u64, r.message.into_message(Some(&self.room))))
             .collect())
     }
+}
 
+impl ModerationLog for SqlLog {
     fn moderation(&self) -> Result<(Roles, Vec<Ban>), LogError> {
         #[derive(Deserialize)]
         struct Row {
@@ -571,7 +576,7 @@ impl Log for SqlLog {
             self.fetch("SELECT claim, name, role FROM roles ORDER BY name", None)?;
         for r in rows {
             let member = Member {
-                claim: r.claim,
+                claim: r.claim.into(),
                 name: r.name,
             };
             if r.role == "owner" {
@@ -677,7 +682,9 @@ impl Log for SqlLog {
     fn set_audit_durable(&mut self, id: u64) -> Result<(), LogError> {
         self.set_meta("audit_durable", int(id))
     }
+}
 
+impl ReadLog for SqlLog {
     fn read_seq(&self, claim: &str) -> Result<u64, LogError> {
         #[derive(Deserialize)]
         struct Row {
@@ -722,7 +729,7 @@ impl Log for SqlLog {
         Ok(rows.first().and_then(|r| r.seq).unwrap_or(0.0) as u64)
     }
 
-    fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
+    fn reads_written(&mut self, reads: &[(ClaimId, u64)]) -> Result<(), LogError> {
         for (key, seq) in reads {
             self.run(
                 "UPDATE reads SET written = 1 WHERE claim = ? AND seq <= ?",
@@ -731,7 +738,9 @@ impl Log for SqlLog {
         }
         Ok(())
     }
+}
 
+impl UploadLog for SqlLog {
     fn add_file(&mut self, file: &FileRef, claim: &str, at: u64) -> Result<(), LogError> {
         self.run(
             "INSERT INTO files (id, claim, file, uploaded_at) VALUES (?, ?, ?, ?)",
@@ -774,6 +783,12 @@ impl Log for SqlLog {
             "DELETE FROM files WHERE id = ? AND seq IS NULL",
             vec![id.into()],
         )
+    }
+}
+
+impl ReactionLog for SqlLog {
+    fn adopt_legacy(&mut self, claim: &str, name: &Name) {
+        self.adopt_legacy_reactions(claim, name);
     }
 
     fn react(
@@ -820,7 +835,9 @@ impl Log for SqlLog {
         )?;
         Ok(rows.into_iter().map(|r| (r.seq as u64, r.emoji)).collect())
     }
+}
 
+impl AttachmentLog for SqlLog {
     fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
         #[derive(Deserialize)]
         struct Row {
@@ -845,7 +862,9 @@ impl Log for SqlLog {
             vec![int(seq), id.into()],
         )
     }
+}
 
+impl PageLog for SqlLog {
     fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
         let limit = page.limit() as u64;
         let (rows, newest_first) = match page {

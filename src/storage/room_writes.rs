@@ -2,8 +2,9 @@
 //! its moderation audit, its read positions and how many are online.
 
 use edgechat_protocol::{Message, ModEvent, PREVIEW_CHARS};
+use edgechat_room::Batch;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Result};
+use worker::{D1Database, D1PreparedStatement, Result};
 
 use super::message::{Row, UPSERT_FROM_JSON};
 use super::{num, run_batch};
@@ -34,15 +35,38 @@ fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
     Ok(chunks)
 }
 
-/// Writes a room's changes (new messages and changed ones, as `(rev, message)` in rev
-/// order) in one atomic batch, together with the room's summary row. Re-writing a
-/// change already there is a no-op, so a batch can be retried after a crash without
-/// doubling anything.
-pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)], online: usize) -> Result<()> {
+/// Writes everything a room owes D1 (its changed messages, audit entries, read positions
+/// and online count) as one atomic batch. Re-writing a change already there is a no-op,
+/// so a batch can be retried after a crash or a failure without doubling anything.
+pub async fn persist(db: &D1Database, batch: &Batch) -> Result<()> {
+    let room = JsValue::from_str(&batch.room);
+    let mut statements = messages(db, &room, &batch.messages, batch.online)?;
+    if batch.messages.is_empty() {
+        if let Some(count) = batch.online {
+            statements.push(set_online(db, &room, count)?);
+        }
+    }
+    for entry in &batch.audit {
+        statements.push(audit(db, &room, entry)?);
+    }
+    for (claim, seq) in &batch.reads {
+        statements.push(read(db, &room, claim, *seq)?);
+    }
+    run_batch(db, statements).await
+}
+
+/// The statements that write a room's changes (new messages and changed ones, as
+/// `(rev, message)` in rev order), with the room's summary row (and the online count in
+/// it); none for no changes.
+fn messages(
+    db: &D1Database,
+    room: &JsValue,
+    batch: &[(u64, Message)],
+    online: Option<usize>,
+) -> Result<Vec<D1PreparedStatement>> {
     let Some(last) = batch.iter().map(|(_, m)| m).max_by_key(|m| m.seq) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    let room = JsValue::from_str(&last.room);
     let mut statements = Vec::new();
     for chunk in json_chunks(batch)? {
         statements.push(
@@ -64,66 +88,57 @@ pub async fn store_batch(db: &D1Database, batch: &[(u64, Message)], online: usiz
                last_activity = MAX(last_activity, excluded.last_activity)",
         )
         .bind(&[
-            JsValue::from_str(&last.room),
+            room.clone(),
             num(last.seq),
             num(last.ts),
             JsValue::from_str(&last.name),
             JsValue::from_str(&last.text.chars().take(PREVIEW_CHARS).collect::<String>()),
-            num(online as u64),
+            num(online.unwrap_or(0) as u64),
         ])?,
     );
-    run_batch(db, statements).await
+    Ok(statements)
 }
 
-/// Writes a room's moderation audit entries (as `(id, event)`); a retried batch is a
-/// no-op for entries already there.
-pub async fn store_audit(db: &D1Database, room: &str, entries: &[(u64, ModEvent)]) -> Result<()> {
-    let mut statements = Vec::new();
-    for (id, e) in entries {
-        let opt = |v: Option<u64>| v.map_or(JsValue::NULL, num);
-        statements.push(
-            db.prepare(
-                "INSERT INTO moderation (room, id, ts, action, by, name, seq, until, reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (room, id) DO NOTHING",
-            )
-            .bind(&[
-                JsValue::from_str(room),
-                num(*id),
-                num(e.ts),
-                JsValue::from_str(e.action.as_str()),
-                JsValue::from_str(&e.by),
-                JsValue::from_str(&e.name),
-                opt(e.seq),
-                opt(e.until),
-                e.reason.as_deref().map_or(JsValue::NULL, JsValue::from_str),
-            ])?,
-        );
-    }
-    run_batch(db, statements).await
+/// The statement that writes one moderation audit entry (`(id, event)`); a retried
+/// batch is a no-op for entries already there.
+fn audit(
+    db: &D1Database,
+    room: &JsValue,
+    (id, e): &(u64, ModEvent),
+) -> Result<D1PreparedStatement> {
+    let opt = |v: Option<u64>| v.map_or(JsValue::NULL, num);
+    db.prepare(
+        "INSERT INTO moderation (room, id, ts, action, by, name, seq, until, reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (room, id) DO NOTHING",
+    )
+    .bind(&[
+        room.clone(),
+        num(*id),
+        num(e.ts),
+        JsValue::from_str(e.action.as_str()),
+        JsValue::from_str(&e.by),
+        JsValue::from_str(&e.name),
+        opt(e.seq),
+        opt(e.until),
+        e.reason.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+    ])
 }
 
-/// Writes a room's read positions; a position never moves backwards in D1 either.
-pub async fn store_reads(db: &D1Database, room: &str, reads: &[(String, u64)]) -> Result<()> {
-    let mut statements = Vec::new();
-    for (key, seq) in reads {
-        statements.push(
-            db.prepare(
-                "INSERT INTO reads (claim, room, seq) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (claim, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
-            )
-            .bind(&[JsValue::from_str(key), JsValue::from_str(room), num(*seq)])?,
-        );
-    }
-    run_batch(db, statements).await
+/// The statement that writes one claim's read position; a position never moves
+/// backwards in D1 either.
+fn read(db: &D1Database, room: &JsValue, claim: &str, seq: u64) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO reads (claim, room, seq) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (claim, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+    )
+    .bind(&[JsValue::from_str(claim), room.clone(), num(seq)])
 }
 
-/// The number of names connected to a room, for the room list (rooms in the list only).
-pub async fn set_online(db: &D1Database, room: &str, count: usize) -> Result<()> {
+/// The statement that records how many names are connected to a room, for the room
+/// list (rooms in the list only), when no message goes with it.
+fn set_online(db: &D1Database, room: &JsValue, count: usize) -> Result<D1PreparedStatement> {
     db.prepare("UPDATE rooms SET online = ?2 WHERE id = ?1")
-        .bind(&[JsValue::from_str(room), num(count as u64)])?
-        .run()
-        .await?;
-    Ok(())
+        .bind(&[room.clone(), num(count as u64)])
 }
 
 #[cfg(test)]

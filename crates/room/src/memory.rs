@@ -1,10 +1,13 @@
-//! A [`Log`] in memory: the room's tests and native tools use it.
+//! A [`Log`](crate::Log) in memory: the room's tests and native tools use it.
 
 use std::collections::{BTreeMap, HashMap};
 
 use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 
-use crate::{Ban, Log, LogError, Member, Positions, Roles, Stored, Toggle};
+use crate::{
+    AttachmentLog, Ban, ClaimId, LogError, Member, MessageLog, ModerationLog, PageLog, Positions,
+    ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
+};
 
 #[derive(Default, Debug, Clone)]
 pub struct MemoryLog {
@@ -42,7 +45,7 @@ impl MemoryLog {
     }
 }
 
-impl Log for MemoryLog {
+impl MessageLog for MemoryLog {
     fn positions(&self) -> Result<Positions, LogError> {
         Ok(Positions {
             last_seq: self.rows.last().map_or(0, |r| r.message.seq),
@@ -114,22 +117,6 @@ impl Log for MemoryLog {
         Ok(())
     }
 
-    fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
-        let visible = self
-            .rows
-            .iter()
-            .map(|r| &r.message)
-            .filter(|m| m.seq <= upto);
-        let limit = page.limit() as usize;
-        Ok(match page {
-            Page::Newest { .. } => newest(visible.collect(), limit),
-            Page::Before { before, .. } => {
-                newest(visible.filter(|m| m.seq < before).collect(), limit)
-            }
-            Page::After { after, .. } => first(visible.filter(|m| m.seq > after), limit),
-        })
-    }
-
     fn replies(
         &self,
         parent: u64,
@@ -159,6 +146,36 @@ impl Log for MemoryLog {
         Ok(first(rows.into_iter().map(|r| &r.message), limit as usize))
     }
 
+    fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
+        let mut rows: Vec<&Stored> = self.rows.iter().filter(|r| r.rev > after_rev).collect();
+        rows.sort_by_key(|r| r.rev);
+        Ok(rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|r| (r.rev, r.message.clone()))
+            .collect())
+    }
+}
+
+impl PageLog for MemoryLog {
+    fn page(&self, page: Page, upto: u64) -> Result<(Vec<Message>, bool), LogError> {
+        let visible = self
+            .rows
+            .iter()
+            .map(|r| &r.message)
+            .filter(|m| m.seq <= upto);
+        let limit = page.limit() as usize;
+        Ok(match page {
+            Page::Newest { .. } => newest(visible.collect(), limit),
+            Page::Before { before, .. } => {
+                newest(visible.filter(|m| m.seq < before).collect(), limit)
+            }
+            Page::After { after, .. } => first(visible.filter(|m| m.seq > after), limit),
+        })
+    }
+}
+
+impl ModerationLog for MemoryLog {
     fn moderation(&self) -> Result<(Roles, Vec<Ban>), LogError> {
         Ok((self.roles.clone(), self.bans.values().cloned().collect()))
     }
@@ -207,7 +224,9 @@ impl Log for MemoryLog {
         self.audit_durable = id;
         Ok(())
     }
+}
 
+impl ReadLog for MemoryLog {
     fn read_seq(&self, name_key: &str) -> Result<u64, LogError> {
         Ok(self.reads.get(name_key).map_or(0, |r| r.0))
     }
@@ -242,10 +261,10 @@ impl Log for MemoryLog {
             .unwrap_or(0))
     }
 
-    fn reads_written(&mut self, reads: &[(String, u64)]) -> Result<(), LogError> {
+    fn reads_written(&mut self, reads: &[(ClaimId, u64)]) -> Result<(), LogError> {
         self.check()?;
         for (key, seq) in reads {
-            if let Some(r) = self.reads.get_mut(key) {
+            if let Some(r) = self.reads.get_mut(key.as_str()) {
                 if r.0 <= *seq {
                     r.1 = true;
                 }
@@ -253,7 +272,9 @@ impl Log for MemoryLog {
         }
         Ok(())
     }
+}
 
+impl UploadLog for MemoryLog {
     fn add_file(&mut self, file: &FileRef, name_key: &str, at: u64) -> Result<(), LogError> {
         self.check()?;
         self.files
@@ -297,7 +318,23 @@ impl Log for MemoryLog {
         }
         Ok(())
     }
+}
 
+impl AttachmentLog for MemoryLog {
+    fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
+        Ok(self.files.get(id).cloned())
+    }
+
+    fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError> {
+        self.check()?;
+        if let Some(f) = self.files.get_mut(id) {
+            f.2 = Some(seq);
+        }
+        Ok(())
+    }
+}
+
+impl ReactionLog for MemoryLog {
     fn react(
         &mut self,
         toggle: &Toggle<'_>,
@@ -350,28 +387,6 @@ impl Log for MemoryLog {
             .keys()
             .filter(|(s, _, c)| c == claim && seqs.contains(s))
             .map(|(s, e, _)| (*s, e.clone()))
-            .collect())
-    }
-
-    fn file(&self, id: &str) -> Result<Option<(FileRef, String, Option<u64>)>, LogError> {
-        Ok(self.files.get(id).cloned())
-    }
-
-    fn attach_file(&mut self, id: &str, seq: u64) -> Result<(), LogError> {
-        self.check()?;
-        if let Some(f) = self.files.get_mut(id) {
-            f.2 = Some(seq);
-        }
-        Ok(())
-    }
-
-    fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
-        let mut rows: Vec<&Stored> = self.rows.iter().filter(|r| r.rev > after_rev).collect();
-        rows.sort_by_key(|r| r.rev);
-        Ok(rows
-            .into_iter()
-            .take(limit as usize)
-            .map(|r| (r.rev, r.message.clone()))
             .collect())
     }
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use edgechat_protocol::{ClientFrame, Name};
 use edgechat_room::memory::MemoryLog;
-use edgechat_room::{Effect, Limits, Room};
+use edgechat_room::{Batch, Input, Limits, Output, Room, RoomKind, RETRY_MS};
 use serde_json::{json, Value};
 
 struct Rng(u64);
@@ -43,22 +43,22 @@ struct Seen {
 }
 
 fn deliver(
-    effects: &[Effect],
+    effects: &[Output],
     seen: &mut BTreeMap<String, Seen>,
     all: &mut HashMap<u64, Value>,
     seed: u64,
 ) {
     for e in effects {
-        if let Effect::Close { ids, .. } = e {
-            for id in ids {
-                seen.remove(id);
+        if let Output::Close { conns, .. } = e {
+            for id in conns {
+                seen.remove(id.as_str());
             }
             continue;
         }
-        let Effect::Send { to, frame } = e else {
+        let Output::Send { to, frame } = e else {
             continue;
         };
-        let v: Value = serde_json::from_str(frame).unwrap();
+        let v: Value = serde_json::from_str(&frame.encode()).unwrap();
         for (conn, s) in seen.iter_mut() {
             if !to.includes(conn) {
                 continue;
@@ -106,6 +106,39 @@ fn deliver(
     }
 }
 
+/// The room and the shell's side of it: the batch it is writing, if any.
+struct Shell {
+    room: Room<MemoryLog>,
+    writing: Option<Batch>,
+}
+
+impl Shell {
+    /// Hands the room an event and drains it; a batch it gives out is held until the
+    /// run says how its write went.
+    fn run(&mut self, now: u64, input: Input) -> Vec<Output> {
+        self.room.handle(now, input);
+        let mut out = Vec::new();
+        while let Some(output) = self.room.poll() {
+            match output {
+                Output::Persist(batch) => {
+                    assert!(self.writing.is_none(), "one batch in flight at a time");
+                    self.writing = Some(batch);
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    /// The write of the batch in flight lands (`ok`) or fails.
+    fn written(&mut self, now: u64, ok: bool) -> Vec<Output> {
+        let Some(batch) = self.writing.take() else {
+            return Vec::new();
+        };
+        self.run(now, Input::Persisted { id: batch.id, ok })
+    }
+}
+
 /// Returns how many messages were stored and how many acks were checked.
 fn run(seed: u64, steps: usize) -> (u64, usize) {
     let mut rng = Rng(seed | 1);
@@ -116,7 +149,11 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
         refused_per_min: 12,
         ..Limits::default()
     };
-    let mut room = Room::open("fuzz", MemoryLog::default(), limits).unwrap();
+    let room = Room::open("fuzz", RoomKind::Room, MemoryLog::default(), limits).unwrap();
+    let mut shell = Shell {
+        room,
+        writing: None,
+    };
     let names = ["ann", "Ann", "bob", "cy"];
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut conn_names: HashMap<String, String> = HashMap::new();
@@ -135,13 +172,20 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
                 conn_names.insert(id.clone(), name.to_lowercase());
                 // A name may come back as another claim (released and claimed again).
                 let claim = format!("{}-{}", name.to_lowercase(), rng.below(2));
-                room.resume(id, &Name::parse(name).unwrap(), &claim, None, None, now)
+                let input = Input::Connect {
+                    conn: id.into(),
+                    name: Name::parse(name).unwrap(),
+                    claim: claim.into(),
+                    since: None,
+                    rev: None,
+                    claimed_token: None,
+                };
+                shell.run(now, input)
             }
             10..=14 if !conns.is_empty() => {
                 let id = rng.pick(&conns).clone();
-                let e = room.leave(&id, now);
                 seen.remove(&id);
-                e
+                shell.run(now, Input::Close { conn: id.into() })
             }
             15..=59 if !conns.is_empty() => {
                 let id = rng.pick(&conns).clone();
@@ -166,24 +210,29 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
                         rng.pick(&junk).to_string()
                     }
                 };
-                room.on_text(&id, &frame, now)
+                let input = Input::Text {
+                    conn: id.into(),
+                    text: frame,
+                };
+                shell.run(now, input)
             }
-            60..=79 if room.has_pending() => {
-                let pending = room.pending();
-                let take = 1 + rng.below(pending.len() as u64) as usize;
-                room.durable(pending[take - 1].0)
-            }
-            80..=82 if room.has_pending() => room.durable_failed(now, 100),
-            _ => room.tick(now),
+            60..=79 if shell.writing.is_some() => shell.written(now, true),
+            80..=82 if shell.writing.is_some() => shell.written(now, false),
+            _ => shell.run(now, Input::Alarm),
         };
         deliver(&effects, &mut seen, &mut all, seed);
     }
-    // Let everything land.
-    while room.has_pending() {
-        let upto = room.pending().last().unwrap().0;
-        let e = room.durable(upto);
+    // Let everything land: each batch written, the retry of a failed one waited out.
+    for _ in 0..1_000 {
+        if shell.writing.is_none() && shell.room.durable_rev() == shell.room.last_rev() {
+            break;
+        }
+        now += RETRY_MS;
+        let mut e = shell.written(now, true);
+        e.extend(shell.run(now, Input::Alarm));
         deliver(&e, &mut seen, &mut all, seed);
     }
+    let room = &shell.room;
     // Every stored message was broadcast, and seqs are 1..=last with no gap.
     let last = room.last_seq();
     assert_eq!(room.durable_rev(), room.last_rev(), "seed {seed}");

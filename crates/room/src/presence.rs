@@ -1,0 +1,425 @@
+//! Connections and presence: who is here (one user per name, any number of sockets),
+//! connecting and resuming (the welcome), leaving, status, the socket caps and the
+//! rate bucket each claim's sockets share.
+
+use crate::frames::{internal, send};
+use crate::*;
+
+/// One connection: who it is and what the room tracks for it.
+pub(crate) struct Conn {
+    pub(crate) name: Rc<str>,
+    pub(crate) key: NameKey,
+    pub(crate) claim: ClaimId,
+    pub(crate) status: Status,
+    /// What this connection's claim shares with its other sockets here: the bucket.
+    pub(crate) shared: Rc<ClaimState>,
+    pub(crate) typing_until: Option<u64>,
+    /// Refused frames this socket sent lately.
+    pub(crate) strikes: Strikes,
+    /// Until when a rate-limited frame without a client_id gets no answer: the last
+    /// `rate_limited` told the client how long to wait.
+    pub(crate) quiet_until: u64,
+}
+
+/// What the room keeps for one claim: the rate bucket every socket of the claim takes
+/// from (so reconnecting or opening tabs refills nothing), and how many sockets it has
+/// here. Kept after the last socket closes until the bucket is full again.
+pub(crate) struct ClaimState {
+    pub(crate) bucket: Cell<TokenBucket>,
+    pub(crate) sockets: Cell<usize>,
+}
+
+impl<L: Log> Room<L> {
+    /// Re-registers a connection after a wake, from its attachment, announcing nothing.
+    /// A woken room's count of who is online is the one the room list last heard.
+    pub(crate) fn restore(&mut self, attachment: Attachment, now: u64) {
+        let key = NameKey::from(name_key(&attachment.name));
+        let claim = if attachment.claim.is_empty() {
+            ClaimId::from(legacy_claim_id(&attachment.name.to_lowercase()))
+        } else {
+            attachment.claim
+        };
+        let shared = self.claim_socket(&claim, now);
+        let conn = Conn {
+            name: attachment.name.into(),
+            key,
+            claim,
+            status: attachment.status,
+            shared,
+            typing_until: None,
+            strikes: Strikes::default(),
+            quiet_until: 0,
+        };
+        self.conns.insert(attachment.id, conn);
+        self.outbox.online_known();
+    }
+
+    /// One more socket of `claim`: its shared state, made (with a full bucket) if the
+    /// room keeps none for it.
+    pub(crate) fn claim_socket(&mut self, claim: &ClaimId, now: u64) -> Rc<ClaimState> {
+        self.forget_full_buckets(now);
+        let limits = self.limits;
+        let state = self
+            .claims
+            .entry(claim.clone())
+            .or_insert_with(|| {
+                Rc::new(ClaimState {
+                    bucket: Cell::new(TokenBucket::full(&limits, now)),
+                    sockets: Cell::new(0),
+                })
+            })
+            .clone();
+        state.sockets.set(state.sockets.get() + 1);
+        state
+    }
+
+    /// A socket of `claim` closed: with none left, its bucket waits to be full again.
+    pub(crate) fn release_claim_socket(&mut self, claim: &ClaimId, shared: &ClaimState, now: u64) {
+        let left = shared.sockets.get().saturating_sub(1);
+        shared.sockets.set(left);
+        if left == 0 {
+            self.idle_claims.push(claim.clone());
+        }
+        self.forget_full_buckets(now);
+    }
+
+    /// Drops the state of claims with no socket whose bucket has refilled: a fresh one
+    /// would be the same. Memory stays bounded by the claims that left within the last
+    /// refill time (`burst / per_sec`, 4 s at the defaults).
+    pub(crate) fn forget_full_buckets(&mut self, now: u64) {
+        let (claims, limits) = (&mut self.claims, &self.limits);
+        self.idle_claims.retain(|claim| match claims.get(claim) {
+            Some(state) if state.sockets.get() == 0 => {
+                if state.bucket.get().is_full(limits, now) {
+                    claims.remove(claim);
+                    false
+                } else {
+                    true
+                }
+            }
+            _ => false,
+        });
+    }
+
+    /// How many claims the room keeps a bucket for (with sockets, or refilling).
+    #[cfg(test)]
+    pub(crate) fn buckets_kept(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// Why a new socket may not open now: the name is banned here, or a socket cap is
+    /// reached (the claim's, or the room's). Without `claim` (a plain HTTP probe, which
+    /// proves no claim) the name's sockets are counted.
+    pub fn admission(&self, name: &Name, claim: Option<&ClaimId>, now: u64) -> Option<Refusal> {
+        if let Some(ban) = self.refusal_for(name, now) {
+            return Some(ban);
+        }
+        let mine = match claim {
+            Some(claim) => self
+                .claims
+                .get(claim.as_str())
+                .map_or(0, |s| s.sockets.get()),
+            None => self
+                .conns
+                .values()
+                .filter(|c| &*c.key == name.key())
+                .count(),
+        };
+        let cap = self.limits.sockets_per_claim;
+        if mine >= cap {
+            return Some(Refusal::new(
+                ErrorCode::TooManySockets,
+                format!(
+                    "{} already has {mine} connection{} open in this room, the most one person may have ({cap}); close a tab or another client and try again",
+                    name.display(),
+                    if mine == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        let cap = self.limits.sockets_per_room;
+        if self.conns.len() >= cap {
+            return Some(Refusal::new(
+                ErrorCode::TooManySockets,
+                format!(
+                    "this room is full: it has {} connections open, the most it takes ({cap}); try again later",
+                    self.conns.len()
+                ),
+            ));
+        }
+        None
+    }
+
+    /// A new connection (see [`Input::Connect`]): it is welcomed (and told its new
+    /// token right after, if it has one), everyone else hears of a new name.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn connect(
+        &mut self,
+        id: ConnId,
+        name: &Name,
+        claim: ClaimId,
+        since: Option<u64>,
+        rev: Option<u64>,
+        claimed_token: Option<String>,
+        now: u64,
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.log.adopt_legacy(&claim, name);
+        if self.owner.is_none() && !self.is_dm() {
+            // A room nobody made is owned by the first claim to enter it.
+            let owner = Member {
+                claim: claim.clone(),
+                name: name.display().to_owned(),
+            };
+            match self.log.set_owner(&owner) {
+                Ok(()) => self.owner = Some(owner),
+                Err(e) => out.push(self.noted("saving the owner", &e)),
+            }
+        }
+        let read_seq = self.read_position(&claim, &mut out);
+        let existing = self.user_of_key(name.key());
+        let first = existing.is_none();
+        let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
+        let key = NameKey::from(name.key());
+        let shared = self.claim_socket(&claim, now);
+        self.conns.insert(
+            id.clone(),
+            Conn {
+                name: display.clone(),
+                key,
+                claim: claim.clone(),
+                status,
+                shared,
+                typing_until: None,
+                strikes: Strikes::default(),
+                quiet_until: 0,
+            },
+        );
+        out.push(Output::Save(Attachment {
+            id: id.clone(),
+            name: display.to_string(),
+            claim: claim.clone(),
+            status,
+        }));
+        let you = User {
+            name: display.to_string(),
+            status,
+        };
+        let page = match since {
+            Some(after) => Page::After {
+                after,
+                limit: RESUME_MESSAGES,
+            },
+            None => Page::Newest {
+                limit: WELCOME_MESSAGES,
+            },
+        };
+        let updates = match (since, rev) {
+            (Some(since), Some(rev)) if rev < self.last_rev => {
+                self.log
+                    .changed(since.min(self.last_seq), rev, RESUME_MESSAGES)
+            }
+            _ => Ok((Vec::new(), false)),
+        };
+        let welcome = match (self.log.page(page, self.last_seq), updates) {
+            (Ok((mut messages, has_more)), Ok((mut updates, updates_truncated))) => {
+                self.mark_mine(&claim, &mut messages, &mut out);
+                self.mark_mine(&claim, &mut updates, &mut out);
+                let mut frame = ServerFrame::Welcome {
+                    room: self.id.clone(),
+                    you: you.clone(),
+                    users: self.users(),
+                    messages: Vec::new(),
+                    last_seq: self.last_seq,
+                    has_more,
+                    rev: self.last_rev,
+                    updates: Vec::new(),
+                    updates_truncated,
+                    creator: self.creator().map(str::to_owned),
+                    owner: self.creator().map(str::to_owned),
+                    moderators: self.moderator_names(),
+                    role: self.role(&claim),
+                    read_seq,
+                    peer_read_seq: if self.is_dm() {
+                        self.log.max_read_except(&claim).ok()
+                    } else {
+                        None
+                    },
+                };
+                let keep = if since.is_some() {
+                    Keep::Oldest
+                } else {
+                    Keep::Newest
+                };
+                self.fit_welcome(&mut frame, messages, updates, keep);
+                frame
+            }
+            (Err(e), _) | (_, Err(e)) => internal(&mut out, &e, None),
+        };
+        send(&mut out, Target::One(id.clone()), welcome);
+        if let Some(token) = claimed_token {
+            // Right after the welcome, the first frame the room addresses to this socket.
+            let frame = ServerFrame::NameClaimed {
+                name: name.display().to_owned(),
+                token,
+                claim: claim.to_string(),
+            };
+            send(&mut out, Target::One(id.clone()), frame);
+        }
+        if first {
+            send(
+                &mut out,
+                Target::AllExcept(id.clone()),
+                ServerFrame::UserJoined { user: you },
+            );
+            self.outbox.online_changed();
+        }
+        let typing = self.typing_names_for(name.key());
+        if !typing.is_empty() {
+            send(
+                &mut out,
+                Target::One(id),
+                ServerFrame::Typing { names: typing },
+            );
+        }
+        out
+    }
+
+    /// Puts a welcome's messages and updates in, as many as the frame budget holds:
+    /// the messages first (at least one, from the end `keep` names: more are then
+    /// paged with `history`), then the updates (if not all fit, `updates_truncated`
+    /// tells the client to reload). A welcome of small messages is only summed up.
+    pub(crate) fn fit_welcome(
+        &self,
+        frame: &mut ServerFrame,
+        mut messages: Vec<Message>,
+        mut updates: Vec<Message>,
+        keep: Keep,
+    ) {
+        let budget = self.bounds.frame_budget;
+        let ServerFrame::Welcome {
+            users, moderators, ..
+        } = &*frame
+        else {
+            return;
+        };
+        let names: usize = users
+            .iter()
+            .map(|u| &u.name)
+            .chain(moderators)
+            .map(|n| 6 * n.len() + 40)
+            .sum();
+        let quick = 2048 + names + bounds::quick_len(&messages) + bounds::quick_len(&updates);
+        let (mut cut, mut cut_updates) = (false, false);
+        if quick > budget {
+            let rest = frame.encode().len();
+            let room = budget.saturating_sub(rest);
+            cut = bounds::fit(&mut messages, room, keep);
+            let left = room.saturating_sub(bounds::encoded_list_len(&messages));
+            cut_updates = bounds::fit_some(&mut updates, left, Keep::Oldest);
+        }
+        if let ServerFrame::Welcome {
+            messages: m,
+            updates: u,
+            has_more,
+            updates_truncated,
+            ..
+        } = frame
+        {
+            *m = messages;
+            *u = updates;
+            *has_more |= cut;
+            *updates_truncated |= cut_updates;
+        }
+    }
+
+    /// A connection closed (or failed).
+    pub(crate) fn leave(&mut self, id: &ConnId, now: u64) -> Vec<Output> {
+        let mut out = Vec::new();
+        let Some(conn) = self.conns.remove(id) else {
+            return out;
+        };
+        self.release_claim_socket(&conn.claim, &conn.shared, now);
+        if self.user_of_key(&conn.key).is_none() {
+            send(
+                &mut out,
+                Target::All,
+                ServerFrame::UserLeft {
+                    user: User {
+                        name: conn.name.to_string(),
+                        status: conn.status,
+                    },
+                },
+            );
+            self.outbox.online_changed();
+        }
+        let shown = self.typing_shown.get(&conn.key).is_some_and(|s| s.on);
+        if conn.typing_until.is_some() || shown {
+            self.announce_typing(&mut out, now);
+        }
+        out
+    }
+
+    pub(crate) fn on_status(&mut self, id: &ConnId, status: Status) -> Vec<Output> {
+        let mut out = Vec::new();
+        let Some(key) = self.conns.get(id).map(|c| c.key.clone()) else {
+            return out;
+        };
+        if self.conns.get(id).is_some_and(|c| c.status == status) {
+            // Every tab of a name has its status: nothing changes, nobody hears of it.
+            return out;
+        }
+        let mut name = None;
+        for (cid, conn) in self.conns.iter_mut().filter(|(_, c)| c.key == key) {
+            conn.status = status;
+            name = Some(conn.name.to_string());
+            out.push(Output::Save(Attachment {
+                id: cid.clone(),
+                name: conn.name.to_string(),
+                claim: conn.claim.clone(),
+                status,
+            }));
+        }
+        if let Some(name) = name {
+            send(
+                &mut out,
+                Target::AllExcept(id.clone()),
+                ServerFrame::UserStatus {
+                    user: User { name, status },
+                },
+            );
+        }
+        out
+    }
+
+    /// How many names are connected now.
+    pub(crate) fn online(&self) -> usize {
+        self.conns
+            .values()
+            .map(|c| &c.key)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    /// The users connected now, one per name, sorted by name.
+    pub fn users(&self) -> Vec<User> {
+        let mut seen = BTreeSet::new();
+        let mut users: Vec<User> = self
+            .conns
+            .values()
+            .filter(|c| seen.insert(c.key.clone()))
+            .map(|c| User {
+                name: c.name.to_string(),
+                status: c.status,
+            })
+            .collect();
+        users.sort_by_cached_key(|u| (u.name.to_lowercase(), u.name.clone()));
+        users
+    }
+
+    pub(crate) fn user_of_key(&self, key: &str) -> Option<(Rc<str>, Status)> {
+        self.conns
+            .values()
+            .find(|c| &*c.key == key)
+            .map(|c| (c.name.clone(), c.status))
+    }
+}
