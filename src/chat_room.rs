@@ -16,8 +16,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use edgechat_protocol::{
-    clean_filename, is_dm_room, parse_connect_query, ErrorCode, FileRef, Name, Refusal, RoomId,
-    ServerFrame, UsersList,
+    clean_filename, is_dm_room, parse_connect_query, parse_filename_query, ErrorCode, FileRef,
+    Name, Refusal, RoomId, ServerFrame, UsersList,
 };
 use edgechat_room::{
     Attachment, Batch, Bounds, ClaimId, ConnId, Input, Limits, Member, Output, Room, RoomKind,
@@ -541,11 +541,7 @@ impl ChatRoom {
         claim: &ClaimId,
         name: &str,
     ) -> Result<Response> {
-        let filename = url
-            .query_pairs()
-            .find(|(k, _)| k == "filename")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
+        let filename = parse_filename_query(url.query_pairs()).unwrap_or_default();
         let name = match Name::parse(name) {
             Ok(name) => name,
             Err(m) => return http::error_with(ErrorCode::InvalidName, m, 400),
