@@ -86,8 +86,9 @@ impl<L: Log> Room<L> {
         Some(self.batch_upto(u64::MAX, true))
     }
 
-    /// Makes the batch of what is owed (its changes up to rev `upto`, and with
-    /// `everything` the audit, reads and online count too; tests write messages alone) and marks it in flight.
+    /// Makes the batch of what is owed and marks it in flight: its changes up to rev
+    /// `upto`, and with `everything` the audit, reads and online count too (tests write
+    /// messages alone).
     fn batch_upto(&mut self, upto: u64, everything: bool) -> Batch {
         let messages: Vec<(u64, Message)> = self
             .pending
