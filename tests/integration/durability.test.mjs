@@ -159,7 +159,7 @@ test('a room whose first event after a restart is its own alarm still knows its 
 });
 
 test('every query the API runs is served by an index, never a scan of a whole table', async () => {
-  // The queries of src/db.rs, with their parameters filled in.
+  // The queries of src/storage/history.rs, with their parameters filled in.
   const queries = [
     "SELECT room, seq, name, text, ts, client_id, reply_to FROM messages WHERE room = 'r' ORDER BY seq DESC LIMIT 51",
     "SELECT room, seq, name, text, ts, client_id, reply_to FROM messages WHERE room = 'r' AND seq < 10 ORDER BY seq DESC LIMIT 51",

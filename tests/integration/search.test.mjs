@@ -253,7 +253,7 @@ test('the index follows edits and deletes of the stored text, and only listed ro
     const docs = await srv().d1(`SELECT seq FROM search_docs WHERE room = '${room}' ORDER BY seq`);
     assert.deepEqual(docs.map((r) => r.seq), [edited.message.seq, blanked.message.seq]);
 
-    // A room that is not listed (SEARCH_SCOPE in src/db.rs) is left out of searches
+    // A room that is not listed (SEARCH_SCOPE in src/storage/history.rs) is left out of searches
     // across rooms; named with room=, it is searched (its id is its link, as for a
     // private room).
     await srv().d1(`DELETE FROM rooms WHERE id = '${room}'`);
