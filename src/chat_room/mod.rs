@@ -5,8 +5,9 @@
 //! encoded once for all its receivers), save attachments, close sockets, delete files
 //! from R2, write the one [`Batch`] the room owes D1 and answer with its outcome, and
 //! set the alarm for the core's next deadline. An HTTP answer (a connect, a users read)
-//! never waits for D1: a batch that comes out then is parked and written by the next
-//! event, or by an alarm set for now.
+//! never waits for D1: a batch that comes out then is handed back (`Input::Deferred`,
+//! everything in it stays owed) and the alarm is set for now, so that the next event
+//! writes one batch of all that is owed by then.
 //!
 //! What must outlive a hibernation lives in each socket's attachment (identity, status)
 //! and in the object's SQLite log (messages, seq, client ids, what D1 still lacks);
@@ -50,9 +51,6 @@ pub struct ChatRoom {
     ids: Map,
     /// The alarm time last set, to avoid setting it again for nothing.
     alarm_at: Cell<Option<u64>>,
-    /// A batch that came out while answering an HTTP request, for the next event (or
-    /// the alarm set for now) to write.
-    parked: RefCell<Option<Batch>>,
 }
 
 /// Whether the event being carried out may wait for D1.
@@ -83,7 +81,6 @@ impl DurableObject for ChatRoom {
             sockets: RefCell::new(HashMap::new()),
             ids: Map::new(),
             alarm_at: Cell::new(None),
-            parked: RefCell::new(None),
         }
     }
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -247,12 +244,6 @@ impl ChatRoom {
     /// for its next deadline. Files of deleted messages go after the event's frames.
     async fn drain(&self, waits: Waits) {
         let mut doomed = Vec::new();
-        if waits == Waits::ForWrites {
-            let parked = self.parked.borrow_mut().take();
-            if let Some(batch) = parked {
-                self.persist(batch).await;
-            }
-        }
         while let Some(output) = self.with_room(|r| r.poll()).flatten() {
             match output {
                 Output::Send { to, frame } => self.send(&to, &frame),
@@ -284,7 +275,12 @@ impl ChatRoom {
                     let (deleted, kept) = self.delete_from_r2(ids).await;
                     self.handle(Input::Swept { deleted, kept });
                 }
-                Output::Persist(batch) if waits == Waits::Never => self.park(batch).await,
+                Output::Persist(batch) if waits == Waits::Never => {
+                    // A batch comes out only once nothing else is queued: nothing is
+                    // left to carry out but the write, which goes by the alarm.
+                    self.defer(batch.id).await;
+                    break;
+                }
                 Output::Persist(batch) => {
                     self.delete_from_r2(std::mem::take(&mut doomed)).await;
                     self.persist(batch).await;
@@ -337,10 +333,11 @@ impl ChatRoom {
         });
     }
 
-    /// Keeps a batch that came out while answering a request for the next event, and
-    /// sets the alarm for now so that one comes.
-    async fn park(&self, batch: Batch) {
-        *self.parked.borrow_mut() = Some(batch);
+    /// Hands back a batch that came out while answering a request (all of it stays owed)
+    /// and sets the alarm for now, so that an event comes to write what is owed then: one
+    /// batch however many requests came meanwhile, with the online count as it is then.
+    async fn defer(&self, id: u64) {
+        self.handle(Input::Deferred { id });
         match self.state.storage().set_alarm(0).await {
             Ok(()) => self.alarm_at.set(Some(now())),
             Err(e) => console_error!("setting the alarm: {e}"),

@@ -36,6 +36,10 @@ pub enum Input {
     /// The answer to [`Output::Persist`]: whether batch `id` reached the history
     /// database.
     Persisted { id: u64, ok: bool },
+    /// The shell cannot write batch `id` now (it is answering a request that must not
+    /// wait for D1): everything in it stays owed, with no retry wait and no error to
+    /// anyone, and the next [`crate::Room::poll`] may give it again, with what came since.
+    Deferred { id: u64 },
     /// The answer to [`Output::SweepUploads`]: the files whose bytes are deleted, and
     /// those whose deletion failed.
     Swept {

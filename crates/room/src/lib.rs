@@ -237,6 +237,10 @@ impl<L: Log> Room<L> {
             Input::Close { conn } => self.leave(&conn, now),
             Input::Alarm => self.on_alarm(now),
             Input::Persisted { id, ok } => self.persisted(id, ok, now),
+            Input::Deferred { id } => {
+                self.deferred(id);
+                Vec::new()
+            }
             Input::Swept { deleted, kept } => self.uploads_swept(&deleted, &kept, now),
         };
         self.queue.extend(out);

@@ -140,6 +140,14 @@ impl<L: Log> Room<L> {
         }
     }
 
+    /// The shell could not write batch `id` now: what it carried stays owed (it never
+    /// left the room's queues but the online count) and nothing waits for a retry.
+    pub(crate) fn deferred(&mut self, id: u64) {
+        if let Some(batch) = self.outbox.in_flight.take_if(|b| b.id == id) {
+            self.outbox.online_owed |= batch.online;
+        }
+    }
+
     /// The batch is in the history database: every watermark moves, the senders of
     /// its messages are acked.
     fn written(&mut self, batch: InFlight, now: u64) -> Vec<Output> {

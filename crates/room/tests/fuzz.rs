@@ -130,6 +130,14 @@ impl Shell {
         out
     }
 
+    /// The batch in flight is handed back unwritten (a request was being answered).
+    fn deferred(&mut self, now: u64) -> Vec<Output> {
+        let Some(batch) = self.writing.take() else {
+            return Vec::new();
+        };
+        self.run(now, Input::Deferred { id: batch.id })
+    }
+
     /// The write of the batch in flight lands (`ok`) or fails.
     fn written(&mut self, now: u64, ok: bool) -> Vec<Output> {
         let Some(batch) = self.writing.take() else {
@@ -218,6 +226,7 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
             }
             60..=79 if shell.writing.is_some() => shell.written(now, true),
             80..=82 if shell.writing.is_some() => shell.written(now, false),
+            83..=85 if shell.writing.is_some() => shell.deferred(now),
             _ => shell.run(now, Input::Alarm),
         };
         deliver(&effects, &mut seen, &mut all, seed);

@@ -238,6 +238,59 @@ fn an_answer_for_another_batch_is_ignored() {
 }
 
 #[test]
+fn a_deferred_batch_stays_owed_and_the_next_one_takes_what_came_since() {
+    // Connects are answered without waiting for D1: the shell hands their batch back.
+    let mut r = open("lobby", RoomKind::Room);
+    let (mut heard, mut handed_back) = (Vec::new(), Vec::new());
+    let events = [
+        connect_input("a", "Ann"),
+        text_input("a", json!({"type":"send","text":"hi","client_id":"c1"})),
+        connect_input("b", "Bo"),
+    ];
+    for (t, input) in (0..).zip(events) {
+        r.handle(t, input);
+        let (effects, batch) = drain(&mut r);
+        heard.extend(effects);
+        let batch = batch.expect("a deferred batch waits for no retry");
+        r.handle(t, Input::Deferred { id: batch.id });
+        handed_back.push(batch.id);
+    }
+    assert!(
+        frames_for(&heard, "a").iter().all(|f| f["type"] != "error"),
+        "nobody hears of a deferral"
+    );
+    // The answer to a batch handed back is no answer: nobody is acked.
+    r.handle(
+        5,
+        Input::Persisted {
+            id: handed_back[2],
+            ok: true,
+        },
+    );
+    let (effects, batch) = drain(&mut r);
+    assert!(frames_for(&effects, "a").is_empty());
+    // The next batch has everything owed, with the count as it is now: one write.
+    let batch = batch.expect("everything owed, in one batch");
+    assert!(!handed_back.contains(&batch.id));
+    assert_eq!(batch.online, Some(2));
+    let seqs: Vec<u64> = batch.messages.iter().map(|(_, m)| m.seq).collect();
+    assert_eq!(seqs, [1]);
+    r.handle(
+        6,
+        Input::Persisted {
+            id: batch.id,
+            ok: true,
+        },
+    );
+    let (effects, next) = drain(&mut r);
+    assert_eq!(
+        frames_for(&effects, "a"),
+        [json!({"type":"ack","client_id":"c1","seq":1})]
+    );
+    assert!(next.is_none(), "nothing is owed any more");
+}
+
+#[test]
 fn a_fresh_room_corrects_the_online_count_and_a_woken_one_does_not() {
     let mut fresh = open("lobby", RoomKind::Room);
     let batch = drain(&mut fresh)
