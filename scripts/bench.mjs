@@ -7,7 +7,7 @@
 //   npm run bench -- --rounds 3            3 interleaved rounds, medians reported
 //   npm run bench -- --scenarios fanout,join
 //   npm run bench -- --quick               small and short: a smoke run, not figures
-//   npm run bench -- --state-on-disk       keep the servers' state on disk, not in /dev/shm
+//   npm run bench -- --state tmpfs         only with the servers' state in /dev/shm (default: disk,tmpfs)
 //   npm run bench -- --fanout "--receivers 100 --rate 50"   change a scenario's flags
 //
 // Other options: --timeout SECONDS (per bench run, default 900), --out DIR (where the
@@ -66,6 +66,12 @@ function shippedVars() {
   return vars;
 }
 const TARGETS = ['edgechat', 'ceiling'];
+/**
+ * Where the servers keep their state (Durable Object SQLite files, local D1): on disk every
+ * storage commit is a disk flush, in tmpfs it is not. Each state is a run of its own, with
+ * its own servers; the table shows both side by side.
+ */
+const STATES = ['disk', 'tmpfs'];
 const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle', 'abuse'];
 /** Scenarios that only mean something against edgechat, on a server of their own. */
 const EDGECHAT_ONLY = new Set(['abuse']);
@@ -86,13 +92,13 @@ const SCENARIO_FLAGS = {
 
 function usage(message) {
   if (message) console.error(`bench: ${message}`);
-  console.error('usage: node scripts/bench.mjs [--no-build] [--rounds N] [--scenarios a,b] [--quick] [--state-on-disk]\n' +
+  console.error('usage: node scripts/bench.mjs [--no-build] [--rounds N] [--scenarios a,b] [--quick] [--state disk|tmpfs|disk,tmpfs]\n' +
     `       [--timeout SECONDS] [--out DIR] [--<scenario> "FLAGS"]   (scenarios: ${SCENARIOS.join(', ')})`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { build: true, stateOnDisk: false, rounds: 1, scenarios: [...SCENARIOS], quick: false, timeout: 900, out: path.join(REPO_ROOT, 'bench'), extra: {} };
+  const opts = { build: true, states: [...STATES], rounds: 1, scenarios: [...SCENARIOS], quick: false, timeout: 900, out: path.join(REPO_ROOT, 'bench'), extra: {} };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value;
@@ -106,7 +112,12 @@ function parseArgs(argv) {
     const name = arg.replace(/^--/, '');
     if (arg === '--no-build') opts.build = false;
     else if (arg === '--quick') opts.quick = true;
-    else if (arg === '--state-on-disk') opts.stateOnDisk = true;
+    else if (arg === '--state-on-disk') opts.states = ['disk']; // the flag before --state
+    else if (arg === '--state') {
+      const states = take().split(',').map((s) => s.trim()).filter(Boolean);
+      if (!states.length || states.some((s) => !STATES.includes(s))) usage(`--state wants disk, tmpfs or both (disk,tmpfs), not ${JSON.stringify(states.join(','))}`);
+      opts.states = STATES.filter((s) => states.includes(s));
+    }
     else if (arg === '--rounds') opts.rounds = positiveInt(arg, take());
     else if (arg === '--timeout') opts.timeout = positiveInt(arg, take());
     else if (arg === '--out') opts.out = path.resolve(take());
@@ -355,11 +366,11 @@ const equals = (x, text) => ({ text: `edgechat ${text}`, check: (e) => (e === nu
 
 const ROWS = [
   { scenario: 'fanout', label: 'fanout p50 latency (ms)', cell: ms('latency_ms.p50'), ratio: true },
-  { scenario: 'fanout', label: 'fanout p99 latency (ms)', cell: ms('latency_ms.p99'), ratio: true, target: atMost(1.5) },
+  { scenario: 'fanout', label: 'fanout p99 latency (ms)', cell: ms('latency_ms.p99'), ratio: true, target: atMost(1.3) },
   { scenario: 'fanout', label: 'fanout delivered / expected', cell: fraction('received', 'expected'), target: equals(1, 'complete') },
   { scenario: 'fanout', label: 'fanout duplicates', cell: count('duplicates'), target: equals(0, '0') },
   { scenario: 'fanout', label: 'fanout out-of-order', cell: count('out_of_order'), target: equals(0, '0') },
-  { scenario: 'throughput', label: 'throughput accepted (msgs/s)', cell: med((r) => r.accepted_per_sec, fmtInt), ratio: true, target: atLeast(0.5) },
+  { scenario: 'throughput', label: 'throughput accepted (msgs/s)', cell: med((r) => r.accepted_per_sec, fmtInt), ratio: true, target: { disk: atLeast(0.5), tmpfs: atLeast(0.7) } },
   { scenario: 'throughput', label: 'throughput deliveries (msgs/s)', cell: med((r) => r.deliveries_per_sec, fmtInt), ratio: true },
   { scenario: 'throughput', label: 'throughput p99 latency (ms)', cell: ms('latency_ms.p99'), ratio: true },
   { scenario: 'throughput', label: 'throughput accepted / sent', cell: fraction('accepted', 'sent') },
@@ -367,15 +378,15 @@ const ROWS = [
   { scenario: 'throughput', label: 'throughput ordered', cell: flag('ordered'), target: equals(true, 'yes') },
   { scenario: 'throughput', label: 'throughput gapless', cell: flag('gapless'), target: equals(true, 'yes') },
   { scenario: 'throughput', label: 'throughput accepted = durable in D1', cell: flag('durable') },
-  { scenario: 'join', label: 'join p50, 100 messages of history (ms)', cell: ms('latency_ms.p50'), ratio: true, target: atMost(2.0) },
+  { scenario: 'join', label: 'join p50, 100 messages of history (ms)', cell: ms('latency_ms.p50'), ratio: true, target: atMost(1.5) },
   { scenario: 'join', label: 'join p99 (ms)', cell: ms('latency_ms.p99'), ratio: true },
   { scenario: 'rooms', label: 'rooms connect-all (ms)', cell: ms('connect_all_ms'), ratio: true, target: atMost(1.2) },
   { scenario: 'rooms', label: 'rooms runtime RSS growth (MiB)', cell: med(rssGrowth), ratio: true, target: atMost(1.3) },
   { scenario: 'rooms', label: 'rooms runtime RSS after (MiB)', cell: med(kib('rss_after_kib')), ratio: true },
   { scenario: 'rooms', label: 'rooms delivered / expected', cell: fraction('received', 'expected') },
-  { scenario: 'idle', label: 'idle wake p50 (ms)', cell: ms('wake_ms.p50'), ratio: true, target: below(50, 'ms') },
+  { scenario: 'idle', label: 'idle wake p50 (ms)', cell: ms('wake_ms.p50'), ratio: true, target: below(20, 'ms') },
   { scenario: 'idle', label: 'idle wake p99 (ms)', cell: ms('wake_ms.p99'), ratio: true },
-  { scenario: 'idle', label: 'idle CPU during the idle period (ms)', cell: med((r) => r.idle_cpu_ms), ratio: true },
+  { scenario: 'idle', label: 'idle CPU during the idle period (ms)', cell: med((r) => r.idle_cpu_ms), ratio: true, target: equals(0, '0 ms') },
   { scenario: 'idle', label: 'idle wake-ups missing', cell: count('missing') },
   { scenario: 'abuse', label: 'abuse: members\' delivery p50, quiet (ms)', cell: ms('quiet_latency_ms.p50') },
   { scenario: 'abuse', label: 'abuse: members\' delivery p50, under attack (ms)', cell: ms('attack_latency_ms.p50') },
@@ -392,34 +403,53 @@ const ROWS = [
   { scenario: 'abuse', label: 'abuse: attack connects refused', cell: count('attack_connects_refused') },
 ];
 
+/** A row's target in one state: rows may set one per state, `{ disk: ..., tmpfs: ... }`. */
+function targetIn(row, state) {
+  return row.target && !row.target.check ? row.target[state] : row.target;
+}
+
+/** A row's target as the table says it. */
+function targetText(row) {
+  if (!row.target) return null;
+  if (row.target.check) return row.target.text;
+  return Object.entries(row.target).map(([state, t]) => `${t.text} ${state}`).join(', ');
+}
+
+/** One row's cells in one state: each target's figure, the ratio, whether the target is met. */
+function stateCells(row, runs, state) {
+  const cells = {};
+  for (const target of TARGETS) {
+    const mine = runs.filter((r) => r.scenario === row.scenario && r.target === target && r.state === state);
+    const ok = mine.filter((r) => r.json && !r.error);
+    const failed = mine.some((r) => r.error);
+    const cell = ok.length ? row.cell(ok.map((r) => r.json.results)) : { value: null, text: '—' };
+    if (failed) cell.text += ok.length ? ' (a round failed)' : ' (failed)';
+    cells[target] = cell;
+  }
+  const [e, c] = [cells.edgechat.value, cells.ceiling.value];
+  // A ratio over a ceiling figure of (about) zero says nothing.
+  const ratio = row.ratio && isNum(e) && isNum(c) && c > 0 ? e / c : null;
+  const target = targetIn(row, state);
+  const met = target ? target.check(e, c, ratio) : undefined;
+  return {
+    edgechat: cells.edgechat,
+    ceiling: cells.ceiling,
+    ratio,
+    met: met ?? null,
+    display: {
+      ratio: isNum(ratio) ? `${ratio.toFixed(2)}×` : '—',
+      met: met === undefined ? '' : met === null ? 'n/a' : met ? 'yes' : '**NO**',
+    },
+  };
+}
+
 function buildRows(runs, opts) {
   return ROWS.filter((row) => opts.scenarios.includes(row.scenario)).map((row) => {
-    const cells = {};
-    for (const target of TARGETS) {
-      const ok = runs.filter((r) => r.scenario === row.scenario && r.target === target && r.json && !r.error);
-      const failed = runs.some((r) => r.scenario === row.scenario && r.target === target && r.error);
-      const cell = ok.length ? row.cell(ok.map((r) => r.json.results)) : { value: null, text: '—' };
-      if (failed) cell.text += ok.length ? ' (a round failed)' : ' (failed)';
-      cells[target] = cell;
-    }
-    const [e, c] = [cells.edgechat.value, cells.ceiling.value];
-    // A ratio over a ceiling figure of (about) zero says nothing.
-    const ratio = row.ratio && isNum(e) && isNum(c) && c > 0 ? e / c : null;
-    const met = row.target ? row.target.check(e, c, ratio) : undefined;
-    return {
-      metric: row.label,
-      scenario: row.scenario,
-      edgechat: cells.edgechat,
-      ceiling: cells.ceiling,
-      ratio,
-      target: row.target?.text ?? null,
-      met: met ?? null,
-      display: {
-        ratio: isNum(ratio) ? `${ratio.toFixed(2)}×` : '—',
-        target: row.target?.text ?? '',
-        met: met === undefined ? '' : met === null ? 'n/a' : met ? 'yes' : '**NO**',
-      },
-    };
+    const states = Object.fromEntries(opts.states.map((state) => [state, stateCells(row, runs, state)]));
+    const verdicts = Object.values(states).map((s) => s.met);
+    // Met only where every state met it; unknown where some state could not tell.
+    const met = !row.target ? null : verdicts.includes(false) ? false : verdicts.every((m) => m === true) ? true : null;
+    return { metric: row.label, scenario: row.scenario, target: targetText(row), met, states };
   });
 }
 
@@ -510,14 +540,19 @@ function renderReport(report) {
       (report.scenarios.includes('abuse') ? ' The abuse scenario ran on a third server with every `[vars]` limit and the ' +
         'per-address connect limit as `wrangler.toml` ships them (members and attackers share this machine\'s address; ' +
         'the members connect first), only the claim limit raised; only edgechat: the ceiling has no defences to measure.' : ''),
-    `- State: ${report.opts.stateRoot === '/dev/shm' ? 'in tmpfs (/dev/shm), so that storage commits are not disk flushes; `--state-on-disk` gives the other view' : `on disk (${report.opts.stateRoot}): every storage commit is a disk flush`}.`,
+    `- State: ${report.opts.states.map((st) => (st === 'tmpfs' ? `tmpfs (${report.opts.stateRoots[st]}): storage commits are not disk flushes` : `disk (${report.opts.stateRoots[st]}): every storage commit is a disk flush`)).join('; ')}. Each state is a run of its own with its own servers.`,
     '- Both ran under `wrangler dev` on this machine, side by side, each with a fresh state directory; ' +
       'RSS and CPU are those of the `workerd` process running each one\'s Worker (not wrangler\'s proxy in front of it).',
     '',
     markdownTable(
-      ['metric', 'edgechat', 'ceiling', 'ratio (edgechat/ceiling)', 'target', 'met?'],
-      ['l', 'r', 'r', 'r', 'l', 'c'],
-      report.table.map((r) => [r.metric, r.edgechat.text, r.ceiling.text, r.display.ratio, r.display.target, r.display.met]),
+      ['metric', ...report.opts.states.flatMap((st) => [`${st}: edgechat`, `${st}: ceiling`, `${st}: ratio`]), 'target', 'met?'],
+      ['l', ...report.opts.states.flatMap(() => ['r', 'r', 'r']), 'l', 'c'],
+      report.table.map((r) => [
+        r.metric,
+        ...report.opts.states.flatMap((st) => [r.states[st].edgechat.text, r.states[st].ceiling.text, r.states[st].display.ratio]),
+        r.target ?? '',
+        r.target ? report.opts.states.map((st) => r.states[st].display.met).join(' / ') : '',
+      ]),
     ),
     '',
   );
@@ -538,7 +573,7 @@ function renderReport(report) {
   const failures = report.runs.filter((r) => r.error);
   if (failures.length) {
     lines.push('## Failures', '');
-    for (const f of failures) lines.push(`- ${f.scenario} on ${f.target}, round ${f.round}: ${f.error} (\`${f.argv.join(' ')}\`)`);
+    for (const f of failures) lines.push(`- ${f.scenario} on ${f.target}, state ${f.state}, round ${f.round}: ${f.error} (\`${f.argv.join(' ')}\`)`);
     if (report.logs.length) lines.push('', `Server output: ${report.logs.map((l) => `\`${l}\``).join(', ')}`);
     lines.push('');
   }
@@ -562,26 +597,56 @@ async function main() {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build it (cargo build --release -p edgechat-cli) or drop --no-build`);
 
   const started = new Date();
-  const servers = {};
-  const processes = {};
   const runs = [];
-  // The servers' state (Durable Object SQLite files, local D1) lives in tmpfs unless asked
-  // otherwise: on this kind of VM every storage commit is a disk flush, which would make
-  // the figures measure the disk rather than the room (see bench/README.md).
-  const stateRoot = !opts.stateOnDisk && writable('/dev/shm') ? '/dev/shm' : os.tmpdir();
-  opts.stateRoot = stateRoot;
+  const logs = [];
+  const processes = {};
   const stateDirs = [];
   process.on('exit', () => {
     for (const dir of stateDirs) {
       try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
     }
   });
+  opts.stateRoots = {};
+  let failed = false;
+  try {
+    for (const state of opts.states) {
+      const root = stateRoot(state);
+      opts.stateRoots[state] = root;
+      note(`state ${state}: the servers keep it under ${root}`);
+      const result = await runState({ state, root, opts, bin, runs, logs, stateDirs });
+      processes[state] = result.processes;
+      failed ||= result.failed;
+    }
+  } finally {
+    if (runs.length) writeResults({ opts, bin, started, runs, logs, processes });
+  }
+  return failed ? 1 : 0;
+}
+
+/** The directory the servers of `state` keep their state under. */
+function stateRoot(state) {
+  if (state === 'disk') {
+    const tmp = os.tmpdir();
+    // tmpfs under /tmp would make "disk" a lie: then use the repository's filesystem.
+    return readText('/proc/mounts').split('\n').some((l) => l.split(' ')[1] === tmp && l.split(' ')[2] === 'tmpfs')
+      ? REPO_ROOT : tmp;
+  }
+  if (!writable('/dev/shm')) throw new Error('--state tmpfs needs a writable /dev/shm');
+  return '/dev/shm';
+}
+
+/**
+ * Every scenario of one state: starts its servers (fresh state directories under `root`),
+ * runs each scenario's rounds, edgechat and the ceiling interleaved, and stops them.
+ */
+async function runState({ state, root, opts, bin, runs, logs, stateDirs }) {
+  const servers = {};
+  const processes = {};
   const logsDir = path.join(opts.out, 'logs');
-  const logs = [];
   const saveLogs = () => {
     mkdirSync(logsDir, { recursive: true });
     for (const [target, server] of Object.entries(servers)) {
-      const file = path.join(logsDir, `${target}.log`);
+      const file = path.join(logsDir, `${target}-${state}.log`);
       writeFileSync(file, server.output);
       if (!logs.includes(file)) logs.push(file);
     }
@@ -594,7 +659,7 @@ async function main() {
         note(`raised for the bench: ${Object.entries({ ...RAISED_LIMITS, ...RAISED_QUOTAS }).map(([k, v]) => `${k}=${v}`).join(', ')}; ` +
           `per-address limits per minute: ${Object.entries(RAISED_RATELIMITS).map(([k, v]) => `${k}=${v}`).join(', ')}`);
       }
-      const stateDir = mkdtempSync(path.join(stateRoot, `edgechat-bench-${target}-`));
+      const stateDir = mkdtempSync(path.join(root, `edgechat-bench-${target}-`));
       stateDirs.push(stateDir);
       servers[target] = target === 'edgechat'
         ? await startServer({ vars: { ...RAISED_LIMITS, ...RAISED_QUOTAS }, ratelimits: RAISED_RATELIMITS, stateDir })
@@ -608,7 +673,7 @@ async function main() {
     // last), so that an idle third server costs the other scenarios nothing.
     const startDefaults = async () => {
       note('starting edgechat with its shipped limits, for the abuse scenario');
-      const stateDir = mkdtempSync(path.join(stateRoot, 'edgechat-bench-defaults-'));
+      const stateDir = mkdtempSync(path.join(root, 'edgechat-bench-defaults-'));
       stateDirs.push(stateDir);
       const shipped = shippedVars();
       // The attackers and the members all come from this machine's one address. The
@@ -626,7 +691,7 @@ async function main() {
       if (EDGECHAT_ONLY.has(scenario) && !servers.defaults) await startDefaults();
       for (let round = 1; round <= opts.rounds; round++) {
         for (const target of EDGECHAT_ONLY.has(scenario) ? ['edgechat'] : TARGETS) {
-          note(`${scenario} on ${target}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
+          note(`${scenario} on ${target}, state ${state}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
           const server = EDGECHAT_ONLY.has(scenario) ? servers.defaults : servers[target];
           let run;
           if (!server.child || server.child.exited) {
@@ -638,7 +703,7 @@ async function main() {
             failed = true;
             note(`FAILED: ${run.error}`);
           }
-          runs.push({ scenario, target, round, ...run });
+          runs.push({ scenario, target, state, round, ...run });
           await sleep(500); // let the previous run's sockets close before the next one
         }
       }
@@ -652,9 +717,8 @@ async function main() {
       if (failed) note(`server output: ${logs.map(shownPath).join(', ')}`);
     }
     for (const server of Object.values(servers)) await server.stop().catch(() => {});
-    if (runs.length) writeResults({ opts, bin, started, runs, logs, processes });
   }
-  return failed ? 1 : 0;
+  return { processes, failed };
 }
 
 function writeResults({ opts, bin, started, runs, logs, processes }) {
@@ -679,7 +743,7 @@ function writeResults({ opts, bin, started, runs, logs, processes }) {
   const markdown = renderReport(report);
   writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown);
   const { opts: _opts, ...raw } = report;
-  raw.state_root = opts.stateRoot;
+  raw.state_roots = opts.stateRoots;
   raw.scenario_flags = Object.fromEntries(opts.scenarios.map((s) => [s, scenarioFlags(s, opts)]));
   writeFileSync(path.join(opts.out, 'results.json'), `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(`\n${markdown}\n`);
