@@ -18,6 +18,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, mkdirSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, REPO_ROOT } from '../tests/support/server.mjs';
+import { dataScale, DATA_SCALE_QUERIES } from '../bench/data-scale.mjs';
 
 // Run edgechat from a copy of build/ (see tests/support/server.mjs), so that a rebuild
 // during the bench cannot make wrangler reload the Worker under it.
@@ -72,9 +73,11 @@ const TARGETS = ['edgechat', 'ceiling'];
  * its own servers; the table shows both side by side.
  */
 const STATES = ['disk', 'tmpfs'];
-const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle', 'abuse'];
+const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle', 'abuse', 'data-scale'];
 /** Scenarios that only mean something against edgechat, on a server of their own. */
-const EDGECHAT_ONLY = new Set(['abuse']);
+const EDGECHAT_ONLY = new Set(['abuse', 'data-scale']);
+/** Scenarios run here in Node (bench/), not by the load generator, each on servers of its own. */
+const IN_NODE = new Set(['data-scale']);
 
 /** Each scenario's flags: the issue's targets, and a small version for --quick. */
 const SCENARIO_FLAGS = {
@@ -85,6 +88,8 @@ const SCENARIO_FLAGS = {
   // A room must stay idle long enough to hibernate (about 10 s under wrangler dev).
   idle: { full: '--connections 10 --idle 15 --rounds 3', quick: '--connections 3 --idle 12 --rounds 1' },
   // Against edgechat with its default room limits: the attack is what they are for.
+  // 1/100 of the data and all of it, each seeded fresh (bench/data-scale.mjs).
+  'data-scale': { full: '--small 1000:10000 --full 100000:1000000 --reps 60', quick: '--small 100:1000 --full 1000:10000 --reps 10' },
   abuse: { full: '--members 5 --rate 2 --duration 10 --attackers 8 --sockets 10 --attack-rate 50', quick: '--members 3 --rate 2 --duration 3 --attackers 4 --sockets 3 --attack-rate 20' },
 };
 
@@ -401,7 +406,53 @@ const ROWS = [
   { scenario: 'abuse', label: 'abuse: attack frames answered with an error', cell: count('attack_frames_answered') },
   { scenario: 'abuse', label: 'abuse: attack sockets closed 1008', cell: count('attack_policy_closes') },
   { scenario: 'abuse', label: 'abuse: attack connects refused', cell: count('attack_connects_refused') },
+  ...dataScaleRows(),
 ];
+
+/**
+ * The data-scale rows: edgechat only (the ceiling stores nothing). Each query's cell is
+ * its p50 on 1/100 of the data and on all of it, and the ratio full / small, the figure
+ * the target is about.
+ */
+function dataScaleRows() {
+  const scenario = 'data-scale';
+  const ratioCell = (key) => (rounds) => {
+    const value = median(rounds.map((r) => dig(r, `ratio.${key}`)));
+    const [a, b] = [median(rounds.map((r) => dig(r, `small.latency_ms.${key}.p50`))), median(rounds.map((r) => dig(r, `full.latency_ms.${key}.p50`)))];
+    return { value, text: isNum(value) ? `${fmtNum(a)} → ${fmtNum(b)} ms (${value.toFixed(2)}×)` : '—' };
+  };
+  const ratioAtMost = (x) => ({ text: `full/small ≤ ${x}×`, check: (e) => (isNum(e) ? e <= x : null) });
+  return [
+    ...DATA_SCALE_QUERIES.map((q) => ({ scenario, label: `data-scale: ${q.label}, p50 1/100 → full (edgechat only)`, cell: ratioCell(q.key), target: ratioAtMost(1.5) })),
+    ...DATA_SCALE_QUERIES.map((q) => ({ scenario, label: `data-scale: ${q.label}, p99 full (ms)`, cell: ms(`full.latency_ms.${q.key}.p99`) })),
+    { scenario, label: 'data-scale: seeding 1/100 (s)', cell: ms('small.seed_s') },
+    { scenario, label: 'data-scale: seeding full (s)', cell: ms('full.seed_s') },
+    { scenario, label: 'data-scale: D1 rows written per message (D1 meta)', cell: ms('rows_written.message') },
+    { scenario, label: 'data-scale: D1 rows written per reply (with its parent\'s count)', cell: ms('rows_written.reply') },
+    { scenario, label: 'data-scale: D1 rows written, 10 messages in one batch', cell: ms('rows_written.ten_in_one_batch') },
+    { scenario, label: 'data-scale: failed queries', cell: (rounds) => { const value = rounds.reduce((n, r) => n + (r.errors?.length ?? 0), 0); return { value, text: fmtInt(value) }; }, target: equals(0, '0') },
+  ];
+}
+
+/** Runs a scenario of IN_NODE; resolves like runBench. */
+async function runInNode(scenario, opts, stateRoot) {
+  const flags = Object.fromEntries(flagPairs(scenarioFlags(scenario, opts).join(' ')).map(([f, v]) => [f.replace(/^--/, ''), v]));
+  const started = Date.now();
+  const argv = ['node', 'bench/data-scale.mjs', ...scenarioFlags(scenario, opts)];
+  note(`$ ${argv.join(' ')} (in this process)`);
+  try {
+    const json = await dataScale({
+      ...flags,
+      stateRoot,
+      vars: { ...RAISED_LIMITS, ...RAISED_QUOTAS },
+      ratelimits: RAISED_RATELIMITS,
+      note,
+    });
+    return { argv, ms: Date.now() - started, json };
+  } catch (err) {
+    return { argv, ms: Date.now() - started, error: err.stack || String(err) };
+  }
+}
 
 /** A row's target in one state: rows may set one per state, `{ disk: ..., tmpfs: ... }`. */
 function targetIn(row, state) {
@@ -688,13 +739,15 @@ async function runState({ state, root, opts, bin, runs, logs, stateDirs }) {
     };
 
     for (const scenario of opts.scenarios) {
-      if (EDGECHAT_ONLY.has(scenario) && !servers.defaults) await startDefaults();
+      if (EDGECHAT_ONLY.has(scenario) && !IN_NODE.has(scenario) && !servers.defaults) await startDefaults();
       for (let round = 1; round <= opts.rounds; round++) {
         for (const target of EDGECHAT_ONLY.has(scenario) ? ['edgechat'] : TARGETS) {
           note(`${scenario} on ${target}, state ${state}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
           const server = EDGECHAT_ONLY.has(scenario) ? servers.defaults : servers[target];
           let run;
-          if (!server.child || server.child.exited) {
+          if (IN_NODE.has(scenario)) {
+            run = await runInNode(scenario, opts, root);
+          } else if (!server.child || server.child.exited) {
             run = { argv: [], ms: 0, error: `the ${target} server is not running (it exited: ${JSON.stringify(server.child?.exited ?? null)})` };
           } else {
             run = await runBench(bin, scenario, target, server, opts);

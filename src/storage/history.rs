@@ -1,14 +1,16 @@
 //! The Worker's reads of D1's history: pages, threads, search and the audit.
 
-use edgechat_protocol::{
-    split_snippet, Message, ModEvent, Page, SearchQuery, SearchResult, HIT_CLOSE, HIT_OPEN,
-};
+use edgechat_protocol::{split_snippet, Message, ModEvent, Page, SearchQuery, SearchResult};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
-use super::message::{MessageRow, D1_COLUMNS};
+use super::message::{MessageRow, D1_PAGE_AFTER, D1_PAGE_BEFORE, D1_PAGE_NEWEST, D1_REPLIES};
 use super::{fit, num};
+
+/// Room ?1's moderation audit, newest first: a range of its primary key (room, id).
+pub const AUDIT: &str = "SELECT ts, action, by, name, seq, until, reason FROM moderation \
+                         WHERE room = ?1 ORDER BY id DESC LIMIT 100";
 
 /// A room's moderation audit, newest first (at most 100 entries).
 pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
@@ -23,10 +25,7 @@ pub async fn audit(db: &D1Database, room: &str) -> Result<Vec<ModEvent>> {
         reason: Option<String>,
     }
     let rows: Vec<Row> = db
-        .prepare(
-            "SELECT ts, action, by, name, seq, until, reason FROM moderation \
-             WHERE room = ?1 ORDER BY id DESC LIMIT 100",
-        )
+        .prepare(AUDIT)
         .bind(&[JsValue::from_str(room)])?
         .all()
         .await?
@@ -58,10 +57,7 @@ pub async fn replies(
     limit: u32,
 ) -> Result<(Vec<Message>, bool)> {
     let rows: Vec<MessageRow> = db
-        .prepare(format!(
-            "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND reply_to = ?2 AND seq > ?3 \
-             ORDER BY seq LIMIT ?4"
-        ))
+        .prepare(D1_REPLIES)
         .bind(&[
             JsValue::from_str(room),
             num(parent),
@@ -85,24 +81,18 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
     let fetch = num(limit as u64 + 1);
     let (statement, newest_first) = match page {
         Page::Newest { .. } => (
-            db.prepare(format!(
-                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT ?2"
-            ))
-            .bind(&[JsValue::from_str(room), fetch])?,
+            db.prepare(D1_PAGE_NEWEST)
+                .bind(&[JsValue::from_str(room), fetch])?,
             true,
         ),
         Page::Before { before, .. } => (
-            db.prepare(format!(
-                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
-            ))
-            .bind(&[JsValue::from_str(room), num(before), fetch])?,
+            db.prepare(D1_PAGE_BEFORE)
+                .bind(&[JsValue::from_str(room), num(before), fetch])?,
             true,
         ),
         Page::After { after, .. } => (
-            db.prepare(format!(
-                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"
-            ))
-            .bind(&[JsValue::from_str(room), num(after), fetch])?,
+            db.prepare(D1_PAGE_AFTER)
+                .bind(&[JsValue::from_str(room), num(after), fetch])?,
             false,
         ),
     };
@@ -118,16 +108,57 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
 /// room list: public ones (never private rooms, never direct messages). With `room`, it
 /// covers that room if it is not a direct message: a private room's link is what lets
 /// you in, so whoever has its id may search it too.
-const SEARCH_SCOPE: &str = concat!(
-    "((?2 IS NULL AND d.room IN (SELECT id FROM rooms WHERE ",
-    not_dm!("id"),
-    " AND visibility = 'public')) OR (d.room = ?2 AND ",
-    not_dm!("d.room"),
-    "))"
-);
+/// (Each match's room is checked by primary key: a list of every listed room made
+/// first would cost a scan of `rooms` per search.)
+macro_rules! search_scope {
+    () => {
+        concat!(
+            "d.room NOT LIKE '",
+            dm_prefix!(),
+            "%' AND (d.room = ?2 OR (?2 IS NULL AND EXISTS (SELECT 1 FROM rooms r \
+             WHERE r.id = d.room AND r.visibility = 'public')))"
+        )
+    };
+}
+#[cfg(test)]
+const SEARCH_SCOPE: &str = search_scope!();
 
 /// The words around the best match that a snippet shows.
+#[cfg(test)]
 const SNIPPET_TOKENS: u32 = 16;
+
+/// How many of the newest matches a search ranks: its cost stays the same however many
+/// messages match (a common word matches a share of every message ever sent).
+#[cfg(test)]
+const SEARCH_WINDOW: u32 = 1000;
+
+/// A page of search results for the FTS5 query ?1 in the scope of room ?2 (or every
+/// listed room): ?3 rows from ?4 on, best first among the [`SEARCH_WINDOW`] newest
+/// matches in scope. Three steps, each bounded: `hit` walks the full-text index newest
+/// first (rowid order, which FTS5 gives without sorting) and stops at the window, each
+/// match's scope checked by primary key; `best` ranks those by bm25 and takes the page;
+/// only the page's rows get a snippet (FTS5 again, by rowid). The snippet marks hits with
+/// char(2) and char(3), [`HIT_OPEN`] and [`HIT_CLOSE`] (a test checks), and shows 16
+/// tokens (`SNIPPET_TOKENS`).
+pub const SEARCH: &str = concat!(
+    "WITH hit AS (\
+       SELECT d.id AS id, d.room AS room, d.seq AS seq, bm25(messages_fts) AS score \
+       FROM messages_fts JOIN search_docs d ON d.id = messages_fts.rowid \
+       WHERE messages_fts MATCH ?1 AND ",
+    search_scope!(),
+    " ORDER BY messages_fts.rowid DESC LIMIT 1000), \
+     best AS (\
+       SELECT hit.id AS id, hit.room AS room, hit.seq AS seq, hit.score AS score, \
+              m.name AS name, m.ts AS ts \
+       FROM hit JOIN messages m ON m.room = hit.room AND m.seq = hit.seq \
+       WHERE m.text <> '' \
+       ORDER BY hit.score, m.ts DESC, hit.room, hit.seq DESC LIMIT ?3 OFFSET ?4) \
+     SELECT best.room AS room, best.seq AS seq, best.name AS name, best.ts AS ts, \
+       snippet(messages_fts, 0, char(2), char(3), '…', 16) AS snippet \
+     FROM best CROSS JOIN messages_fts ON messages_fts.rowid = best.id \
+     WHERE messages_fts MATCH ?1 \
+     ORDER BY best.score, best.ts DESC, best.room, best.seq DESC"
+);
 
 #[derive(Deserialize)]
 struct SearchRow {
@@ -142,25 +173,12 @@ struct SearchRow {
 /// more follow. A message whose text is empty (deleted) is never a result.
 pub async fn search(db: &D1Database, query: &SearchQuery) -> Result<(Vec<SearchResult>, bool)> {
     let limit = query.limit as usize;
-    let sql = format!(
-        "SELECT d.room AS room, d.seq AS seq, m.name AS name, m.ts AS ts, \
-           snippet(messages_fts, 0, char({open}), char({close}), '…', {SNIPPET_TOKENS}) AS snippet \
-         FROM messages_fts \
-         JOIN search_docs d ON d.id = messages_fts.rowid \
-         JOIN messages m ON m.room = d.room AND m.seq = d.seq \
-         WHERE messages_fts MATCH ?1 AND m.text <> '' \
-           AND {SEARCH_SCOPE} \
-         ORDER BY bm25(messages_fts), m.ts DESC, d.room, d.seq DESC \
-         LIMIT ?3 OFFSET ?4",
-        open = HIT_OPEN as u32,
-        close = HIT_CLOSE as u32,
-    );
     let room = query
         .room
         .as_ref()
         .map_or(JsValue::NULL, |r| JsValue::from_str(r.as_str()));
     let rows: Vec<SearchRow> = db
-        .prepare(sql)
+        .prepare(SEARCH)
         .bind(&[
             JsValue::from_str(&query.fts),
             room,
@@ -188,13 +206,25 @@ pub async fn search(db: &D1Database, query: &SearchQuery) -> Result<(Vec<SearchR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgechat_protocol::{HIT_CLOSE, HIT_OPEN};
+
+    #[test]
+    fn the_search_marks_hits_and_sizes_snippets_as_the_protocol_says() {
+        let marks = format!(
+            "char({}), char({}), '…', {SNIPPET_TOKENS})",
+            HIT_OPEN as u32, HIT_CLOSE as u32
+        );
+        assert!(SEARCH.contains(&marks), "{SEARCH}");
+        assert!(SEARCH.contains(SEARCH_SCOPE));
+    }
 
     #[test]
     fn the_search_scope_keeps_direct_messages_out() {
         assert_eq!(
             SEARCH_SCOPE,
-            "((?2 IS NULL AND d.room IN (SELECT id FROM rooms WHERE id NOT LIKE 'dm--%' \
-             AND visibility = 'public')) OR (d.room = ?2 AND d.room NOT LIKE 'dm--%'))"
+            "d.room NOT LIKE 'dm--%' AND (d.room = ?2 OR (?2 IS NULL AND EXISTS (SELECT 1 \
+             FROM rooms r WHERE r.id = d.room AND r.visibility = 'public')))"
         );
+        assert!(SEARCH.contains(&format!("LIMIT {SEARCH_WINDOW})")));
     }
 }

@@ -95,9 +95,41 @@ macro_rules! column_list {
 pub const COLUMNS: &str = message_columns!(column_list!(read, once, "", "", ", "));
 
 /// The columns of a message in D1's `messages` (its reads).
+#[cfg(test)]
 pub const D1_COLUMNS: &str = concat!(
     "room, ",
     message_columns!(column_list!(read, once, "", "", ", "))
+);
+
+/// A read of D1's messages: [`D1_COLUMNS`] from `messages`, then the rest of the query.
+macro_rules! d1_read {
+    ($($rest:literal),+) => {
+        concat!(
+            "SELECT room, ",
+            message_columns!(column_list!(read, once, "", "", ", ")),
+            " FROM messages ",
+            $($rest),+
+        )
+    };
+}
+
+/// The newest page of room ?1: ?2 rows, newest first (a range of the primary key).
+pub const D1_PAGE_NEWEST: &str = d1_read!("WHERE room = ?1 ORDER BY seq DESC LIMIT ?2");
+
+/// The page of room ?1 before seq ?2: ?3 rows, newest first.
+pub const D1_PAGE_BEFORE: &str =
+    d1_read!("WHERE room = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
+
+/// The page of room ?1 after seq ?2: ?3 rows, oldest first.
+pub const D1_PAGE_AFTER: &str = d1_read!("WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3");
+
+/// The replies in room ?1 to seq ?2 after seq ?3: ?4 rows, oldest first: a range of the
+/// partial index `messages_replies` on (room, reply_to, seq), named, because without
+/// statistics SQLite prefers walking the room's whole history by primary key (a query
+/// that lost the index then fails rather than slowing down unseen).
+pub const D1_REPLIES: &str = d1_read!(
+    "INDEXED BY messages_replies WHERE room = ?1 AND reply_to = ?2 AND seq > ?3 ",
+    "ORDER BY seq LIMIT ?4"
 );
 
 /// The room log's append: the columns a new message is written with, and who wrote it.
@@ -276,6 +308,13 @@ mod tests {
              reply_count, attachment"
         );
         assert_eq!(D1_COLUMNS, format!("room, {COLUMNS}"));
+        assert_eq!(
+            D1_PAGE_BEFORE,
+            format!(
+                "SELECT {D1_COLUMNS} FROM messages WHERE room = ?1 AND seq < ?2 \
+                 ORDER BY seq DESC LIMIT ?3"
+            )
+        );
         assert_eq!(
             LOG_APPEND,
             "INSERT INTO log (seq, name, text, ts, client_id, reply_to, rev, attachment, \

@@ -8,6 +8,7 @@
 //! - [`catalog`]: the Worker's catalog in D1: rooms (made, listed, retitled), name
 //!   claims and direct messages;
 //! - [`quotas`]: the Worker's hourly quota counters in D1;
+//! - [`queries`]: every SQL text sent to D1, listed for the `EXPLAIN QUERY PLAN` test;
 //! - [`message`]: the one definition of a stored message (its columns, the SQL that
 //!   names them, its rows), in the log and in D1.
 
@@ -52,6 +53,8 @@ const fn same_text(a: &str, b: &str) -> bool {
 pub mod catalog;
 pub mod history;
 pub mod message;
+#[cfg(test)]
+mod queries;
 pub mod quotas;
 pub mod room_log;
 pub mod room_writes;

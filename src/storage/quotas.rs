@@ -14,6 +14,21 @@ struct Counted {
     bytes: f64,
 }
 
+/// Deletes key ?1's windows before ?2: a range of the primary key.
+pub const FORGET_OLD: &str = "DELETE FROM quotas WHERE key = ?1 AND window_start < ?2";
+
+/// Counts one use and ?3 bytes for key ?1 in the window ?2 (by primary key); the new totals.
+pub const COUNT_USE: &str =
+    "INSERT INTO quotas (key, window_start, count, bytes) VALUES (?1, ?2, 1, ?3) \
+                 ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1, \
+                   bytes = bytes + excluded.bytes \
+                 RETURNING count, bytes";
+
+/// Takes back one use and ?3 bytes for key ?1 in the window ?2 (by primary key).
+pub const GIVE_BACK: &str =
+    "UPDATE quotas SET count = MAX(count - 1, 0), bytes = MAX(bytes - ?3, 0) \
+                 WHERE key = ?1 AND window_start = ?2";
+
 /// Adds one use and `bytes` to each `(key, bytes)` in the window starting at `start`,
 /// in one D1 batch (after deleting each key's windows older than `forget_before`); the
 /// new `(count, bytes)` totals of each, in order.
@@ -26,18 +41,14 @@ pub async fn add(
     let mut statements = Vec::with_capacity(counters.len() * 2);
     for (key, bytes) in counters {
         statements.push(
-            db.prepare("DELETE FROM quotas WHERE key = ?1 AND window_start < ?2")
+            db.prepare(FORGET_OLD)
                 .bind(&[JsValue::from_str(key), num(forget_before)])?,
         );
-        statements.push(
-            db.prepare(
-                "INSERT INTO quotas (key, window_start, count, bytes) VALUES (?1, ?2, 1, ?3) \
-                 ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1, \
-                   bytes = bytes + excluded.bytes \
-                 RETURNING count, bytes",
-            )
-            .bind(&[JsValue::from_str(key), num(start), num(*bytes)])?,
-        );
+        statements.push(db.prepare(COUNT_USE).bind(&[
+            JsValue::from_str(key),
+            num(start),
+            num(*bytes),
+        ])?);
     }
     let results = db.batch(statements).await?;
     let mut totals = Vec::with_capacity(counters.len());
@@ -63,10 +74,7 @@ pub async fn give_back(db: &D1Database, taken: &[(String, u64)], start: u64) {
     let mut statements = Vec::with_capacity(taken.len());
     for (key, bytes) in taken {
         match db
-            .prepare(
-                "UPDATE quotas SET count = MAX(count - 1, 0), bytes = MAX(bytes - ?3, 0) \
-                 WHERE key = ?1 AND window_start = ?2",
-            )
+            .prepare(GIVE_BACK)
             .bind(&[JsValue::from_str(key), num(start), num(*bytes)])
         {
             Ok(s) => statements.push(s),

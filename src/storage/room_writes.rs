@@ -12,6 +12,29 @@ use super::{num, run_batch};
 /// The most JSON one statement carries, well under D1's 2 MB limit on a bound value.
 const MAX_JSON_BYTES: usize = 512 * 1024;
 
+/// Room ?1's summary row after new messages (last seq ?2 at ?3 by ?4, preview ?5, ?6 online), by primary key; never backwards.
+pub const ROOM_SUMMARY: &str = "INSERT INTO rooms (id, message_count, last_seq, last_activity, last_name, last_text, \
+                                online) \
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET online = excluded.online, \
+               last_name = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_name ELSE last_name END, \
+               last_text = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_text ELSE last_text END, \
+               message_count = MAX(message_count, excluded.message_count), \
+               last_seq = MAX(last_seq, excluded.last_seq), \
+               last_activity = MAX(last_activity, excluded.last_activity)";
+
+/// One moderation audit entry (room ?1, id ?2) by primary key; a retry is a no-op.
+pub const AUDIT: &str =
+    "INSERT INTO moderation (room, id, ts, action, by, name, seq, until, reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (room, id) DO NOTHING";
+
+/// The claim ?1's read position ?3 in room ?2 by primary key; never backwards.
+pub const READ: &str = "INSERT INTO reads (claim, room, seq) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (claim, room) DO UPDATE SET seq = MAX(seq, excluded.seq)";
+
+/// Room ?1 has ?2 names online (by primary key).
+pub const SET_ONLINE: &str = "UPDATE rooms SET online = ?2 WHERE id = ?1";
+
 /// Splits a batch into JSON arrays of at most [`MAX_JSON_BYTES`] (a single message is
 /// far smaller: 4,000 characters of text at most, and 20 reactions).
 fn json_chunks(batch: &[(u64, Message)]) -> Result<Vec<String>> {
@@ -75,27 +98,14 @@ fn messages(
         );
     }
     // Seqs are gapless from 1, so the count of a room's messages is its last seq.
-    statements.push(
-        db.prepare(
-            "INSERT INTO rooms (id, message_count, last_seq, last_activity, last_name, last_text, \
-                                online) \
-             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (id) DO UPDATE SET online = excluded.online, \
-               last_name = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_name ELSE last_name END, \
-               last_text = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_text ELSE last_text END, \
-               message_count = MAX(message_count, excluded.message_count), \
-               last_seq = MAX(last_seq, excluded.last_seq), \
-               last_activity = MAX(last_activity, excluded.last_activity)",
-        )
-        .bind(&[
-            room.clone(),
-            num(last.seq),
-            num(last.ts),
-            JsValue::from_str(&last.name),
-            JsValue::from_str(&last.text.chars().take(PREVIEW_CHARS).collect::<String>()),
-            num(online.unwrap_or(0) as u64),
-        ])?,
-    );
+    statements.push(db.prepare(ROOM_SUMMARY).bind(&[
+        room.clone(),
+        num(last.seq),
+        num(last.ts),
+        JsValue::from_str(&last.name),
+        JsValue::from_str(&last.text.chars().take(PREVIEW_CHARS).collect::<String>()),
+        num(online.unwrap_or(0) as u64),
+    ])?);
     Ok(statements)
 }
 
@@ -107,11 +117,7 @@ fn audit(
     (id, e): &(u64, ModEvent),
 ) -> Result<D1PreparedStatement> {
     let opt = |v: Option<u64>| v.map_or(JsValue::NULL, num);
-    db.prepare(
-        "INSERT INTO moderation (room, id, ts, action, by, name, seq, until, reason) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (room, id) DO NOTHING",
-    )
-    .bind(&[
+    db.prepare(AUDIT).bind(&[
         room.clone(),
         num(*id),
         num(e.ts),
@@ -127,17 +133,14 @@ fn audit(
 /// The statement that writes one claim's read position; a position never moves
 /// backwards in D1 either.
 fn read(db: &D1Database, room: &JsValue, claim: &str, seq: u64) -> Result<D1PreparedStatement> {
-    db.prepare(
-        "INSERT INTO reads (claim, room, seq) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (claim, room) DO UPDATE SET seq = MAX(seq, excluded.seq)",
-    )
-    .bind(&[JsValue::from_str(claim), room.clone(), num(seq)])
+    db.prepare(READ)
+        .bind(&[JsValue::from_str(claim), room.clone(), num(seq)])
 }
 
 /// The statement that records how many names are connected to a room, for the room
 /// list (rooms in the list only), when no message goes with it.
 fn set_online(db: &D1Database, room: &JsValue, count: usize) -> Result<D1PreparedStatement> {
-    db.prepare("UPDATE rooms SET online = ?2 WHERE id = ?1")
+    db.prepare(SET_ONLINE)
         .bind(&[room.clone(), num(count as u64)])
 }
 

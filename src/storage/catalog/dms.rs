@@ -9,10 +9,38 @@ use worker::{D1Database, Result};
 
 use crate::storage::{num, run};
 
+/// Whether the claim ?2 is a party of the DM ?1 (by primary key).
+pub const IS_PARTY: &str =
+    "SELECT 1 AS one FROM dms WHERE room = ?1 AND (a_claim = ?2 OR b_claim = ?2)";
+
+/// Records the DM ?1 (by primary key), or brings it back to the opener ?9's list.
+pub const OPEN: &str =
+    "INSERT INTO dms (room, a_key, a_name, b_key, b_name, created_at, a_claim, b_claim) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (room) DO UPDATE SET \
+           a_left = CASE WHEN a_claim = ?9 THEN 0 ELSE a_left END, \
+           b_left = CASE WHEN b_claim = ?9 THEN 0 ELSE b_left END";
+
+/// The DMs of the claim ?1 it has not left, newest first: the two indexes on a_claim and b_claim (an OR of the two), each DM's room row and read position by primary key.
+pub const LIST: &str = "SELECT d.room AS room, \
+                    CASE WHEN d.a_claim = ?1 THEN d.b_name ELSE d.a_name END AS with, \
+                    MAX(COALESCE(r.last_seq, 0) - COALESCE(x.seq, 0), 0) AS unread, \
+                    COALESCE(r.last_activity, 0) AS last_activity \
+             FROM dms d \
+             LEFT JOIN rooms r ON r.id = d.room \
+             LEFT JOIN reads x ON x.room = d.room AND x.claim = ?1 \
+             WHERE (d.a_claim = ?1 AND d.a_left = 0) OR (d.b_claim = ?1 AND d.b_left = 0) \
+             ORDER BY COALESCE(r.last_activity, d.created_at) DESC LIMIT 100";
+
+/// The claim ?2 leaves the DM ?1 (by primary key).
+pub const LEAVE: &str = "UPDATE dms SET a_left = CASE WHEN a_claim = ?2 THEN 1 ELSE a_left END, \
+                        b_left = CASE WHEN b_claim = ?2 THEN 1 ELSE b_left END \
+         WHERE room = ?1";
+
 /// Whether `claim` is one of the DM's two parties.
 pub async fn is_party(db: &D1Database, room: &str, claim: &str) -> Result<bool> {
     let found: Option<serde_json::Value> = db
-        .prepare("SELECT 1 AS one FROM dms WHERE room = ?1 AND (a_claim = ?2 OR b_claim = ?2)")
+        .prepare(IS_PARTY)
         .bind(&[JsValue::from_str(room), JsValue::from_str(claim)])?
         .first(None)
         .await?;
@@ -29,26 +57,20 @@ pub async fn open(
     now: u64,
 ) -> Result<()> {
     let key = |n: &str| JsValue::from_str(&name_key(n));
-    db.prepare(
-        "INSERT INTO dms (room, a_key, a_name, b_key, b_name, created_at, a_claim, b_claim) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-         ON CONFLICT (room) DO UPDATE SET \
-           a_left = CASE WHEN a_claim = ?9 THEN 0 ELSE a_left END, \
-           b_left = CASE WHEN b_claim = ?9 THEN 0 ELSE b_left END",
-    )
-    .bind(&[
-        JsValue::from_str(room),
-        key(&a.name),
-        JsValue::from_str(&a.name),
-        key(&b.name),
-        JsValue::from_str(&b.name),
-        num(now),
-        JsValue::from_str(&a.claim),
-        JsValue::from_str(&b.claim),
-        JsValue::from_str(opener),
-    ])?
-    .run()
-    .await?;
+    db.prepare(OPEN)
+        .bind(&[
+            JsValue::from_str(room),
+            key(&a.name),
+            JsValue::from_str(&a.name),
+            key(&b.name),
+            JsValue::from_str(&b.name),
+            num(now),
+            JsValue::from_str(&a.claim),
+            JsValue::from_str(&b.claim),
+            JsValue::from_str(opener),
+        ])?
+        .run()
+        .await?;
     Ok(())
 }
 
@@ -63,17 +85,7 @@ pub async fn list(db: &D1Database, claim: &str) -> Result<Vec<DmSummary>> {
         last_activity: f64,
     }
     let rows: Vec<Row> = db
-        .prepare(
-            "SELECT d.room AS room, \
-                    CASE WHEN d.a_claim = ?1 THEN d.b_name ELSE d.a_name END AS with, \
-                    MAX(COALESCE(r.last_seq, 0) - COALESCE(x.seq, 0), 0) AS unread, \
-                    COALESCE(r.last_activity, 0) AS last_activity \
-             FROM dms d \
-             LEFT JOIN rooms r ON r.id = d.room \
-             LEFT JOIN reads x ON x.room = d.room AND x.claim = ?1 \
-             WHERE (d.a_claim = ?1 AND d.a_left = 0) OR (d.b_claim = ?1 AND d.b_left = 0) \
-             ORDER BY COALESCE(r.last_activity, d.created_at) DESC LIMIT 100",
-        )
+        .prepare(LIST)
         .bind(&[JsValue::from_str(claim)])?
         .all()
         .await?
@@ -93,9 +105,7 @@ pub async fn list(db: &D1Database, claim: &str) -> Result<Vec<DmSummary>> {
 pub async fn leave(db: &D1Database, room: &str, claim: &str) -> Result<()> {
     run(
         db,
-        "UPDATE dms SET a_left = CASE WHEN a_claim = ?2 THEN 1 ELSE a_left END, \
-                        b_left = CASE WHEN b_claim = ?2 THEN 1 ELSE b_left END \
-         WHERE room = ?1",
+        LEAVE,
         &[JsValue::from_str(room), JsValue::from_str(claim)],
     )
     .await

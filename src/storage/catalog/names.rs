@@ -42,81 +42,6 @@ macro_rules! claim_columns {
     };
 }
 
-/// The stored claim of a name and the key it is stored under: the name's key, or the
-/// lowercase key claims were stored under before names were folded by NFKC.
-pub async fn lookup(db: &D1Database, name: &Name) -> Result<Option<(String, Claim)>> {
-    let legacy = legacy_name_key(name.display());
-    let rows: Vec<ClaimRow> = db
-        .prepare(concat!(
-            "SELECT ",
-            claim_columns!(),
-            " FROM names WHERE name_key IN (?1, ?2) ORDER BY name_key = ?1 DESC LIMIT 1"
-        ))
-        .bind(&[JsValue::from_str(name.key()), JsValue::from_str(&legacy)])?
-        .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().next().map(ClaimRow::claim))
-}
-
-/// The stored claim whose token hashes to `token_hash`, and its key.
-pub async fn lookup_token(db: &D1Database, token_hash: &str) -> Result<Option<(String, Claim)>> {
-    let row: Option<ClaimRow> = db
-        .prepare(concat!(
-            "SELECT ",
-            claim_columns!(),
-            " FROM names WHERE token_hash = ?1"
-        ))
-        .bind(&[JsValue::from_str(token_hash)])?
-        .first(None)
-        .await?;
-    Ok(row.map(ClaimRow::claim))
-}
-
-/// Marks a claim confirmed (its client showed it has the token) and used at `now`.
-pub async fn touch(db: &D1Database, claim: &Claim, now: u64) -> Result<()> {
-    run(
-        db,
-        "UPDATE names SET last_used = MAX(last_used, ?2), confirmed = 1 WHERE claim_id = ?1",
-        &[JsValue::from_str(&claim.id), num(now)],
-    )
-    .await
-}
-
-/// Fills in the skeletons of up to 50 claims stored before names had them; false once
-/// none is left (every later claim stores its own).
-pub async fn backfill_skeletons(db: &D1Database) -> Result<bool> {
-    #[derive(Deserialize)]
-    struct Row {
-        name_key: String,
-        name: String,
-    }
-    let rows: Vec<Row> = db
-        .prepare(
-            // Both skeletons are written together: one is null only where both are.
-            "SELECT name_key, name FROM names WHERE skeleton IS NULL LIMIT 50",
-        )
-        .all()
-        .await?
-        .results()?;
-    if rows.is_empty() {
-        return Ok(false);
-    }
-    let mut statements = Vec::with_capacity(rows.len());
-    for row in rows {
-        statements.push(
-            db.prepare("UPDATE names SET skeleton = ?2, key_skeleton = ?3 WHERE name_key = ?1")
-                .bind(&[
-                    JsValue::from_str(&row.name_key),
-                    JsValue::from_str(&skeleton(&row.name)),
-                    JsValue::from_str(&key_skeleton(&row.name)),
-                ])?,
-        );
-    }
-    db.batch(statements).await?;
-    Ok(true)
-}
-
 /// A live claim of another name whose skeletons meet ?1 or ?2 (the new name's), other
 /// than the keys ?3 and ?4 (its own, new and legacy), at times ?5 (confirmed claims used
 /// after it) and ?6 (pending claims made after it).
@@ -127,6 +52,113 @@ macro_rules! look_alike {
            AND name_key <> ?3 AND name_key <> ?4 \
            AND ((confirmed = 1 AND last_used > ?5) OR (confirmed = 0 AND claimed_at > ?6))"
     };
+}
+
+/// The claim stored under the key ?1 or the legacy key ?2 (by primary key), ?1 first.
+pub const LOOKUP: &str = concat!(
+    "SELECT ",
+    claim_columns!(),
+    " FROM names WHERE name_key IN (?1, ?2) ORDER BY name_key = ?1 DESC LIMIT 1"
+);
+
+/// The claim whose token hashes to ?1 (the index names_by_token).
+pub const LOOKUP_TOKEN: &str = concat!(
+    "SELECT ",
+    claim_columns!(),
+    " FROM names WHERE token_hash = ?1"
+);
+
+/// Marks the claim ?1 confirmed and used at ?2 (the unique index names_by_claim).
+pub const TOUCH: &str =
+    "UPDATE names SET last_used = MAX(last_used, ?2), confirmed = 1 WHERE claim_id = ?1";
+
+/// Up to 50 claims stored before names had skeletons (the index names_by_skeleton: IS NULL).
+/// (Both skeletons are written together: one is null only where both are.)
+pub const UNSKELETONED: &str = "SELECT name_key, name FROM names WHERE skeleton IS NULL LIMIT 50";
+
+/// The skeletons ?2 and ?3 of the claim under the key ?1 (by primary key).
+pub const SET_SKELETONS: &str =
+    "UPDATE names SET skeleton = ?2, key_skeleton = ?3 WHERE name_key = ?1";
+
+/// One live claim that looks like a new claim ([`look_alike!`]): the indexes names_by_skeleton and names_by_key_skeleton.
+pub const LOOK_ALIKE: &str = concat!(look_alike!(), " LIMIT 1");
+
+/// Claims a free or lapsed name unless a look-alike is live, in one statement (the primary key, and the look-alike's indexes).
+pub const CLAIM: &str = concat!(
+    "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used, \
+                                claim_id, confirmed, skeleton, key_skeleton) \
+             SELECT ?3, ?7, ?8, ?9, ?9, ?10, 0, ?1, ?2 \
+             WHERE NOT EXISTS (",
+    look_alike!(),
+    ") ON CONFLICT (name_key) DO UPDATE SET \
+               name = excluded.name, token_hash = excluded.token_hash, \
+               claimed_at = excluded.claimed_at, last_used = excluded.last_used, \
+               claim_id = excluded.claim_id, confirmed = 0, \
+               skeleton = excluded.skeleton, key_skeleton = excluded.key_skeleton \
+             WHERE (names.confirmed = 1 AND names.last_used <= ?5) \
+                OR (names.confirmed = 0 AND names.claimed_at <= ?6) \
+             RETURNING name_key"
+);
+
+/// Deletes the claim under the key ?1 (by primary key).
+pub const FORGET_KEY: &str = "DELETE FROM names WHERE name_key = ?1";
+
+/// Deletes the claim ?1 if it is still pending (names_by_claim).
+pub const FORGET_PENDING: &str = "DELETE FROM names WHERE claim_id = ?1 AND confirmed = 0";
+
+/// Deletes the claim ?1 if its token still hashes to ?2 (names_by_claim).
+pub const RELEASE: &str = "DELETE FROM names WHERE claim_id = ?1 AND token_hash = ?2";
+
+/// The stored claim of a name and the key it is stored under: the name's key, or the
+/// lowercase key claims were stored under before names were folded by NFKC.
+pub async fn lookup(db: &D1Database, name: &Name) -> Result<Option<(String, Claim)>> {
+    let legacy = legacy_name_key(name.display());
+    let rows: Vec<ClaimRow> = db
+        .prepare(LOOKUP)
+        .bind(&[JsValue::from_str(name.key()), JsValue::from_str(&legacy)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().next().map(ClaimRow::claim))
+}
+
+/// The stored claim whose token hashes to `token_hash`, and its key.
+pub async fn lookup_token(db: &D1Database, token_hash: &str) -> Result<Option<(String, Claim)>> {
+    let row: Option<ClaimRow> = db
+        .prepare(LOOKUP_TOKEN)
+        .bind(&[JsValue::from_str(token_hash)])?
+        .first(None)
+        .await?;
+    Ok(row.map(ClaimRow::claim))
+}
+
+/// Marks a claim confirmed (its client showed it has the token) and used at `now`.
+pub async fn touch(db: &D1Database, claim: &Claim, now: u64) -> Result<()> {
+    run(db, TOUCH, &[JsValue::from_str(&claim.id), num(now)]).await
+}
+
+/// Fills in the skeletons of up to 50 claims stored before names had them; false once
+/// none is left (every later claim stores its own).
+pub async fn backfill_skeletons(db: &D1Database) -> Result<bool> {
+    #[derive(Deserialize)]
+    struct Row {
+        name_key: String,
+        name: String,
+    }
+    let rows: Vec<Row> = db.prepare(UNSKELETONED).all().await?.results()?;
+    if rows.is_empty() {
+        return Ok(false);
+    }
+    let mut statements = Vec::with_capacity(rows.len());
+    for row in rows {
+        statements.push(db.prepare(SET_SKELETONS).bind(&[
+            JsValue::from_str(&row.name_key),
+            JsValue::from_str(&skeleton(&row.name)),
+            JsValue::from_str(&key_skeleton(&row.name)),
+        ])?);
+    }
+    db.batch(statements).await?;
+    Ok(true)
 }
 
 /// The bindings ?1-?6 of [`look_alike!`] for a new claim on `name` at `t`.
@@ -153,7 +185,7 @@ pub async fn look_alike(
         name: String,
     }
     let row: Option<Row> = db
-        .prepare(concat!(look_alike!(), " LIMIT 1"))
+        .prepare(LOOK_ALIKE)
         .bind(&look_alike_bindings(name, t, times))?
         .first(None)
         .await?;
@@ -178,53 +210,25 @@ pub async fn claim(db: &D1Database, new: &NewClaim<'_>, times: ClaimTimes) -> Re
         num(new.at),
         JsValue::from_str(new.claim_id),
     ]);
-    let won: Option<serde_json::Value> = db
-        .prepare(concat!(
-            "INSERT INTO names (name_key, name, token_hash, claimed_at, last_used, \
-                                claim_id, confirmed, skeleton, key_skeleton) \
-             SELECT ?3, ?7, ?8, ?9, ?9, ?10, 0, ?1, ?2 \
-             WHERE NOT EXISTS (",
-            look_alike!(),
-            ") ON CONFLICT (name_key) DO UPDATE SET \
-               name = excluded.name, token_hash = excluded.token_hash, \
-               claimed_at = excluded.claimed_at, last_used = excluded.last_used, \
-               claim_id = excluded.claim_id, confirmed = 0, \
-               skeleton = excluded.skeleton, key_skeleton = excluded.key_skeleton \
-             WHERE (names.confirmed = 1 AND names.last_used <= ?5) \
-                OR (names.confirmed = 0 AND names.claimed_at <= ?6) \
-             RETURNING name_key"
-        ))
-        .bind(&bindings)?
-        .first(None)
-        .await?;
+    let won: Option<serde_json::Value> = db.prepare(CLAIM).bind(&bindings)?.first(None).await?;
     Ok(won.is_some())
 }
 
 /// Deletes the claim stored under `key` (a lapsed one under an old key, moving).
 pub async fn forget_key(db: &D1Database, key: &str) -> Result<()> {
-    run(
-        db,
-        "DELETE FROM names WHERE name_key = ?1",
-        &[JsValue::from_str(key)],
-    )
-    .await
+    run(db, FORGET_KEY, &[JsValue::from_str(key)]).await
 }
 
 /// Deletes a claim that is still pending (never confirmed).
 pub async fn forget_pending(db: &D1Database, claim: &str) -> Result<()> {
-    run(
-        db,
-        "DELETE FROM names WHERE claim_id = ?1 AND confirmed = 0",
-        &[JsValue::from_str(claim)],
-    )
-    .await
+    run(db, FORGET_PENDING, &[JsValue::from_str(claim)]).await
 }
 
 /// Deletes the claim `claim` if its token still hashes to `token_hash`.
 pub async fn release(db: &D1Database, claim: &str, token_hash: &str) -> Result<()> {
     run(
         db,
-        "DELETE FROM names WHERE claim_id = ?1 AND token_hash = ?2",
+        RELEASE,
         &[JsValue::from_str(claim), JsValue::from_str(token_hash)],
     )
     .await

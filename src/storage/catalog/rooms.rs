@@ -53,6 +53,34 @@ impl RoomRow {
     }
 }
 
+/// Room ?1's row, with its unread count for the claim ?2 (both by primary key).
+pub const ROOM: &str =
+    "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
+                    r.last_name, r.last_text, r.visibility, \
+                    CASE WHEN ?2 IS NULL THEN NULL \
+                         ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
+             FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?2 \
+             WHERE r.id = ?1";
+
+/// Records a made room (?1) by its primary key; a retry writes the same row.
+pub const CREATE: &str =
+    "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
+                            visibility, created_by) \
+         VALUES (?1, 0, 0, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
+           description = excluded.description, visibility = excluded.visibility, \
+           created_by = excluded.created_by";
+
+/// Whether the made room ?1 has its row (by primary key).
+pub const MADE_BEFORE: &str = "SELECT 1 AS one FROM rooms WHERE id = ?1 AND created_by IS NOT NULL";
+
+/// A new title ?2 and/or description ?3 for room ?1 (by primary key).
+pub const RETITLE: &str =
+    "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description) \
+         VALUES (?1, 0, 0, ?4, ?2, COALESCE(?3, '')) \
+         ON CONFLICT (id) DO UPDATE SET title = COALESCE(?2, rooms.title), \
+           description = COALESCE(?3, rooms.description)";
+
 /// A room's title, description, visibility and counts (`GET /api/rooms/:id`); None if
 /// the room was never made nor written to.
 pub async fn get(
@@ -61,14 +89,7 @@ pub async fn get(
     reader: Option<&str>,
 ) -> Result<Option<(RoomInfo, RoomSummary)>> {
     let row: Option<RoomRow> = db
-        .prepare(
-            "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
-                    r.last_name, r.last_text, r.visibility, \
-                    CASE WHEN ?2 IS NULL THEN NULL \
-                         ELSE MAX(r.last_seq - COALESCE(d.seq, 0), 0) END AS unread \
-             FROM rooms r LEFT JOIN reads d ON d.room = r.id AND d.claim = ?2 \
-             WHERE r.id = ?1",
-        )
+        .prepare(ROOM)
         .bind(&[
             JsValue::from_str(id),
             reader.map_or(JsValue::NULL, JsValue::from_str),
@@ -91,31 +112,24 @@ pub async fn get(
 /// maker, or random for a private room). The room itself decided that the id was free;
 /// a retry of the same making writes the same row again.
 pub async fn create(db: &D1Database, id: &str, ask: &CreateRoom, maker: &str) -> Result<()> {
-    db.prepare(
-        "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description, \
-                            visibility, created_by) \
-         VALUES (?1, 0, 0, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT (id) DO UPDATE SET title = excluded.title, \
-           description = excluded.description, visibility = excluded.visibility, \
-           created_by = excluded.created_by",
-    )
-    .bind(&[
-        JsValue::from_str(id),
-        num(worker::Date::now().as_millis()),
-        JsValue::from_str(&ask.title),
-        JsValue::from_str(&ask.description),
-        JsValue::from_str(ask.visibility.as_str()),
-        JsValue::from_str(maker),
-    ])?
-    .run()
-    .await?;
+    db.prepare(CREATE)
+        .bind(&[
+            JsValue::from_str(id),
+            num(worker::Date::now().as_millis()),
+            JsValue::from_str(&ask.title),
+            JsValue::from_str(&ask.description),
+            JsValue::from_str(ask.visibility.as_str()),
+            JsValue::from_str(maker),
+        ])?
+        .run()
+        .await?;
     Ok(())
 }
 
 /// Whether a made room's row is there already (a `POST /api/rooms` retried by its maker).
 pub async fn made_before(db: &D1Database, id: &str) -> Result<bool> {
     let row: Option<serde_json::Value> = db
-        .prepare("SELECT 1 AS one FROM rooms WHERE id = ?1 AND created_by IS NOT NULL")
+        .prepare(MADE_BEFORE)
         .bind(&[JsValue::from_str(id)])?
         .first(None)
         .await?;
@@ -130,20 +144,15 @@ pub async fn retitle(
     description: Option<&str>,
 ) -> Result<()> {
     let text = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
-    db.prepare(
-        "INSERT INTO rooms (id, message_count, last_seq, last_activity, title, description) \
-         VALUES (?1, 0, 0, ?4, ?2, COALESCE(?3, '')) \
-         ON CONFLICT (id) DO UPDATE SET title = COALESCE(?2, rooms.title), \
-           description = COALESCE(?3, rooms.description)",
-    )
-    .bind(&[
-        JsValue::from_str(id),
-        text(title),
-        text(description),
-        num(worker::Date::now().as_millis()),
-    ])?
-    .run()
-    .await?;
+    db.prepare(RETITLE)
+        .bind(&[
+            JsValue::from_str(id),
+            text(title),
+            text(description),
+            num(worker::Date::now().as_millis()),
+        ])?
+        .run()
+        .await?;
     Ok(())
 }
 
@@ -187,8 +196,10 @@ pub async fn list(
 
 /// One part of the room list (?2: with messages or without) after the place (?3, ?4), at
 /// most ?5 rooms, with unread counts for the claim ?1. Its WHERE holds the predicate of
-/// the partial index `rooms_by_rank` word for word, so that SQLite can use it.
-const ROOMS_PART: &str = concat!(
+/// the partial index `rooms_by_rank` word for word, so that SQLite can use it; its ORDER
+/// BY leaves out the index's first column (an equality here): with it, SQLite sorted
+/// every room of the part to return a page (`USE TEMP B-TREE FOR ORDER BY`).
+pub const ROOMS_PART: &str = concat!(
     "SELECT r.id, r.message_count, r.last_activity, r.title, r.description, r.online, \
             r.last_name, r.last_text, (r.last_seq > 0) AS active, \
             CASE WHEN ?1 IS NULL THEN NULL \
@@ -197,7 +208,7 @@ const ROOMS_PART: &str = concat!(
      WHERE r.visibility = 'public' AND ",
     not_dm!("r.id"),
     " AND (r.last_seq > 0) = ?2 AND (r.last_activity, r.id) < (?3, ?4) \
-     ORDER BY (r.last_seq > 0) DESC, r.last_activity DESC, r.id DESC LIMIT ?5"
+     ORDER BY r.last_activity DESC, r.id DESC LIMIT ?5"
 );
 
 /// Up to `n` rooms of the cursor's part of the list (with or without messages) after it.
