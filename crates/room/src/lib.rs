@@ -127,6 +127,9 @@ pub struct Room<L: Log> {
     now: u64,
     /// The history database's side: what is in flight, when to retry, the online count.
     outbox: outbox::Outbox,
+    /// Sends that arrived while a batch of messages was in flight: they go into the log
+    /// together, in one commit, when its answer comes (group commit).
+    held: VecDeque<sending::Held>,
 }
 
 /// How long a failed sweep of uploads waits before trying again.
@@ -197,6 +200,7 @@ impl<L: Log> Room<L> {
             queue: VecDeque::new(),
             now: 0,
             outbox: outbox::Outbox::new(),
+            held: VecDeque::new(),
         })
     }
 
@@ -244,6 +248,10 @@ impl<L: Log> Room<L> {
             Input::Swept { deleted, kept } => self.uploads_swept(&deleted, &kept, now),
         };
         self.queue.extend(out);
+        if !self.held.is_empty() && !self.outbox.messages_in_flight() {
+            let released = self.release_held(now);
+            self.queue.extend(released);
+        }
     }
 
     /// What the shell must do next, in order; `None` once nothing is left. When every
