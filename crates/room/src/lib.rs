@@ -12,7 +12,9 @@
 //! write is confirmed). A message is broadcast as soon as it is in the log; everything
 //! the history database still lacks (changed messages, moderation audit, read
 //! positions, the online count) leaves as one [`Output::Persist`], and each sender is
-//! acknowledged once [`Input::Persisted`] reports that batch written.
+//! acknowledged once [`Input::Persisted`] reports that batch written. Sends that come
+//! while a batch of messages is out wait for its answer and then go into the log in that
+//! one event, one storage commit for all of them ([`sending`]: group commit).
 //!
 //! ```text
 //!   Text(send) ─► validate ─► rate limit ─► assign seq, rev ─► Log::append (dedupes client_id)
