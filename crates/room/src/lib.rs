@@ -12,7 +12,9 @@
 //! write is confirmed). A message is broadcast as soon as it is in the log; everything
 //! the history database still lacks (changed messages, moderation audit, read
 //! positions, the online count) leaves as one [`Output::Persist`], and each sender is
-//! acknowledged once [`Input::Persisted`] reports that batch written.
+//! acknowledged once [`Input::Persisted`] reports that batch written. Sends that come
+//! while a batch of messages is out wait for its answer and then go into the log in that
+//! one event, one storage commit for all of them ([`sending`]: group commit).
 //!
 //! ```text
 //!   Text(send) ─► validate ─► rate limit ─► assign seq, rev ─► Log::append (dedupes client_id)
@@ -127,6 +129,9 @@ pub struct Room<L: Log> {
     now: u64,
     /// The history database's side: what is in flight, when to retry, the online count.
     outbox: outbox::Outbox,
+    /// Sends that arrived while a batch of messages was in flight: they go into the log
+    /// together, in one commit, when its answer comes (group commit).
+    held: VecDeque<sending::Held>,
 }
 
 /// How long a failed sweep of uploads waits before trying again.
@@ -197,6 +202,7 @@ impl<L: Log> Room<L> {
             queue: VecDeque::new(),
             now: 0,
             outbox: outbox::Outbox::new(),
+            held: VecDeque::new(),
         })
     }
 
@@ -244,6 +250,10 @@ impl<L: Log> Room<L> {
             Input::Swept { deleted, kept } => self.uploads_swept(&deleted, &kept, now),
         };
         self.queue.extend(out);
+        if !self.held.is_empty() && !self.outbox.messages_in_flight() {
+            let released = self.release_held(now);
+            self.queue.extend(released);
+        }
     }
 
     /// What the shell must do next, in order; `None` once nothing is left. When every

@@ -61,6 +61,12 @@ impl Outbox {
         self.online_owed = false;
     }
 
+    /// Whether a batch carrying messages is out now: sends wait for its answer, to go
+    /// into the log together.
+    pub(crate) fn messages_in_flight(&self) -> bool {
+        self.in_flight.as_ref().is_some_and(|b| b.rev.is_some())
+    }
+
     /// When a failed batch is tried again, while nothing is in flight.
     pub(crate) fn retry_due(&self) -> Option<u64> {
         self.retry_at.filter(|_| self.in_flight.is_none())

@@ -1,8 +1,28 @@
 //! Sending: a new message is validated, deduplicated by its client_id, given the next
 //! seq and rev, logged and broadcast; its ack waits for the history database.
+//!
+//! Group commit: a send that arrives while a batch of messages is out to the history
+//! database is held, and every held send goes into the log when that batch's answer
+//! comes, in that one event, so that the runtime commits them in one storage commit and
+//! the next batch carries them all. A lone send (nothing in flight) is logged at once.
+//! A held send is neither logged, seen nor acked: if the room is lost meanwhile, its
+//! sender, who has no ack, resends it with the same client_id.
 
 use crate::frames::{fail, refuse, send};
 use crate::*;
+
+/// Sends held at most; beyond, a send is logged at once (in a commit of its own).
+pub const MAX_HELD: usize = MAX_BATCH;
+
+/// A send waiting for the batch in flight, as it arrived.
+#[derive(Debug)]
+pub(crate) struct Held {
+    conn: ConnId,
+    text: MessageText,
+    client_id: ClientId,
+    reply_to: Option<u64>,
+    attachment: Option<String>,
+}
 
 impl<L: Log> Room<L> {
     pub(crate) fn on_send(
@@ -14,6 +34,47 @@ impl<L: Log> Room<L> {
         attachment: Option<String>,
         now: u64,
     ) -> Vec<Output> {
+        if !self.conns.contains_key(id) {
+            return Vec::new();
+        }
+        let held = Held {
+            conn: id.clone(),
+            text,
+            client_id,
+            reply_to,
+            attachment,
+        };
+        if self.outbox.messages_in_flight() && self.held.len() < MAX_HELD {
+            self.held.push_back(held);
+            return Vec::new();
+        }
+        self.log_send(held, now)
+    }
+
+    /// The batch in flight is answered: every held send goes into the log now, in
+    /// arrival order (a sender gone meanwhile has no ack and resends on its return).
+    pub(crate) fn release_held(&mut self, now: u64) -> Vec<Output> {
+        let mut out = Vec::new();
+        for h in std::mem::take(&mut self.held) {
+            out.extend(self.log_send(h, now));
+        }
+        out
+    }
+
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    fn log_send(&mut self, held: Held, now: u64) -> Vec<Output> {
+        let Held {
+            conn: id,
+            text,
+            client_id,
+            reply_to,
+            attachment,
+        } = held;
+        let id = &id;
         let mut out = Vec::new();
         let Some(conn) = self.conns.get(id) else {
             return out;

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 mod changes;
 mod files;
 mod frames;
+mod grouping;
 mod moderation;
 mod outbox;
 mod presence;

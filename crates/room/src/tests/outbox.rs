@@ -116,16 +116,18 @@ fn one_batch_carries_all_four_kinds_and_only_one_is_in_flight() {
     assert_eq!(batch.audit[0].1.action, ModAction::Ban);
     assert_eq!(batch.reads, [(ClaimId::from("bo"), 1)]);
     assert_eq!(batch.online, Some(3));
-    // While it is out, nothing else leaves, whatever happens.
-    text(
+    // While it is out, nothing else leaves, whatever happens; a send waits for it.
+    let held = text(
         &mut r,
         "b",
         json!({"type":"send","text":"three","client_id":"d1"}),
         8,
     );
+    assert!(frames_for(&held, "a").is_empty(), "held, not seen yet");
     r.handle(9, Input::Alarm);
     assert!(drain(&mut r).1.is_none(), "one batch in flight at a time");
-    // Written: its senders are acked, then the next batch takes what came since.
+    // Written: its senders are acked, the held send is logged and seen, then the next
+    // batch takes what came since.
     r.handle(
         10,
         Input::Persisted {
@@ -134,10 +136,10 @@ fn one_batch_carries_all_four_kinds_and_only_one_is_in_flight() {
         },
     );
     let (effects, next) = drain(&mut r);
-    assert_eq!(
-        frames_for(&effects, "a"),
-        [json!({"type":"ack","client_id":"c1","seq":1})]
-    );
+    let seen = frames_for(&effects, "a");
+    assert_eq!(seen[0], json!({"type":"ack","client_id":"c1","seq":1}));
+    assert_eq!(types(&seen), ["ack", "message"]);
+    assert_eq!(seen[1]["message"]["seq"], 2);
     let next = next.expect("the message sent meanwhile");
     let seqs: Vec<u64> = next.messages.iter().map(|(_, m)| m.seq).collect();
     assert_eq!(seqs, [2]);
