@@ -139,6 +139,7 @@ impl<L: Log> Room<L> {
             since,
             rev,
             claimed_token: None,
+            presence2: false,
         };
         self.input(now, input)
     }
