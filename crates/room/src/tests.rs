@@ -21,6 +21,7 @@ mod frames;
 mod moderation;
 mod outbox;
 mod presence;
+mod presence2;
 mod reads;
 mod sending;
 mod typing;
