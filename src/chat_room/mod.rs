@@ -24,7 +24,8 @@ use std::collections::HashMap;
 
 use edgechat_protocol::{is_dm_room, ServerFrame};
 use edgechat_room::{
-    Attachment, Batch, Bounds, ConnId, Input, Limits, Output, Room, RoomKind, Target,
+    Attachment, Batch, Bounds, ConnId, Input, Limits, Output, PresenceSettings, Room, RoomKind,
+    Target,
 };
 use worker::js_sys::Map;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -183,6 +184,11 @@ impl ChatRoom {
         let limits = Limits::from_vars(|name| self.env.var(name).ok().map(|v| v.to_string()));
         let mut room = Room::open(id, kind, log, limits).map_err(to_err)?;
         room.set_bounds(bounds(&self.env));
+        let var = |k: &str| self.env.var(k).ok().map(|v| v.to_string());
+        room.set_presence(PresenceSettings::from_settings(
+            var("PRESENCE_TICK_MS").as_deref(),
+            var("PRESENCE_LIST_MAX").as_deref(),
+        ));
         let t = now();
         let mut sockets = self.sockets.borrow_mut();
         for ws in self.state.get_websockets() {
@@ -299,6 +305,11 @@ impl ChatRoom {
         match to {
             Target::One(id) => {
                 if let Some(ws) = sockets.get(id) {
+                    send_text(ws, &text);
+                }
+            }
+            Target::Many(ids) => {
+                for ws in ids.iter().filter_map(|id| sockets.get(id)) {
                     send_text(ws, &text);
                 }
             }

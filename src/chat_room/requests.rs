@@ -167,6 +167,7 @@ impl ChatRoom {
             since: query.since,
             rev: query.rev,
             claimed_token: claimed,
+            presence2: query.presence2,
         });
         self.drain(Waits::Never).await;
         let mut response = Response::from_websocket(pair.client)?;

@@ -457,6 +457,9 @@ impl Session {
             }
             // Who runs the room: shown by the full-screen view's header in a later change.
             ServerFrame::Roles { .. } => {}
+            // Presence 2 frames come only to a client that opted in, which this one does
+            // not (yet): nothing to show.
+            ServerFrame::Presence { .. } | ServerFrame::Users { .. } => {}
         }
         (events, replies)
     }
@@ -540,6 +543,8 @@ mod tests {
                 status: Status::Online,
             },
             users: vec![],
+            user_count: None,
+            users_partial: false,
             messages: seqs.map(msg).collect(),
             last_seq: 0,
             has_more,
@@ -728,6 +733,8 @@ mod tests {
                 room,
                 you,
                 users,
+                user_count: None,
+                users_partial: false,
                 messages,
                 last_seq,
                 has_more,

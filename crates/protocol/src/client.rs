@@ -88,7 +88,16 @@ pub enum ClientFrame {
     Read {
         seq: u64,
     },
+    /// A page of the room's connected users (sorted by name key), after the name
+    /// `after` (none: from the start), at most `limit` ([`MAX_USERS_PAGE`]).
+    Users {
+        after: Option<Name>,
+        limit: u32,
+    },
 }
+
+/// The most users one `users` page holds.
+pub const MAX_USERS_PAGE: u32 = 200;
 
 /// The longest ban, in minutes: a year.
 pub const MAX_BAN_MINUTES: u32 = 525_600;
@@ -172,6 +181,12 @@ enum RawClientFrame {
     },
     Read {
         seq: u64,
+    },
+    Users {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
     },
 }
 
@@ -348,6 +363,16 @@ impl TryFrom<RawClientFrame> for ClientFrame {
                 name: Name::parse(&name).map_err(bad)?,
             },
             RawClientFrame::Read { seq } => ClientFrame::Read { seq },
+            RawClientFrame::Users { after, limit } => {
+                let limit = limit.unwrap_or(MAX_USERS_PAGE);
+                if !(1..=MAX_USERS_PAGE).contains(&limit) {
+                    return Err(bad(&format!(
+                        "limit must be 1 to {MAX_USERS_PAGE}, not {limit}"
+                    )));
+                }
+                let after = after.map(|n| Name::parse(&n)).transpose().map_err(bad)?;
+                ClientFrame::Users { after, limit }
+            }
             RawClientFrame::Unban { name } => ClientFrame::Unban {
                 name: Name::parse(&name).map_err(bad)?,
             },
@@ -463,6 +488,10 @@ impl From<ClientFrame> for RawClientFrame {
             ClientFrame::Appoint { name: n } => RawClientFrame::Appoint { name: name(n) },
             ClientFrame::Dismiss { name: n } => RawClientFrame::Dismiss { name: name(n) },
             ClientFrame::Read { seq } => RawClientFrame::Read { seq },
+            ClientFrame::Users { after, limit } => RawClientFrame::Users {
+                after: after.map(name),
+                limit: Some(limit),
+            },
         }
     }
 }

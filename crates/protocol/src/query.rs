@@ -60,16 +60,21 @@ pub struct ConnectQuery {
     /// With `since`: the last room `rev` the client saw, asking for the older messages
     /// that changed after it.
     pub rev: Option<u64>,
+    /// `presence=2`: the client takes presence as one `presence` frame per tick (and,
+    /// in a large room, counts and a member list on demand) instead of a frame per
+    /// change.
+    pub presence2: bool,
 }
 
-/// `?name=NAME&since=SEQ&rev=REV`.
+/// `?name=NAME&since=SEQ&rev=REV&presence=2`.
 pub fn parse_connect_query<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
 ) -> Result<ConnectQuery, HttpError> {
-    let (mut name, mut since, mut rev) = (None, None, None);
+    let (mut name, mut since, mut rev, mut presence2) = (None, None, None, false);
     for (k, v) in pairs {
         match k.as_ref() {
             "name" => name = Some(v),
+            "presence" => presence2 = v.as_ref() == "2",
             "since" => since = Some(parse_seq("since", v.as_ref())?),
             "rev" => rev = Some(parse_seq("rev", v.as_ref())?),
             _ => {}
@@ -78,7 +83,12 @@ pub fn parse_connect_query<K: AsRef<str>, V: AsRef<str>>(
     let name = name
         .ok_or_else(|| HttpError::new(ErrorCode::InvalidName, "a name is required (?name=...)"))?;
     let name = Name::parse(name.as_ref()).map_err(|m| HttpError::new(ErrorCode::InvalidName, m))?;
-    Ok(ConnectQuery { name, since, rev })
+    Ok(ConnectQuery {
+        name,
+        since,
+        rev,
+        presence2,
+    })
 }
 
 /// `?filename=F` of an upload (`POST /room/:id/files`): the file's name as given (the

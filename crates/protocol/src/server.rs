@@ -46,6 +46,13 @@ pub enum ServerFrame {
         /// In a direct-message room: how far the other name has read ("seen").
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_read_seq: Option<u64>,
+        /// To a client that opted in to presence 2 (`?presence=2`): how many users are
+        /// connected. Above the room's list size, `users` is empty and `users_partial`
+        /// set: the list is loaded on demand with `users` frames.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_count: Option<usize>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        users_partial: bool,
     },
     Message {
         message: Message,
@@ -93,6 +100,32 @@ pub enum ServerFrame {
     },
     Typing {
         names: Vec<String>,
+    },
+    /// Presence 2 (opted in at connect): what changed in the room's users during the
+    /// last tick, one frame for all of it. `joined` and `status` are users as they are
+    /// now (apply them as upserts), `left` names that are gone. `partial`: the room is
+    /// above its list size and only the count is kept up to date; `users`, when present,
+    /// is the whole list again (the room fell back under its list size).
+    Presence {
+        count: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<User>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        status: Vec<User>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        users: Option<Vec<User>>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        partial: bool,
+    },
+    /// The answer to a `users` frame: a page of the connected users sorted by name key;
+    /// `next` is the `after` of the next page, if there is one.
+    Users {
+        users: Vec<User>,
+        count: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
     },
     History {
         messages: Vec<Message>,

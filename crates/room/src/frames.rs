@@ -166,6 +166,7 @@ impl<L: Log> Room<L> {
             Ok(ClientFrame::Appoint { name }) => self.on_appoint(id, &name, true),
             Ok(ClientFrame::Dismiss { name }) => self.on_appoint(id, &name, false),
             Ok(ClientFrame::Read { seq }) => self.on_read(id, seq),
+            Ok(ClientFrame::Users { after, limit }) => self.on_users(id, after, limit),
         }
     }
 }

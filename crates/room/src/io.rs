@@ -21,6 +21,8 @@ pub enum Input {
         since: Option<u64>,
         rev: Option<u64>,
         claimed_token: Option<String>,
+        /// The client opted in to presence 2 (`?presence=2`).
+        presence2: bool,
     },
     /// A connection found again after a wake, from its attachment: announces nothing.
     Restore(Attachment),
@@ -108,6 +110,9 @@ pub struct Attachment {
     #[serde(default)]
     pub claim: ClaimId,
     pub status: Status,
+    /// The connection opted in to presence 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub presence2: bool,
 }
 
 /// Everything the room owes the history database, to be written as one atomic batch.

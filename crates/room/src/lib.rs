@@ -44,6 +44,7 @@ pub mod ids;
 pub mod io;
 mod limits;
 pub mod log;
+pub mod members;
 pub mod memory;
 pub mod moderation;
 pub mod outbox;
@@ -74,6 +75,7 @@ pub use log::{
     AttachmentLog, Ban, Log, LogError, Member, MessageLog, ModerationLog, PageLog, Positions,
     ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
 };
+pub use members::{PresenceSettings, PRESENCE_LIST_MAX, PRESENCE_TICK_MS};
 pub use outbox::{MAX_BATCH, RETRY_MS};
 
 use presence::{ClaimState, Conn};
@@ -91,6 +93,10 @@ pub struct Room<L: Log> {
     last_rev: u64,
     durable_rev: u64,
     conns: BTreeMap<ConnId, Conn>,
+    /// Connected names, sorted, and the presence-2 tick.
+    members: members::Members,
+    /// The presence tick and list size.
+    presence: PresenceSettings,
     /// Logged changes not yet durable, as (rev, the message after it), in rev order.
     pending: VecDeque<(u64, Message)>,
     /// Acks owed once a rev is durable: (connection, client_id, seq).
@@ -182,6 +188,8 @@ impl<L: Log> Room<L> {
             last_rev: at.last_rev,
             durable_rev: at.durable_rev,
             conns: BTreeMap::new(),
+            members: members::Members::default(),
+            presence: PresenceSettings::default(),
             pending,
             waiters: BTreeMap::new(),
             typing_shown: BTreeMap::new(),
@@ -217,6 +225,11 @@ impl<L: Log> Room<L> {
         }
     }
 
+    /// Sets the presence tick and list size (from the shell's settings).
+    pub fn set_presence(&mut self, settings: PresenceSettings) {
+        self.presence = settings;
+    }
+
     #[cfg(test)]
     pub(crate) fn bounds(&self) -> Bounds {
         self.bounds
@@ -233,7 +246,11 @@ impl<L: Log> Room<L> {
                 since,
                 rev,
                 claimed_token,
-            } => self.connect(conn, &name, claim, since, rev, claimed_token, now),
+                presence2,
+            } => {
+                let resume = (since, rev);
+                self.connect(conn, &name, claim, resume, claimed_token, presence2, now)
+            }
             Input::Restore(attachment) => {
                 self.restore(attachment, now);
                 Vec::new()
@@ -254,6 +271,9 @@ impl<L: Log> Room<L> {
             let released = self.release_held(now);
             self.queue.extend(released);
         }
+        // A tick that is due goes with whatever event comes first, the alarm or another.
+        let tick = self.members.flush(now, &self.presence);
+        self.queue.extend(tick);
     }
 
     /// What the shell must do next, in order; `None` once nothing is left. When every
@@ -275,6 +295,7 @@ impl<L: Log> Room<L> {
         [
             typing,
             self.typing_due,
+            self.members.due,
             self.outbox.retry_due(),
             self.sweep_at,
         ]

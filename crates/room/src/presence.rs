@@ -11,6 +11,8 @@ pub(crate) struct Conn {
     pub(crate) key: NameKey,
     pub(crate) claim: ClaimId,
     pub(crate) status: Status,
+    /// It opted in to presence 2.
+    pub(crate) modern: bool,
     /// What this connection's claim shares with its other sockets here: the bucket.
     pub(crate) shared: Rc<ClaimState>,
     pub(crate) typing_until: Option<u64>,
@@ -40,11 +42,16 @@ impl<L: Log> Room<L> {
             attachment.claim
         };
         let shared = self.claim_socket(&claim, now);
+        let name: Rc<str> = attachment.name.into();
+        self.members.add(&key, &name, attachment.status);
+        self.members
+            .register(&attachment.id, attachment.presence2, false);
         let conn = Conn {
-            name: attachment.name.into(),
+            name,
             key,
             claim,
             status: attachment.status,
+            modern: attachment.presence2,
             shared,
             typing_until: None,
             strikes: Strikes::default(),
@@ -157,9 +164,9 @@ impl<L: Log> Room<L> {
         id: ConnId,
         name: &Name,
         claim: ClaimId,
-        since: Option<u64>,
-        rev: Option<u64>,
+        (since, rev): (Option<u64>, Option<u64>),
         claimed_token: Option<String>,
+        modern: bool,
         now: u64,
     ) -> Vec<Output> {
         let mut out = Vec::new();
@@ -181,6 +188,13 @@ impl<L: Log> Room<L> {
         let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
         let key = NameKey::from(name.key());
         let shared = self.claim_socket(&claim, now);
+        if first {
+            let presence = self.presence;
+            self.members.joined(&key, &display, status, now, &presence);
+        } else {
+            self.members.add(&key, &display, status);
+        }
+        self.members.register(&id, modern, true);
         self.conns.insert(
             id.clone(),
             Conn {
@@ -188,6 +202,7 @@ impl<L: Log> Room<L> {
                 key,
                 claim: claim.clone(),
                 status,
+                modern,
                 shared,
                 typing_until: None,
                 strikes: Strikes::default(),
@@ -199,6 +214,7 @@ impl<L: Log> Room<L> {
             name: display.to_string(),
             claim: claim.clone(),
             status,
+            presence2: modern,
         }));
         let you = User {
             name: display.to_string(),
@@ -224,10 +240,18 @@ impl<L: Log> Room<L> {
             (Ok((mut messages, has_more)), Ok((mut updates, updates_truncated))) => {
                 self.mark_mine(&claim, &mut messages, &mut out);
                 self.mark_mine(&claim, &mut updates, &mut out);
+                let (users, user_count, users_partial) = if modern {
+                    let (users, count, partial) = self.members.welcome_list(&self.presence);
+                    (users, Some(count), partial)
+                } else {
+                    (self.users(), None, false)
+                };
                 let mut frame = ServerFrame::Welcome {
                     room: self.id.clone(),
                     you: you.clone(),
-                    users: self.users(),
+                    users,
+                    user_count,
+                    users_partial,
                     messages: Vec::new(),
                     last_seq: self.last_seq,
                     has_more,
@@ -266,11 +290,12 @@ impl<L: Log> Room<L> {
             send(&mut out, Target::One(id.clone()), frame);
         }
         if first {
-            send(
-                &mut out,
-                Target::AllExcept(id.clone()),
-                ServerFrame::UserJoined { user: you },
-            );
+            // Legacy connections hear of it now; presence-2 ones at the tick.
+            let legacy = self.members.legacy_except(Some(&id));
+            if !legacy.is_empty() {
+                let frame = ServerFrame::UserJoined { user: you };
+                send(&mut out, Target::Many(legacy), frame);
+            }
             self.outbox.online_changed();
         }
         let typing = self.typing_names_for(name.key());
@@ -339,17 +364,21 @@ impl<L: Log> Room<L> {
             return out;
         };
         self.release_claim_socket(&conn.claim, &conn.shared, now);
-        if self.user_of_key(&conn.key).is_none() {
-            send(
-                &mut out,
-                Target::All,
-                ServerFrame::UserLeft {
-                    user: User {
-                        name: conn.name.to_string(),
-                        status: conn.status,
-                    },
-                },
-            );
+        self.members.unregister(id);
+        let presence = self.presence;
+        if self.members.remove(&conn.key, now, &presence) {
+            let legacy = self.members.legacy_except(None);
+            if !legacy.is_empty() {
+                let user = User {
+                    name: conn.name.to_string(),
+                    status: conn.status,
+                };
+                send(
+                    &mut out,
+                    Target::Many(legacy),
+                    ServerFrame::UserLeft { user },
+                );
+            }
             self.outbox.online_changed();
         }
         let shown = self.typing_shown.get(&conn.key).is_some_and(|s| s.on);
@@ -377,49 +406,51 @@ impl<L: Log> Room<L> {
                 name: conn.name.to_string(),
                 claim: conn.claim.clone(),
                 status,
+                presence2: conn.modern,
             }));
         }
         if let Some(name) = name {
-            send(
-                &mut out,
-                Target::AllExcept(id.clone()),
-                ServerFrame::UserStatus {
+            let presence = self.presence;
+            self.members.set_status(&key, status, self.now, &presence);
+            let legacy = self.members.legacy_except(Some(id));
+            if !legacy.is_empty() {
+                let frame = ServerFrame::UserStatus {
                     user: User { name, status },
-                },
-            );
+                };
+                send(&mut out, Target::Many(legacy), frame);
+            }
         }
         out
     }
 
     /// How many names are connected now.
     pub(crate) fn online(&self) -> usize {
-        self.conns
-            .values()
-            .map(|c| &c.key)
-            .collect::<BTreeSet<_>>()
-            .len()
+        self.members.count()
     }
 
-    /// The users connected now, one per name, sorted by name.
+    /// The users connected now, one per name, sorted by name key.
     pub fn users(&self) -> Vec<User> {
-        let mut seen = BTreeSet::new();
-        let mut users: Vec<User> = self
-            .conns
-            .values()
-            .filter(|c| seen.insert(c.key.clone()))
-            .map(|c| User {
-                name: c.name.to_string(),
-                status: c.status,
-            })
-            .collect();
-        users.sort_by_cached_key(|u| (u.name.to_lowercase(), u.name.clone()));
-        users
+        self.members.users()
     }
 
     pub(crate) fn user_of_key(&self, key: &str) -> Option<(Rc<str>, Status)> {
-        self.conns
-            .values()
-            .find(|c| &*c.key == key)
-            .map(|c| (c.name.clone(), c.status))
+        self.members
+            .by_key
+            .get(key)
+            .map(|p| (p.name.clone(), p.status))
+    }
+
+    /// A `users` frame: a page of the connected users after `after`, to this socket.
+    pub(crate) fn on_users(&self, id: &ConnId, after: Option<Name>, limit: u32) -> Vec<Output> {
+        let mut out = Vec::new();
+        let after = after.map(|n| n.key().to_owned());
+        let (users, next) = self.members.page(after.as_deref(), limit as usize);
+        let frame = ServerFrame::Users {
+            users,
+            count: self.members.count(),
+            next,
+        };
+        send(&mut out, Target::One(id.clone()), frame);
+        out
     }
 }

@@ -22,6 +22,7 @@ mod grouping;
 mod moderation;
 mod outbox;
 mod presence;
+mod presence2;
 mod reads;
 mod sending;
 mod typing;
@@ -140,6 +141,7 @@ impl<L: Log> Room<L> {
             since,
             rev,
             claimed_token: None,
+            presence2: false,
         };
         self.input(now, input)
     }

@@ -48,6 +48,7 @@ fn connect_input(conn: &str, name: &str) -> Input {
         since: None,
         rev: None,
         claimed_token: None,
+        presence2: false,
     }
 }
 
@@ -308,6 +309,7 @@ fn a_fresh_room_corrects_the_online_count_and_a_woken_one_does_not() {
             name: "Ann".into(),
             claim: "ann".into(),
             status: Status::Online,
+            presence2: false,
         }),
     );
     assert!(
@@ -354,6 +356,7 @@ fn a_new_token_follows_the_welcome_on_that_socket_only() {
         since: None,
         rev: None,
         claimed_token: Some("tok".into()),
+        presence2: false,
     };
     r.handle(1, input);
     let (effects, _) = drain(&mut r);

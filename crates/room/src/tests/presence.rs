@@ -133,6 +133,7 @@ fn a_wake_restores_identities_without_announcing_anything() {
             name: "Alice".into(),
             claim: "alice".into(),
             status: Status::Away,
+            presence2: false,
         },
         50_000,
     );
@@ -147,8 +148,18 @@ fn a_wake_restores_identities_without_announcing_anything() {
     // Dedupe survives the wake too.
     let f = frames_for(&woken.on_text("a", &send_frame("again", "c1"), 50_001), "a");
     assert_eq!(f, [json!({"type":"ack","client_id":"c1","seq":1})]);
+    woken.restore(
+        Attachment {
+            id: "b".into(),
+            name: "Bo".into(),
+            claim: "bo".into(),
+            status: Status::Online,
+            presence2: false,
+        },
+        50_001,
+    );
     let e = woken.leave("a", 50_002);
-    assert_eq!(types(&frames_for(&e, "zzz")), ["user_left"]);
+    assert_eq!(types(&frames_for(&e, "b")), ["user_left"]);
 }
 
 #[test]
@@ -252,6 +263,7 @@ fn admission_caps_sockets_per_claim_and_per_room() {
                 name: "Ann".into(),
                 claim: claim.into(),
                 status: Status::Online,
+                presence2: false,
             },
             0,
         );

@@ -183,6 +183,7 @@ fn a_log_failure_is_an_internal_error_and_loses_nothing() {
             name: "a".into(),
             claim: "a".into(),
             status: Status::Online,
+            presence2: false,
         },
         0,
     );
