@@ -239,7 +239,7 @@ fn decode_refuses_with_these_exact_answers() {
     ("null", BadFrame, "a frame must be a JSON object with a \"type\"", None),
     ("\"s\"", BadFrame, "a frame must be a JSON object with a \"type\"", None),
     ("{}", BadFrame, "missing field `type`", None),
-    ("{\"type\":\"nope\"}", BadFrame, "unsupported value: unknown variant `nope`, expected one of `send`, `typing`, `status`, `history`, `edit`, `delete`, `react`, `thread`, `kick`, `ban`, `unban`, `appoint`, `dismiss`, `read`", None),
+    ("{\"type\":\"nope\"}", BadFrame, "unsupported value: unknown variant `nope`, expected one of `send`, `typing`, `status`, `history`, `edit`, `delete`, `react`, `thread`, `kick`, `ban`, `unban`, `appoint`, `dismiss`, `read`, `users`", None),
     ("{\"type\":5}", BadFrame, "invalid type: integer `5`, expected variant identifier", None),
     ("{\"type\":null,\"client_id\":\"c\"}", BadFrame, "invalid type: null, expected variant identifier", Some("c")),
     ("{\"client_id\":\"c\"}", BadFrame, "missing field `type`", Some("c")),
