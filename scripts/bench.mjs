@@ -73,7 +73,7 @@ const TARGETS = ['edgechat', 'ceiling'];
  * its own servers; the table shows both side by side.
  */
 const STATES = ['disk', 'tmpfs'];
-const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'idle', 'abuse', 'data-scale'];
+const SCENARIOS = ['fanout', 'throughput', 'join', 'rooms', 'capacity', 'idle', 'abuse', 'data-scale'];
 /** Scenarios that only mean something against edgechat, on a server of their own. */
 const EDGECHAT_ONLY = new Set(['abuse', 'data-scale']);
 /** Scenarios run here in Node (bench/), not by the load generator, each on servers of its own. */
@@ -85,6 +85,8 @@ const SCENARIO_FLAGS = {
   throughput: { full: '--senders 10 --window 10 --duration 10', quick: '--senders 4 --window 5 --duration 3' },
   join: { full: '--history 100 --joins 100', quick: '--history 100 --joins 20' },
   rooms: { full: '--rooms 200 --clients 5', quick: '--rooms 20 --clients 3' },
+  // One room of 2,000: its clients opt into presence 2 (edgechat; the ceiling has none).
+  capacity: { full: '--first 1000 --second 1000 --parallel 50 --presence2', quick: '--first 100 --second 100 --parallel 20 --presence2' },
   // A room must stay idle long enough to hibernate (about 10 s under wrangler dev).
   idle: { full: '--connections 10 --idle 15 --rounds 3', quick: '--connections 3 --idle 12 --rounds 1' },
   // Against edgechat with its default room limits: the attack is what they are for.
@@ -389,6 +391,12 @@ const ROWS = [
   { scenario: 'rooms', label: 'rooms runtime RSS growth (MiB)', cell: med(rssGrowth), ratio: true, target: atMost(1.3) },
   { scenario: 'rooms', label: 'rooms runtime RSS after (MiB)', cell: med(kib('rss_after_kib')), ratio: true },
   { scenario: 'rooms', label: 'rooms delivered / expected', cell: fraction('received', 'expected') },
+  { scenario: 'capacity', label: 'capacity: connect clients 0 -> 1,000 (ms)', cell: ms('first_connect_ms'), ratio: true },
+  { scenario: 'capacity', label: 'capacity: connect clients 1,000 -> 2,000 (ms)', cell: ms('second_connect_ms'), ratio: true, target: atMost(1.2) },
+  { scenario: 'capacity', label: 'capacity: frames each of the first 1,000 got while the second joined', cell: ms('frames_per_first_client_during_second') },
+  { scenario: 'capacity', label: 'capacity: one message, last of 2,000 deliveries (ms)', cell: ms('last_delivery_ms'), ratio: true, target: atMost(1.5) },
+  { scenario: 'capacity', label: 'capacity: delivered / expected', cell: fraction('received', 'expected'), target: equals(1, 'complete') },
+  { scenario: 'capacity', label: 'capacity: runtime RSS growth (MiB)', cell: med(rssGrowth), ratio: true, target: atMost(1.3) },
   { scenario: 'idle', label: 'idle wake p50 (ms)', cell: ms('wake_ms.p50'), ratio: true, target: below(20, 'ms') },
   { scenario: 'idle', label: 'idle wake p99 (ms)', cell: ms('wake_ms.p99'), ratio: true },
   { scenario: 'idle', label: 'idle CPU during the idle period (ms)', cell: med((r) => r.idle_cpu_ms), ratio: true, target: equals(0, '0 ms') },

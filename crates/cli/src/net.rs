@@ -64,6 +64,8 @@ impl std::error::Error for NetError {}
 pub struct Server {
     base: Url,
     tokens: Arc<Mutex<Tokens>>,
+    /// Whether sockets opt into presence 2 (`presence=2`: one coalesced frame per tick).
+    presence2: bool,
 }
 
 impl Server {
@@ -78,6 +80,7 @@ impl Server {
             "http" | "https" | "ws" | "wss" => Ok(Server {
                 base,
                 tokens: Arc::default(),
+                presence2: false,
             }),
             other => Err(format!("bad --url {raw:?}: scheme {other} is not http(s)")),
         }
@@ -133,11 +136,22 @@ impl Server {
     /// A room's socket address; `since` and `rev` resume (see [`Session::resume_point`]).
     ///
     /// [`Session::resume_point`]: crate::session::Session::resume_point
+    /// The same server, its sockets opting into presence 2.
+    pub fn with_presence2(&self) -> Server {
+        Server {
+            presence2: true,
+            ..self.clone()
+        }
+    }
+
     pub fn room_socket(&self, room: &str, name: &str, resume: (Option<u64>, Option<u64>)) -> Url {
         let mut url = self.url(&format!("/room/{room}"), true);
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("name", name);
+            if self.presence2 {
+                q.append_pair("presence", "2");
+            }
             if let Some(since) = resume.0 {
                 q.append_pair("since", &since.to_string());
                 if let Some(rev) = resume.1 {

@@ -60,10 +60,19 @@ impl Bench {
     /// this run's own as well: the first connect with a name claims it on the server
     /// (for every room, for 30 days), so a name from an earlier run would be refused.
     pub(super) async fn join(&self, room: &str, name: &str) -> Result<(Socket, Duration), String> {
+        self.join_on(&self.server, room, name).await
+    }
+
+    /// [`Bench::join`] through `server` (the bench's own, or a variant of it).
+    pub(super) async fn join_on(
+        &self,
+        server: &Server,
+        room: &str,
+        name: &str,
+    ) -> Result<(Socket, Duration), String> {
         let name = &format!("{name}-{}", self.tag);
         let started = Instant::now();
-        let mut socket = self
-            .server
+        let mut socket = server
             .connect(room, name, (None, None))
             .await
             .map_err(|e| format!("connecting {name} to {room}: {e}"))?;

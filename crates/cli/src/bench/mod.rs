@@ -10,6 +10,7 @@
 //! scenarios live in `scenarios` and `abuse`, and what they share in `kit`.
 
 mod abuse;
+mod capacity;
 mod kit;
 mod scenarios;
 
@@ -76,6 +77,20 @@ enum Scenario {
         /// Connections opened at once.
         #[arg(long, default_value_t = 50)]
         parallel: usize,
+    },
+    /// One room of F then S clients: the time to connect each batch, the frames the
+    /// first batch gets meanwhile, one message's delivery to all, runtime memory.
+    Capacity {
+        #[arg(long, default_value_t = 1000)]
+        first: u32,
+        #[arg(long, default_value_t = 1000)]
+        second: u32,
+        /// Connections opened at once.
+        #[arg(long, default_value_t = 50)]
+        parallel: usize,
+        /// Opt into presence 2 (edgechat only): one presence frame per tick.
+        #[arg(long)]
+        presence2: bool,
     },
     /// N connections idle past hibernation, then one message: wake-up latency.
     Idle {
@@ -146,6 +161,15 @@ async fn scenario(bench: &Bench, scenario: Scenario) -> Result<(&'static str, Re
         } => (
             "idle",
             scenarios::idle(bench, connections, idle, rounds).await?,
+        ),
+        Scenario::Capacity {
+            first,
+            second,
+            parallel,
+            presence2,
+        } => (
+            "capacity",
+            capacity::capacity(bench, first, second, parallel, presence2).await?,
         ),
         Scenario::Abuse(plan) => ("abuse", abuse::abuse(bench, plan).await?),
     })

@@ -21,12 +21,12 @@ fn number(id: &str, prefix: &str) -> Option<u64> {
     id.strip_prefix(prefix)?.parse().ok()
 }
 
-fn record(h: &mut Histogram<u64>, us: u64) {
+pub(super) fn record(h: &mut Histogram<u64>, us: u64) {
     // Values beyond the histogram's range are clamped to its top.
     let _ = h.record(us.clamp(1, 600_000_000));
 }
 
-async fn send(sink: &mut Sink, client_id: &str) -> Result<(), String> {
+pub(super) async fn send(sink: &mut Sink, client_id: &str) -> Result<(), String> {
     sink.send(send_frame(client_id))
         .await
         .map_err(|e| format!("sending {client_id}: {e}"))
@@ -159,7 +159,7 @@ pub async fn fanout(b: &Bench, receivers: u32, rate: u32, duration: u64) -> Resu
     })
 }
 
-async fn close_all(sinks: Vec<Sink>) {
+pub(super) async fn close_all(sinks: Vec<Sink>) {
     let closing = sinks.into_iter().map(|mut s| async move {
         let _ = tokio::time::timeout(Duration::from_secs(2), s.close()).await;
     });
