@@ -747,8 +747,16 @@ async function runState({ state, root, opts, bin, runs, logs, stateDirs }) {
     };
 
     for (const scenario of opts.scenarios) {
-      if (EDGECHAT_ONLY.has(scenario) && !IN_NODE.has(scenario) && !servers.defaults) await startDefaults();
+      const needsDefaults = EDGECHAT_ONLY.has(scenario) && !IN_NODE.has(scenario);
       for (let round = 1; round <= opts.rounds; round++) {
+        // Each round of the abuse scenario gets a fresh server: the shipped per-address
+        // connect limit the last round's attackers used up would refuse this round's members.
+        if (needsDefaults && servers.defaults && round > 1) {
+          await servers.defaults.stop().catch(() => {});
+          saveLogs();
+          delete servers.defaults;
+        }
+        if (needsDefaults && !servers.defaults) await startDefaults();
         for (const target of EDGECHAT_ONLY.has(scenario) ? ['edgechat'] : TARGETS) {
           note(`${scenario} on ${target}, state ${state}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
           const server = EDGECHAT_ONLY.has(scenario) ? servers.defaults : servers[target];
