@@ -18,7 +18,7 @@ import { onChangeError, onThread, withMyReactions } from './changes.js';
 import { markReadSoon, onRead } from './reads.js';
 import { renderSeen } from './dms.js';
 import { showLanding, forgetRoom } from './views.js';
-import { keepClaim } from './names.js';
+import { keepClaim, keepPass } from './names.js';
 
 const FRAME_HANDLERS = {
   welcome: onWelcome,
@@ -35,6 +35,7 @@ const FRAME_HANDLERS = {
   thread: (frame) => onThread(frame),
   error: onErrorFrame,
   name_claimed: onNameClaimed,
+  pass: (frame) => keepPass(state.name, frame),
   roles: onRoles,
 };
 

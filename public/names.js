@@ -7,9 +7,12 @@
 // subprotocol on the WebSocket (see `socketProtocols`). "Release name" gives the name up
 // (POST /api/names/release) and forgets the token.
 
-import { WS_PROTOCOL, WS_BEARER_PREFIX } from './protocol.js';
+import { WS_PROTOCOL, WS_BEARER_PREFIX, WS_PASS_PREFIX } from './protocol.js';
 
 const TOKEN_PREFIX = 'edgechat.token.';
+const PASS_PREFIX = 'edgechat.pass.';
+/** A pass this close to its expiry is not offered: the connect asks D1 and gets a new one. */
+const PASS_MARGIN_MS = 30_000;
 const CONFIRM_RETRIES_MS = [0, 2000, 6000, 15000];
 
 /**
@@ -58,10 +61,39 @@ export function authHeaders(name, extra = {}) {
   return token ? { ...extra, authorization: `Bearer ${token}` } : { ...extra };
 }
 
-/** The WebSocket subprotocols for `name`: `edgechat`, and the token beside it. */
+/** The WebSocket subprotocols for `name`: `edgechat`, the token beside it, and the
+ *  name's current pass (which lets the server admit the socket without asking its
+ *  database; without one, or with a stale one, the token is checked as before). */
 export function socketProtocols(name) {
   const token = name ? tokenFor(name) : null;
-  return token ? [WS_PROTOCOL, `${WS_BEARER_PREFIX}${token}`] : [WS_PROTOCOL];
+  if (!token) return [WS_PROTOCOL];
+  const pass = passFor(name);
+  const protocols = [WS_PROTOCOL, `${WS_BEARER_PREFIX}${token}`];
+  return pass ? [...protocols, `${WS_PASS_PREFIX}${pass}`] : protocols;
+}
+
+/** The current pass this browser holds for `name` (a `pass` frame's), or null. */
+function passFor(name) {
+  try {
+    const kept = JSON.parse(storage()?.getItem(PASS_PREFIX + nameKey(name)) || 'null');
+    if (typeof kept?.pass !== 'string' || typeof kept?.expires_at !== 'number') return null;
+    return kept.expires_at - PASS_MARGIN_MS > Date.now() ? kept.pass : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the pass of a `pass` frame for `name` (the name this socket connected with). */
+export function keepPass(name, frame) {
+  if (!name || typeof frame?.pass !== 'string' || typeof frame?.expires_at !== 'number') return;
+  try {
+    storage()?.setItem(PASS_PREFIX + nameKey(name), JSON.stringify({ pass: frame.pass, expires_at: frame.expires_at }));
+  } catch { /* no storage: every connect asks the database, which is only slower */ }
+}
+
+/** Forgets `name`'s pass (released, or the server said its claim is gone). */
+export function forgetPass(name) {
+  try { storage()?.removeItem(PASS_PREFIX + nameKey(name)); } catch { /* private mode */ }
 }
 
 /**
@@ -119,6 +151,7 @@ async function confirmClaim(token) {
 }
 
 export function forgetToken(name) {
+  forgetPass(name);
   const store = storage();
   try {
     store?.removeItem(TOKEN_PREFIX + nameKey(name));

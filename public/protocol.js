@@ -24,6 +24,9 @@ export const THREAD_PAGE = 100;
 
 /** A kicked or banned connection (`edgechat_room::CLOSE_REMOVED`). */
 export const CLOSE_REMOVED = 4001;
+/** A socket whose claim no longer holds its name (released or lapsed) though its pass
+ *  admitted it (`edgechat_room::CLOSE_CLAIM_GONE`). */
+export const CLOSE_CLAIM_GONE = 4003;
 /** Closed for too many refused frames (`edgechat_room::limits::CLOSE_POLICY`). */
 export const CLOSE_POLICY = 1008;
 
@@ -39,6 +42,8 @@ export const DM_PREFIX = 'dm--';
 /** The WebSocket subprotocol, and the one that carries a token (`WS_PROTOCOL`, `WS_BEARER_PREFIX`). */
 export const WS_PROTOCOL = 'edgechat';
 export const WS_BEARER_PREFIX = 'edgechat.bearer.';
+/** The subprotocol that carries a claim pass (`WS_PASS_PREFIX`). */
+export const WS_PASS_PREFIX = 'edgechat.pass.';
 
 // --- Presence (PROTOCOL.md "Status") ----------------------------------------------------
 

@@ -1,6 +1,6 @@
 // The room's WebSocket: connect (with the session's resume parameters and the token as a
-// subprotocol), keep-alive pings and dead detection, the close codes (4001 removed, 1008
-// policy), reconnect with backoff and its countdown banner, and the HTTP probe that says
+// subprotocol), keep-alive pings and dead detection, the close codes (4001 removed, 4003
+// claim gone, 1008 policy), reconnect with backoff and its countdown banner, and the HTTP probe that says
 // why a connect was refused. Frames go up through events.js ('frame'), as do a removal
 // ('removed'), a refusal ('refused') and a lost socket ('socket-lost'); `sendFrame` is
 // how every module sends.
@@ -8,9 +8,9 @@
 import { state } from './state.js';
 import { el } from './dom.js';
 import { emit } from './events.js';
-import { CLOSE_REMOVED, CLOSE_POLICY, ERROR_MEANINGS } from './protocol.js';
+import { CLOSE_REMOVED, CLOSE_POLICY, CLOSE_CLAIM_GONE, ERROR_MEANINGS } from './protocol.js';
 import { resumeParams, disconnected } from './session.js';
-import { authHeaders, socketProtocols } from './names.js';
+import { authHeaders, socketProtocols, forgetPass } from './names.js';
 
 const PING_EVERY_MS = 30_000;
 const DEAD_AFTER_MS = 75_000;       // no frame at all for this long: the socket is dead
@@ -51,6 +51,12 @@ export function closeSocket() {
 function onSocketLost(event) {
   if (event?.code === CLOSE_REMOVED) { // kicked or banned by a moderator: no reconnect
     return emit('removed', state.room, event.reason || 'You were removed from this room.');
+  }
+  // The name's claim is gone (released or lapsed elsewhere) though our pass opened the
+  // socket: drop the pass, so that the next connect asks the server about the name.
+  if (event?.code === CLOSE_CLAIM_GONE) {
+    forgetPass(state.name);
+    state.refusal = 'This name’s claim is gone'; // the next refused connect asks why
   }
   const welcomed = state.welcomed;
   // A room never reached, or reopened from its kept list, may refuse us: ask why once.

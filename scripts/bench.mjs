@@ -387,6 +387,8 @@ const ROWS = [
   { scenario: 'throughput', label: 'throughput accepted = durable in D1', cell: flag('durable') },
   { scenario: 'join', label: 'join p50, 100 messages of history (ms)', cell: ms('latency_ms.p50'), ratio: true, target: atMost(1.5) },
   { scenario: 'join', label: 'join p99 (ms)', cell: ms('latency_ms.p99'), ratio: true },
+  { scenario: 'join', label: 'join with the token checked in D1 (no pass yet), p50 (ms)', cell: ms('token_checked_ms.p50'), ratio: true },
+  { scenario: 'join', label: 'first visit (claims the name), p50 (ms)', cell: ms('first_visit_ms.p50'), ratio: true },
   { scenario: 'rooms', label: 'rooms connect-all (ms)', cell: ms('connect_all_ms'), ratio: true, target: atMost(1.2) },
   { scenario: 'rooms', label: 'rooms runtime RSS growth (MiB)', cell: med(rssGrowth), ratio: true, target: atMost(1.3) },
   { scenario: 'rooms', label: 'rooms runtime RSS after (MiB)', cell: med(kib('rss_after_kib')), ratio: true },

@@ -17,5 +17,11 @@ if ! npx wrangler secret list 2>/dev/null | grep -q '"DM_SECRET"'; then
   node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' \
     | npx wrangler secret put DM_SECRET
 fi
+# The key claim passes are signed with: made once, never shown or committed. Rotating
+# it (put a new one) makes every outstanding pass fail, so each client asks D1 once.
+if ! npx wrangler secret list 2>/dev/null | grep -q '"CLAIM_PASS_KEY"'; then
+  node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))' \
+    | npx wrangler secret put CLAIM_PASS_KEY
+fi
 npx wrangler d1 migrations apply DB --remote
 exec npx wrangler deploy "$@"

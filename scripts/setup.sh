@@ -51,6 +51,15 @@ if [ ! -f .dev.vars ] || ! grep -q '^DM_SECRET=' .dev.vars; then
   printf 'DM_SECRET=%s\n' "$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
 fi
 
+# The key claim passes are signed with (a returning connect shows one instead of asking
+# D1 about its name; see docs/SECURITY.md), for local use; deployed, `wrangler secret put
+# CLAIM_PASS_KEY` (scripts/deploy.sh does it once). Never committed.
+if ! grep -q '^CLAIM_PASS_KEY=' .dev.vars; then
+  log "writing a local CLAIM_PASS_KEY to .dev.vars"
+  umask 077
+  printf 'CLAIM_PASS_KEY=%s\n' "$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
+fi
+
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium for the browser tests"
   SUDO=""

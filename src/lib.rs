@@ -59,19 +59,19 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let url = req.url()?;
     // Origin and Content-Type first: a refused request reaches no room and no D1.
     let answer = match guard::refusal(&req, &env, &url) {
         Ok(Some(refusal)) => Ok(refusal),
-        Ok(None) => route(req, &env).await,
+        Ok(None) => route(req, &env, &ctx).await,
         Err(e) => Err(e),
     };
     let answer = answer.or_else(|e| http::internal("request failed", &e))?;
     guard::secure(answer, &url)
 }
 
-async fn route(req: Request, env: &Env) -> Result<Response> {
+async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let url = req.url()?;
     let path = url.path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -180,7 +180,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
             }
             match rest {
                 ["files", id] => files::serve(env, &room, id).await,
-                [] => connect(req, env, &room).await,
+                [] => connect(req, env, ctx, &room).await,
                 ["messages"] => messages(&url, env, &room).await,
                 ["thread", seq] => thread(&url, env, &room, seq).await,
                 ["moderation"] => {
@@ -197,8 +197,9 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
 }
 
 /// Validates everything a connection asks for before any socket exists, then hands
-/// the upgrade to the room with the claim it was admitted under.
-async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
+/// the upgrade to the room with the claim it was admitted under: by a current pass
+/// (no D1 on the path), else by the name's claim in D1, which earns the socket a pass.
+async fn connect(req: Request, env: &Env, ctx: &Context, room: &RoomId) -> Result<Response> {
     let url = req.url()?;
     let query = match parse_connect_query(url.query_pairs()) {
         Ok(query) => query,
@@ -214,12 +215,23 @@ async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
         // cannot read a refused upgrade, learns why), else 426.
         return to_room(forwarded(&req, &[])?, env, room).await;
     }
+    // A direct message always asks D1: only its two claims may open it.
+    if !is_dm_room(room.as_str()) {
+        let protocols = req.headers().get("sec-websocket-protocol")?;
+        if let Some(claim) = names::pass_claim(env, protocols.as_deref(), &query.name).await {
+            return connect_by_pass(&req, env, ctx, room, query.name, claim).await;
+        }
+    }
     let address = quota::address(&req);
     let admitted = names::admit(env, &query.name, token.as_ref(), Some(&address)).await?;
-    let (claim, fresh) = match admitted {
+    let (claim, fresh, pass_until) = match admitted {
         names::Admission::Refused(refusal) => return http::error(&refusal),
         names::Admission::Limited(answer) => return Ok(answer),
-        names::Admission::Admitted { claim, fresh } => (claim, fresh),
+        names::Admission::Admitted {
+            claim,
+            fresh,
+            pass_until,
+        } => (claim, fresh, pass_until),
     };
     if is_dm_room(room.as_str()) && !dms::is_party(env, room.as_str(), &claim).await? {
         // The guard let the token through; the name connected with must be its claim's.
@@ -232,6 +244,11 @@ async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
     if let Some(token) = &fresh {
         internal.push((names::CLAIMED_TOKEN_HEADER, token.clone()));
     }
+    if let Some(until) = pass_until.filter(|_| !is_dm_room(room.as_str())) {
+        if let Some(pass) = names::issue_pass(env, &claim, &query.name, until).await {
+            internal.push((names::PASS_HEADER, pass.encode()));
+        }
+    }
     let answer = to_room(forwarded(&req, &internal)?, env, room).await;
     if fresh.is_some() && !matches!(&answer, Ok(r) if r.status_code() == 101) {
         // The token reaches the client only on the socket: without one, drop the claim
@@ -239,6 +256,42 @@ async fn connect(req: Request, env: &Env, room: &RoomId) -> Result<Response> {
         names::undo_claim(env, &claim).await;
     }
     answer
+}
+
+/// A connect admitted by its pass: straight to the room, then (once the socket is
+/// open, off its path) one D1 read to see that the claim still holds the name. A
+/// claim released or lapsed since its pass was issued is revoked in the room, which
+/// closes its sockets: what a release costs a pass is that one round trip.
+async fn connect_by_pass(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    room: &RoomId,
+    name: edgechat_protocol::Name,
+    claim: String,
+) -> Result<Response> {
+    let internal = [(names::CLAIM_HEADER, claim.clone())];
+    let answer = to_room(forwarded(req, &internal)?, env, room).await?;
+    if answer.status_code() == 101 {
+        let (env, room) = (env.clone(), room.clone());
+        ctx.wait_until(async move {
+            if names::still_holds(&env, &name, &claim).await {
+                return;
+            }
+            let revoke = async {
+                let url = format!("https://edgechat.internal/room/{}/revoke", room.as_str());
+                let headers = Headers::new();
+                headers.set(names::CLAIM_HEADER, &claim)?;
+                let mut init = RequestInit::new();
+                init.with_method(Method::Post).with_headers(headers);
+                to_room(Request::new_with_init(&url, &init)?, &env, &room).await
+            };
+            if let Err(e) = revoke.await {
+                worker::console_error!("revoking a released claim's sockets: {e}");
+            }
+        });
+    }
+    Ok(answer)
 }
 
 /// The request as the room gets it: the client's headers without any internal one (a

@@ -9,10 +9,10 @@
 //! never logged.
 
 use edgechat_protocol::{
-    decide_claim, legacy_name_key, looks_like, name_taken, parse_token_query, presented,
-    secs_setting_ms, Claim, ClaimDecision, ClaimTimes, Confirmed, ErrorCode, HttpError, Name,
-    NameInfo, Presented, ReleaseRequest, Released, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS,
-    NAME_PENDING_SECS,
+    decide_claim, legacy_name_key, looks_like, name_taken, parse_token_query, pass_expiry,
+    pass_message, presented, secs_setting_ms, subprotocol_pass, Claim, ClaimDecision, ClaimTimes,
+    Confirmed, ErrorCode, HttpError, Name, NameInfo, Pass, Presented, ReleaseRequest, Released,
+    CLAIM_PASS_TTL_SECS, MAX_RELEASE_BODY_BYTES, NAME_CLAIM_TTL_SECS, NAME_PENDING_SECS,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,6 +33,8 @@ pub const CLAIMED_TOKEN_HEADER: &str = "x-edgechat-claimed-token";
 pub const CLAIM_HEADER: &str = "x-edgechat-claim";
 /// The name (as claimed) of that claim.
 pub const CLAIM_NAME_HEADER: &str = "x-edgechat-claim-name";
+/// A claim pass just signed for this connect, which the room sends to its socket only.
+pub const PASS_HEADER: &str = "x-edgechat-pass";
 
 fn now() -> u64 {
     Date::now().as_millis()
@@ -93,26 +95,35 @@ pub async fn hash(token: &str) -> Result<String> {
     Ok(http::hex(&Uint8Array::new(&buffer).to_vec()))
 }
 
-/// Lowercase hex HMAC-SHA-256 of `message` under `secret`, by the runtime's Web Crypto.
-pub async fn hmac(secret: &str, message: &str) -> Result<String> {
+/// An HMAC-SHA-256 `CryptoKey` made from `secret`'s bytes, for these usages (not
+/// extractable).
+async fn hmac_key(secret: &str, usages: &[&str]) -> Result<JsValue> {
     let algorithm = Object::new();
     let set = |k: &str, v: &JsValue| {
         Reflect::set(&algorithm, &JsValue::from_str(k), v).map_err(web_crypto_error)
     };
     set("name", &JsValue::from_str("HMAC"))?;
     set("hash", &JsValue::from_str("SHA-256"))?;
-    let usages = js_sys::Array::of1(&JsValue::from_str("sign"));
-    let key = subtle_call(
+    let list = js_sys::Array::new();
+    for usage in usages {
+        list.push(&JsValue::from_str(usage));
+    }
+    subtle_call(
         "importKey",
         &[
             JsValue::from_str("raw"),
             Uint8Array::from(secret.as_bytes()).into(),
             algorithm.into(),
             JsValue::FALSE,
-            usages.into(),
+            list.into(),
         ],
     )
-    .await?;
+    .await
+}
+
+/// Lowercase hex HMAC-SHA-256 of `message` under `secret`, by the runtime's Web Crypto.
+pub async fn hmac(secret: &str, message: &str) -> Result<String> {
+    let key = hmac_key(secret, &["sign"]).await?;
     let signature = subtle_call(
         "sign",
         &[
@@ -123,6 +134,114 @@ pub async fn hmac(secret: &str, message: &str) -> Result<String> {
     )
     .await?;
     Ok(http::hex(&Uint8Array::new(&signature).to_vec()))
+}
+
+/// How long a claim pass lasts (the `CLAIM_PASS_TTL_SECS` setting, default 10 minutes).
+pub fn pass_ttl_ms(env: &Env) -> u64 {
+    let setting = env.var("CLAIM_PASS_TTL_SECS").ok().map(|v| v.to_string());
+    secs_setting_ms(setting.as_deref(), CLAIM_PASS_TTL_SECS)
+}
+
+thread_local! {
+    /// The HMAC key passes are signed with, imported once per isolate from the
+    /// `CLAIM_PASS_KEY` secret (a `CryptoKey` for sign and verify, not extractable).
+    static PASS_KEY: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The pass key, or none when the Worker has no `CLAIM_PASS_KEY` of at least 32
+/// characters: then no pass is issued or accepted, and every connect asks D1.
+async fn pass_key(env: &Env) -> Option<JsValue> {
+    if let Some(key) = PASS_KEY.with(|k| k.borrow().clone()) {
+        return Some(key);
+    }
+    let secret = env
+        .secret("CLAIM_PASS_KEY")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("CLAIM_PASS_KEY").map(|v| v.to_string()))
+        .ok()
+        .filter(|s| s.len() >= 32)?;
+    match hmac_key(&secret, &["sign", "verify"]).await {
+        Ok(key) => {
+            PASS_KEY.with(|k| *k.borrow_mut() = Some(key.clone()));
+            Some(key)
+        }
+        Err(e) => {
+            worker::console_error!("importing the pass key: {e}");
+            None
+        }
+    }
+}
+
+/// Signs a pass for `claim` under `name`, expiring at `expires_at`; none without a pass
+/// key, or if signing fails (logged: the connect goes on without a pass).
+pub async fn issue_pass(env: &Env, claim: &str, name: &Name, expires_at: u64) -> Option<Pass> {
+    let key = pass_key(env).await?;
+    let message = pass_message(claim, name.key(), expires_at);
+    let signed = subtle_call(
+        "sign",
+        &[
+            JsValue::from_str("HMAC"),
+            key,
+            Uint8Array::from(message.as_bytes()).into(),
+        ],
+    )
+    .await;
+    match signed {
+        Ok(mac) => Some(Pass {
+            claim: claim.to_owned(),
+            expires_at,
+            mac: http::hex(&Uint8Array::new(&mac).to_vec()),
+        }),
+        Err(e) => {
+            worker::console_error!("signing a pass: {e}");
+            None
+        }
+    }
+}
+
+/// The claim a socket's `edgechat.pass.` subprotocol speaks for under `name`, when the
+/// pass is current and its MAC checks out (Web Crypto's `verify`, constant-time): the
+/// connect is admitted with no D1 round trip. Anything else (no pass, malformed,
+/// expired, another name's, a bad MAC, no key) is `None`: the connect asks D1 as before.
+pub async fn pass_claim(env: &Env, protocols: Option<&str>, name: &Name) -> Option<String> {
+    let pass = Pass::parse(&subprotocol_pass(protocols)?)?;
+    if !pass.is_current(now()) {
+        return None;
+    }
+    let key = pass_key(env).await?;
+    let message = pass_message(&pass.claim, name.key(), pass.expires_at);
+    let verified = subtle_call(
+        "verify",
+        &[
+            JsValue::from_str("HMAC"),
+            key,
+            Uint8Array::from(pass.mac_bytes().as_slice()).into(),
+            Uint8Array::from(message.as_bytes()).into(),
+        ],
+    )
+    .await;
+    match verified {
+        Ok(v) if v.is_truthy() => Some(pass.claim),
+        Ok(_) => None,
+        Err(e) => {
+            worker::console_error!("checking a pass: {e}");
+            None
+        }
+    }
+}
+
+/// After a connect admitted by a pass: whether its claim still holds the name (one D1
+/// read, off the connect's path). A claim released or lapsed since the pass was issued
+/// gets `false`, and the room closes its sockets; a D1 failure keeps the socket.
+pub async fn still_holds(env: &Env, name: &Name, claim: &str) -> bool {
+    match holder(env, name).await {
+        Ok(Some(who)) => who.claim == claim,
+        Ok(None) => false,
+        Err(e) => {
+            worker::console_error!("checking a pass's claim again: {e}");
+            true
+        }
+    }
 }
 
 /// The token a request presents: `Authorization: Bearer`, a socket's
@@ -137,11 +256,16 @@ pub fn presented_by(req: &Request, url: &worker::Url) -> Option<Presented> {
     )
 }
 
-/// Marks a claim confirmed (its client showed it has the token) and used now.
-async fn touch(db: &D1Database, claim: &Claim) {
-    if let Err(e) = catalog::touch(db, claim, now()).await {
-        // The claim stays good until its lifetime ends; the next request tries again.
-        worker::console_error!("refreshing a name claim: {e}");
+/// Marks a claim confirmed (its client showed it has the token) and used now; whether
+/// that was written.
+async fn touch(db: &D1Database, claim: &Claim) -> bool {
+    match catalog::touch(db, claim, now()).await {
+        Ok(()) => true,
+        Err(e) => {
+            // The claim stays good until its lifetime ends; the next request tries again.
+            worker::console_error!("refreshing a name claim: {e}");
+            false
+        }
     }
 }
 
@@ -185,9 +309,12 @@ pub enum Admission {
     /// Someone else holds the name (or a look-alike): answer this refusal.
     Refused(HttpError),
     /// Go ahead as this claim; `fresh` is the token of a claim this connect just made.
+    /// `pass_until` is when a pass for it would have to expire (none for a pending
+    /// claim: it must show its token again to be confirmed).
     Admitted {
         claim: String,
         fresh: Option<String>,
+        pass_until: Option<u64>,
     },
     /// The address made too many fresh claims this minute: answer this 429.
     Limited(Response),
@@ -270,12 +397,21 @@ pub async fn admit(
             let Some(claim) = claim else {
                 return Ok(Admission::Refused(name_taken(name.display())));
             };
-            if decision == ClaimDecision::Refresh {
-                touch(&db, &claim).await;
-            }
+            let refreshed = decision == ClaimDecision::Refresh && touch(&db, &claim).await;
+            // A pass only for a confirmed claim (a pending one is confirmed by the
+            // refresh above), and never past the claim's lapse as it is now stored.
+            let pass_until = (claim.confirmed || refreshed).then(|| {
+                let stored = Claim {
+                    confirmed: true,
+                    last_used: if refreshed { t } else { claim.last_used },
+                    ..claim.clone()
+                };
+                pass_expiry(t, pass_ttl_ms(env), &stored, times)
+            });
             Ok(Admission::Admitted {
                 claim: claim.id,
                 fresh: None,
+                pass_until,
             })
         }
         ClaimDecision::Claim => {
@@ -303,6 +439,7 @@ pub async fn admit(
                 return Ok(Admission::Admitted {
                     claim: claim_id,
                     fresh: Some(token),
+                    pass_until: None,
                 });
             }
             // Refused: a look-alike, or someone claimed this very name a moment ago.
@@ -416,6 +553,7 @@ pub async fn claim(mut req: Request, env: &Env) -> Result<Response> {
         Admission::Admitted {
             claim,
             fresh: Some(token),
+            ..
         } => http::json(
             &serde_json::json!({ "name": name.display(), "token": token, "claim": claim }),
             201,

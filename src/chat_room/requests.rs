@@ -6,7 +6,7 @@ use edgechat_protocol::{
     clean_filename, parse_connect_query, parse_filename_query, ErrorCode, FileRef, Name, RoomId,
     UsersList,
 };
-use edgechat_room::{ClaimId, ConnId, Input, Member};
+use edgechat_room::{ClaimId, ConnId, Input, Member, PassGrant};
 use worker::wasm_bindgen::JsValue;
 use worker::{HttpMetadata, Method, Request, Response, Result, WebSocketPair};
 
@@ -46,8 +46,14 @@ impl ChatRoom {
                     );
                 };
                 let fresh = header(crate::names::CLAIMED_TOKEN_HEADER);
+                let pass = header(crate::names::PASS_HEADER)
+                    .and_then(|p| edgechat_protocol::Pass::parse(&p))
+                    .map(|p| PassGrant {
+                        expires_at: p.expires_at,
+                        pass: p.encode(),
+                    });
                 let protocol = header("sec-websocket-protocol");
-                self.accept(&url, claim, fresh, protocol).await
+                self.accept(&url, claim, (fresh, pass), protocol).await
             }
             Some(&"make") if req.method() == Method::Post => {
                 let Some(maker) = claimant(&req) else {
@@ -65,6 +71,22 @@ impl ChatRoom {
                         refusal.message,
                     )),
                 }
+            }
+            // From the Worker only (no client route leads here): a claim that no
+            // longer holds its name, though a pass admitted a socket of it.
+            Some(&"revoke") if req.method() == Method::Post => {
+                let Some(claim) = header(crate::names::CLAIM_HEADER) else {
+                    return http::error_with(
+                        ErrorCode::Internal,
+                        "a revoke without its claim",
+                        500,
+                    );
+                };
+                self.handle(Input::Revoke {
+                    claim: ClaimId::from(claim),
+                });
+                self.drain(Waits::Never).await;
+                http::json(&serde_json::json!({ "revoked": true }), 200)
             }
             Some(&"role") => {
                 let claim = ClaimId::from(header(crate::names::CLAIM_HEADER).unwrap_or_default());
@@ -138,12 +160,13 @@ impl ChatRoom {
     }
 
     /// Accepts a socket. `claimed` is the token the Worker has just issued for this
-    /// connect's name: the room sends it right after the welcome, on this socket only.
+    /// connect's name, `pass` the pass it signed: the room sends them right after the
+    /// welcome, on this socket only.
     async fn accept(
         &self,
         url: &worker::Url,
         claim: String,
-        claimed: Option<String>,
+        (claimed, pass): (Option<String>, Option<PassGrant>),
         protocol: Option<String>,
     ) -> Result<Response> {
         let query = match parse_connect_query(url.query_pairs()) {
@@ -167,6 +190,7 @@ impl ChatRoom {
             since: query.since,
             rev: query.rev,
             claimed_token: claimed,
+            pass,
             presence2: query.presence2,
         });
         self.drain(Waits::Never).await;

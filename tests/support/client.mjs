@@ -54,7 +54,7 @@ function tokenFor(server, name, token) {
 /**
  * How a connect sends its token: `tokenVia: 'header'` (the default: Authorization:
  * Bearer, as the CLI does), `'subprotocol'` (as a browser does) or `'query'` (the
- * deprecated token= parameter).
+ * deprecated token= parameter). `pass: string` offers that claim pass as well.
  */
 function wsUrlFor(server, room, name, { since, rev, query, token, tokenVia = 'header' } = {}) {
   let q;
@@ -85,6 +85,8 @@ export function openSocket(server, room, name, opts = {}) {
   let protocols = opts.protocols;
   if (token !== null && via === 'header') headers.authorization = `Bearer ${token}`;
   if (token !== null && via === 'subprotocol') protocols = ['edgechat', `edgechat.bearer.${token}`];
+  // A claim pass (a `pass` frame's) rides as one more subprotocol, as the browser sends it.
+  if (typeof opts.pass === 'string') protocols = [...(protocols ?? ['edgechat']), `edgechat.pass.${opts.pass}`];
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, {
       perMessageDeflate: false,
@@ -93,7 +95,11 @@ export function openSocket(server, room, name, opts = {}) {
     });
     const early = [];
     ws.on('message', (data, isBinary) => early.push({ data, isBinary }));
-    ws.once('open', () => resolve({ ws, early, sentToken: token !== null || /[?&]token=/.test(url) }));
+    // A close that comes in the same read as the upgrade fires before the caller's
+    // listeners exist: kept here (`seen.close`, { code, reason }) so it is not missed.
+    const seen = { close: null };
+    ws.once('close', (code, reason) => { seen.close = { code, reason: reason.toString() }; });
+    ws.once('open', () => resolve({ ws, early, seen, sentToken: token !== null || typeof opts.pass === 'string' || /[?&]token=/.test(url) }));
     ws.once('unexpected-response', (req, res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));

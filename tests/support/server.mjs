@@ -175,8 +175,13 @@ export async function startServer({ vars = {}, ratelimits, stateDir, config = TE
     wsUrl: '',
     port: 0,
     stateDir,
-    // DM ids are derived with a server secret; each test server has its own.
-    vars: { DM_SECRET: randomBytes(32).toString('hex'), ...vars },
+    // DM ids are derived with a server secret, passes signed with another; each test
+    // server has its own.
+    vars: {
+      DM_SECRET: randomBytes(32).toString('hex'),
+      CLAIM_PASS_KEY: randomBytes(32).toString('hex'),
+      ...vars,
+    },
     /** The config it runs (a copy when `ratelimits` was given). */
     config,
     output: '',

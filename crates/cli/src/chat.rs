@@ -411,6 +411,9 @@ impl<V: View> Driver<V> {
         for event in &events {
             match event {
                 Event::Claimed { name, token } => self.claimed(name, token),
+                Event::Pass { pass, expires_at } => {
+                    self.claims.passed(&self.session.name, pass, *expires_at)
+                }
                 Event::Throttled { retry_after_ms, .. } => {
                     let at = Instant::now() + Duration::from_millis(*retry_after_ms);
                     self.resend_at.get_or_insert(at);

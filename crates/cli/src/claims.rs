@@ -43,6 +43,11 @@ impl Claims {
         Ok(())
     }
 
+    /// Keeps a pass the server signed for `name` (in memory only: it lasts minutes).
+    pub fn passed(&self, name: &str, pass: &str, expires_at: u64) {
+        self.server.keep_pass(name, pass, expires_at);
+    }
+
     /// Whether a confirmation is under way.
     pub fn busy(&self) -> bool {
         !self.confirming.is_empty()

@@ -56,7 +56,8 @@ impl View for Lines {
                     self.print(&message_line(m));
                 }
             }
-            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } => {}
+            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } | Event::Pass { .. } => {
+            }
             Event::Throttled { retry_after_ms, .. } => self.print(&format!(
                 "! sending too fast: resending in {} s",
                 retry_after_ms.div_ceil(1000)

@@ -3,16 +3,21 @@
 //! A name's token never goes into a URL (URLs end up in logs): sockets and requests
 //! carry it as `Authorization: Bearer <token>`.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use edgechat_protocol::{ClientFrame, HttpError, MessagesPage, RoomsList};
+use edgechat_protocol::{
+    ClientFrame, HttpError, MessagesPage, RoomsList, WS_PASS_PREFIX, WS_PROTOCOL,
+};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header::{HeaderValue, AUTHORIZATION};
+use tokio_tungstenite::tungstenite::http::header::{
+    HeaderValue, AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL,
+};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
@@ -58,12 +63,17 @@ impl fmt::Display for NetError {
 
 impl std::error::Error for NetError {}
 
+/// A pass this close to its expiry is not offered (the connect asks for a new one).
+const PASS_MARGIN_MS: u64 = 30_000;
+
 /// Where the server is: its base URL as a person types it (`http://localhost:8787`),
 /// with the tokens of the names claimed there (shared by every clone).
 #[derive(Clone, Debug)]
 pub struct Server {
     base: Url,
     tokens: Arc<Mutex<Tokens>>,
+    /// The current claim pass of each name (from `pass` frames), with its expiry in ms.
+    passes: Arc<Mutex<HashMap<String, (String, u64)>>>,
     /// Whether sockets opt into presence 2 (`presence=2`: one coalesced frame per tick).
     presence2: bool,
 }
@@ -80,6 +90,7 @@ impl Server {
             "http" | "https" | "ws" | "wss" => Ok(Server {
                 base,
                 tokens: Arc::default(),
+                passes: Arc::default(),
                 presence2: false,
             }),
             other => Err(format!("bad --url {raw:?}: scheme {other} is not http(s)")),
@@ -109,6 +120,25 @@ impl Server {
     pub fn keep_token(&self, name: &str, token: &str) -> Result<(), String> {
         let origin = self.origin();
         self.tokens().remember(&origin, name, token)
+    }
+
+    /// Keeps the pass a connect with `name` got; later connects offer it.
+    pub fn keep_pass(&self, name: &str, pass: &str, expires_at: u64) {
+        let mut passes = self.passes.lock().unwrap_or_else(|e| e.into_inner());
+        passes.insert(name.to_owned(), (pass.to_owned(), expires_at));
+    }
+
+    /// The pass to offer for `name`: one that is good for half a minute more.
+    fn pass_for(&self, name: &str) -> Option<String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let passes = self.passes.lock().unwrap_or_else(|e| e.into_inner());
+        passes
+            .get(name)
+            .filter(|(_, expires)| *expires > now + PASS_MARGIN_MS)
+            .map(|(pass, _)| pass.clone())
     }
 
     /// The token to bring for `name`, if one is known.
@@ -181,6 +211,15 @@ impl Server {
             request
                 .headers_mut()
                 .insert(AUTHORIZATION, bearer_header(token)?);
+        }
+        if let Some(pass) = self.pass_for(name) {
+            // The pass rides as a subprotocol beside `edgechat` (never in the URL); the
+            // server answers `edgechat`.
+            let offer = format!("{WS_PROTOCOL}, {WS_PASS_PREFIX}{pass}");
+            let value = offer
+                .parse()
+                .map_err(|_| NetError::Invalid("a pass that is no header value".into()))?;
+            request.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
         }
         let connecting = tokio_tungstenite::connect_async(request);
         match tokio::time::timeout(Duration::from_secs(15), connecting).await {

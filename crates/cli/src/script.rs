@@ -119,6 +119,7 @@ async fn send_all(
                             eprintln!("edgechat: {problem}");
                         }
                     }
+                    Event::Pass { pass, expires_at } => claims.passed(name, &pass, expires_at),
                     // Refused as too fast: stays pending, resent after the delay.
                     Event::Throttled { retry_after_ms, .. } => {
                         let wait = Duration::from_millis(retry_after_ms);

@@ -73,6 +73,12 @@ pub enum Event {
         name: String,
         token: String,
     },
+    /// The server signed a pass for this connect's claim: later connects with the name
+    /// offer it until `expires_at` (ms), and are admitted without a database check.
+    Pass {
+        pass: String,
+        expires_at: u64,
+    },
 }
 
 /// Where the connection stands, as far as leaving is concerned.
@@ -454,6 +460,9 @@ impl Session {
             ServerFrame::NameClaimed { name, token, .. } => {
                 self.claims += 1;
                 events.push(Event::Claimed { name, token });
+            }
+            ServerFrame::Pass { pass, expires_at } => {
+                events.push(Event::Pass { pass, expires_at });
             }
             // Who runs the room: shown by the full-screen view's header in a later change.
             ServerFrame::Roles { .. } => {}

@@ -268,7 +268,8 @@ impl View for Tui {
                 "sending too fast: resending in {} s",
                 retry_after_ms.div_ceil(1000)
             ))),
-            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } => {}
+            Event::Acked { .. } | Event::Typing(_) | Event::Claimed { .. } | Event::Pass { .. } => {
+            }
         }
         let _ = self.draw(s);
     }

@@ -65,6 +65,18 @@ impl Pass {
     pub fn is_current(&self, now: u64) -> bool {
         now < self.expires_at
     }
+
+    /// The MAC's 32 bytes (from its 64 lowercase hex digits, which `parse` checked).
+    pub fn mac_bytes(&self) -> Vec<u8> {
+        self.mac
+            .as_bytes()
+            .chunks(2)
+            .filter_map(|pair| {
+                let digit = |b: u8| (b as char).to_digit(16);
+                Some((digit(pair[0])? * 16 + digit(*pair.get(1)?)?) as u8)
+            })
+            .collect()
+    }
 }
 
 /// The bytes a pass's MAC covers: its version, claim id, name key and expiry, one to a
@@ -74,10 +86,11 @@ pub fn pass_message(claim: &str, name_key: &str, expires_at: u64) -> String {
 }
 
 /// When a pass issued at `now` for `claim` expires: its lifetime, but never after the
-/// claim itself would lapse unused, so a pass never outlives the claim it speaks for.
+/// claim itself would lapse unused (from its `last_used` as stored), so a pass never
+/// outlives the claim it speaks for.
 pub fn pass_expiry(now: u64, pass_ttl_ms: u64, claim: &Claim, times: ClaimTimes) -> u64 {
     let lapses = if claim.confirmed {
-        claim.last_used.max(now).saturating_add(times.ttl_ms)
+        claim.last_used.saturating_add(times.ttl_ms)
     } else {
         claim.claimed_at.saturating_add(times.pending_ms)
     };
@@ -125,6 +138,15 @@ mod tests {
         assert_eq!(Pass::parse(&pass.encode()), Some(pass.clone()));
         assert!(pass.is_current(1_699_999_999_999));
         assert!(!pass.is_current(1_700_000_000_000));
+    }
+
+    #[test]
+    fn the_mac_is_read_as_its_bytes() {
+        let pass = Pass::parse(&format!("v1.ab12.5.{MAC}")).unwrap();
+        let bytes = pass.mac_bytes();
+        assert_eq!(bytes.len(), 32);
+        assert_eq!(&bytes[..3], &[0x00, 0x11, 0x22]);
+        assert_eq!(bytes[31], 0xff);
     }
 
     #[test]

@@ -148,6 +148,15 @@ pub enum ServerFrame {
         #[serde(default)]
         claim: String,
     },
+    /// Sent after `welcome` (and `name_claimed`) on a socket the Worker admitted by
+    /// checking its name's claim in D1: a short-lived signed credential for the same
+    /// claim and name, which later connects offer as the `edgechat.pass.<pass>`
+    /// subprotocol to be admitted without that check (see [`crate::Pass`]).
+    Pass {
+        pass: String,
+        /// When it stops being accepted (ms since the epoch).
+        expires_at: u64,
+    },
     /// The room's owner or moderators changed.
     Roles {
         owner: Option<String>,

@@ -124,6 +124,7 @@ fn public_protocol_js_matches_the_rust_contract() {
     // The room's close codes live in edgechat_room (CLOSE_REMOVED, limits::CLOSE_POLICY),
     // which this crate does not depend on: checked against PROTOCOL.md's values.
     num("CLOSE_REMOVED", 4001);
+    num("CLOSE_CLAIM_GONE", 4003);
     num("CLOSE_POLICY", 1008);
 
     let mut text = |name: &str, rust: &str| {
@@ -133,6 +134,7 @@ fn public_protocol_js_matches_the_rust_contract() {
     text("DM_PREFIX", p::DM_PREFIX);
     text("WS_PROTOCOL", p::WS_PROTOCOL);
     text("WS_BEARER_PREFIX", p::WS_BEARER_PREFIX);
+    text("WS_PASS_PREFIX", p::WS_PASS_PREFIX);
 
     // Room ids: the pattern's length bound is MAX_ROOM_CHARS.
     assert_eq!(

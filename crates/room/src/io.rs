@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ClaimId, ConnId};
 
+/// A claim pass issued to one connection: the string and when it expires (ms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassGrant {
+    pub pass: String,
+    pub expires_at: u64,
+}
+
 /// Everything that happens to a room, handed to [`crate::Room::handle`] with the time.
 #[derive(Clone, Debug)]
 pub enum Input {
@@ -13,7 +20,8 @@ pub enum Input {
     /// the messages after that seq, and `rev` (with `since`) for the older ones that
     /// changed after that rev. `claimed_token` is the token the Worker has just issued
     /// for this name: it follows the welcome as a `name_claimed` frame, on this socket
-    /// only.
+    /// only. `pass` is a claim pass the Worker signed for this connect (it checked the
+    /// claim in D1): it follows as a `pass` frame, on this socket only.
     Connect {
         conn: ConnId,
         name: Name,
@@ -21,6 +29,7 @@ pub enum Input {
         since: Option<u64>,
         rev: Option<u64>,
         claimed_token: Option<String>,
+        pass: Option<PassGrant>,
         /// The client opted in to presence 2 (`?presence=2`).
         presence2: bool,
     },
@@ -32,6 +41,9 @@ pub enum Input {
     Binary { conn: ConnId, len: usize },
     /// A connection closed (or failed).
     Close { conn: ConnId },
+    /// The claim `claim` no longer holds its name (released, or lapsed) although a
+    /// connection was admitted under it by a pass: its connections are told and closed.
+    Revoke { claim: ClaimId },
     /// The deadline ([`crate::Room::deadline`]) came: typing expires, uploads are
     /// swept, a failed batch is tried again.
     Alarm,

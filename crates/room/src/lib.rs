@@ -67,7 +67,7 @@ use edgechat_protocol::{
 
 pub use bounds::{Bounds, Keep};
 pub use ids::{ClaimId, ConnId, NameKey, RoomKind};
-pub use io::{Attachment, Batch, Input, Output, Target};
+pub use io::{Attachment, Batch, Input, Output, PassGrant, Target};
 pub use limits::{
     Limits, Strikes, TokenBucket, CLOSE_POLICY, CLOSE_POLICY_REASON, STRIKE_WINDOW_MS,
 };
@@ -83,6 +83,9 @@ use typing::Shown;
 
 /// The close code a kicked or banned connection gets.
 pub const CLOSE_REMOVED: u16 = 4001;
+/// The close code of a connection whose claim no longer holds its name (it was
+/// released or lapsed while a pass still admitted it): connecting again needs a claim.
+pub const CLOSE_CLAIM_GONE: u16 = 4003;
 
 /// A chat room's state and decisions.
 pub struct Room<L: Log> {
@@ -246,10 +249,12 @@ impl<L: Log> Room<L> {
                 since,
                 rev,
                 claimed_token,
+                pass,
                 presence2,
             } => {
                 let resume = (since, rev);
-                self.connect(conn, &name, claim, resume, claimed_token, presence2, now)
+                let issued = (claimed_token, pass);
+                self.connect(conn, &name, claim, resume, issued, presence2, now)
             }
             Input::Restore(attachment) => {
                 self.restore(attachment, now);
@@ -258,6 +263,7 @@ impl<L: Log> Room<L> {
             Input::Text { conn, text } => self.on_text(&conn, &text, now),
             Input::Binary { conn, len } => self.on_binary(&conn, len, now),
             Input::Close { conn } => self.leave(&conn, now),
+            Input::Revoke { claim } => self.revoke(&claim, now),
             Input::Alarm => self.on_alarm(now),
             Input::Persisted { id, ok } => self.persisted(id, ok, now),
             Input::Deferred { id } => {

@@ -165,7 +165,7 @@ impl<L: Log> Room<L> {
         name: &Name,
         claim: ClaimId,
         (since, rev): (Option<u64>, Option<u64>),
-        claimed_token: Option<String>,
+        (claimed_token, pass): (Option<String>, Option<PassGrant>),
         modern: bool,
         now: u64,
     ) -> Vec<Output> {
@@ -289,6 +289,13 @@ impl<L: Log> Room<L> {
             };
             send(&mut out, Target::One(id.clone()), frame);
         }
+        if let Some(PassGrant { pass, expires_at }) = pass {
+            send(
+                &mut out,
+                Target::One(id.clone()),
+                ServerFrame::Pass { pass, expires_at },
+            );
+        }
         if first {
             // Legacy connections hear of it now; presence-2 ones at the tick.
             let legacy = self.members.legacy_except(Some(&id));
@@ -358,6 +365,38 @@ impl<L: Log> Room<L> {
     }
 
     /// A connection closed (or failed).
+    /// Lets go of every connection of `claim`, which no longer holds its name: each
+    /// hears why (`name_taken`) and is closed with [`CLOSE_CLAIM_GONE`].
+    pub(crate) fn revoke(&mut self, claim: &ClaimId, now: u64) -> Vec<Output> {
+        let conns: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| &c.claim == claim)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut out = Vec::new();
+        if conns.is_empty() {
+            return out;
+        }
+        let frame = ServerFrame::Error {
+            code: ErrorCode::NameTaken,
+            message: "this name's claim was released or lapsed: connect again to claim a name"
+                .to_owned(),
+            client_id: None,
+            retry_after_ms: None,
+        };
+        send(&mut out, Target::Many(conns.clone()), frame);
+        for id in &conns {
+            out.extend(self.leave(id, now));
+        }
+        out.push(Output::Close {
+            conns,
+            code: CLOSE_CLAIM_GONE,
+            reason: "name claim gone".to_owned(),
+        });
+        out
+    }
+
     pub(crate) fn leave(&mut self, id: &ConnId, now: u64) -> Vec<Output> {
         let mut out = Vec::new();
         let Some(conn) = self.conns.remove(id) else {

@@ -141,6 +141,7 @@ impl<L: Log> Room<L> {
             since,
             rev,
             claimed_token: None,
+            pass: None,
             presence2: false,
         };
         self.input(now, input)

@@ -187,6 +187,7 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
                     since: None,
                     rev: None,
                     claimed_token: None,
+                    pass: None,
                     presence2: false,
                 };
                 shell.run(now, input)

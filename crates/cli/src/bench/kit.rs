@@ -115,6 +115,50 @@ impl Bench {
         }
     }
 
+    /// After a join's welcome, reads the socket until the frame `want` (`name_claimed` or
+    /// `pass`) and keeps its token or pass for `name`, then closes it. The ceiling sends
+    /// neither: its socket is closed at once.
+    pub(super) async fn settle(
+        &self,
+        mut socket: Socket,
+        name: &str,
+        want: &str,
+    ) -> Result<(), String> {
+        if self.kind != Kind::Edgechat {
+            let _ = socket.close(None).await;
+            return Ok(());
+        }
+        let full = format!("{name}-{}", self.tag);
+        let wait = async {
+            while let Some(Ok(text)) = net::next_text(&mut socket).await {
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(frame) if frame["type"] == want => return Some(frame),
+                    _ => {}
+                }
+            }
+            None
+        };
+        let frame = tokio::time::timeout(Duration::from_secs(10), wait).await;
+        let _ = socket.close(None).await;
+        let Ok(Some(frame)) = frame else {
+            return Err(format!("{full}: no {want} frame after the welcome"));
+        };
+        match (
+            frame["token"].as_str(),
+            frame["pass"].as_str(),
+            frame["expires_at"].as_u64(),
+        ) {
+            (Some(token), _, _) => self.server.keep_token(&full, token),
+            (None, Some(pass), Some(expires_at)) => {
+                self.server.keep_pass(&full, pass, expires_at);
+                Ok(())
+            }
+            _ => Err(format!(
+                "{full}: a {want} frame without its fields: {frame}"
+            )),
+        }
+    }
+
     /// The runtime's resident memory, in KiB (the sum over its processes).
     pub(super) fn rss_kib(&self) -> Option<u64> {
         sum_over(&self.pids, |pid| {

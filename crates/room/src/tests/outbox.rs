@@ -48,6 +48,7 @@ fn connect_input(conn: &str, name: &str) -> Input {
         since: None,
         rev: None,
         claimed_token: None,
+        pass: None,
         presence2: false,
     }
 }
@@ -345,20 +346,25 @@ fn the_room_kind_comes_from_the_shell_not_the_id() {
     assert_eq!(frames_for(&e, "a")[0]["code"], "forbidden");
 }
 
-#[test]
-fn a_new_token_follows_the_welcome_on_that_socket_only() {
-    let mut r = open("lobby", RoomKind::Room);
-    connect(&mut r, "b", "Bo", 0);
-    let input = Input::Connect {
+/// Ann's connect as "a", with what the Worker issued for it.
+fn ann_connects(claimed_token: Option<String>, pass: Option<PassGrant>) -> Input {
+    Input::Connect {
         conn: "a".into(),
         name: Name::parse("Ann").unwrap(),
         claim: "claim-ann".into(),
         since: None,
         rev: None,
-        claimed_token: Some("tok".into()),
+        claimed_token,
+        pass,
         presence2: false,
-    };
-    r.handle(1, input);
+    }
+}
+
+#[test]
+fn a_new_token_follows_the_welcome_on_that_socket_only() {
+    let mut r = open("lobby", RoomKind::Room);
+    connect(&mut r, "b", "Bo", 0);
+    r.handle(1, ann_connects(Some("tok".into()), None));
     let (effects, _) = drain(&mut r);
     let f = frames_for(&effects, "a");
     assert_eq!(types(&f), ["welcome", "name_claimed"]);
@@ -366,5 +372,25 @@ fn a_new_token_follows_the_welcome_on_that_socket_only() {
         f[1],
         json!({"type":"name_claimed","name":"Ann","token":"tok","claim":"claim-ann"})
     );
+    assert_eq!(types(&frames_for(&effects, "b")), ["user_joined"]);
+}
+
+#[test]
+fn a_pass_follows_the_welcome_and_the_token_on_that_socket_only() {
+    let mut r = open("lobby", RoomKind::Room);
+    connect(&mut r, "b", "Bo", 0);
+    let pass = PassGrant {
+        pass: "v1.ab.9.cd".into(),
+        expires_at: 9,
+    };
+    r.handle(1, ann_connects(Some("tok".into()), Some(pass)));
+    let (effects, _) = drain(&mut r);
+    let f = frames_for(&effects, "a");
+    assert_eq!(types(&f), ["welcome", "name_claimed", "pass"]);
+    assert_eq!(
+        f[2],
+        json!({"type":"pass","pass":"v1.ab.9.cd","expires_at":9})
+    );
+    // Nobody else hears of it: Bo gets the join only.
     assert_eq!(types(&frames_for(&effects, "b")), ["user_joined"]);
 }

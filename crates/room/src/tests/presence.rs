@@ -297,3 +297,33 @@ fn a_repeated_status_is_accepted_silently() {
         ["user_status"]
     );
 }
+
+#[test]
+fn a_revoked_claim_is_told_and_closed_and_everyone_else_stays() {
+    let mut r = ann_and_bo();
+    // Ann on a second socket too: both of her connections go, Bo's stays.
+    r.join("a2".into(), &name("Ann"), None, 20);
+    let claim = ClaimId::from(name("Ann").key().to_owned());
+    let e = r.input(30, Input::Revoke { claim });
+    for conn in ["a", "a2"] {
+        let f = frames_for(&e, conn);
+        assert_eq!(f[0]["type"], "error", "{conn}: {f:?}");
+        assert_eq!(f[0]["code"], "name_taken");
+    }
+    let mut closed = closes(&e);
+    closed[0].0.sort();
+    assert_eq!(
+        closed,
+        [(vec!["a".to_owned(), "a2".to_owned()], CLOSE_CLAIM_GONE)]
+    );
+    assert_eq!(types(&frames_for(&e, "b")), ["user_left"]);
+    // Bo still sends and is heard; a revoke of a claim with no socket does nothing.
+    send_durable(&mut r, "b", "still here", "c2", 40);
+    let nobody = r.input(
+        50,
+        Input::Revoke {
+            claim: "nobody".into(),
+        },
+    );
+    assert!(nobody.is_empty());
+}

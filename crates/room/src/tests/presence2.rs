@@ -11,6 +11,7 @@ fn join2(r: &mut Room<MemoryLog>, id: &str, n: &str, now: u64) -> Vec<Effect> {
         since: None,
         rev: None,
         claimed_token: None,
+        pass: None,
         presence2: true,
     };
     r.input(now, input)
