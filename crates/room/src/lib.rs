@@ -76,7 +76,7 @@ pub use log::{
     ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
 };
 pub use members::{PresenceSettings, PRESENCE_LIST_MAX, PRESENCE_TICK_MS};
-pub use outbox::{MAX_BATCH, RETRY_MS};
+pub use outbox::{MAX_BATCH, ONLINE_FLUSH_MS, RETRY_MS};
 
 use presence::{ClaimState, Conn};
 use typing::Shown;
@@ -303,6 +303,7 @@ impl<L: Log> Room<L> {
             self.typing_due,
             self.members.due,
             self.outbox.retry_due(),
+            self.outbox.online_due(),
             self.sweep_at,
         ]
         .into_iter()

@@ -14,6 +14,11 @@ pub const MAX_BATCH: usize = 100;
 /// How long to wait before writing to the history database again after a failure.
 pub const RETRY_MS: u64 = 1_000;
 
+/// How long a change of who is online waits before it is written on its own (a batch
+/// with messages carries it at once): the room list's counts are at most this stale,
+/// and a burst of joins and leaves is one write, not one each.
+pub const ONLINE_FLUSH_MS: u64 = 1_000;
+
 /// The outbox's own state; what is owed lives with the room (`pending`,
 /// `pending_audit`, `pending_reads`).
 #[derive(Debug, Default)]
@@ -28,6 +33,8 @@ pub(crate) struct Outbox {
     /// or this instance started with nobody connected (after a deploy or a crash,
     /// whatever the list last heard).
     online_owed: bool,
+    /// When an owed online count is due on its own (none: at once).
+    online_due: Option<u64>,
 }
 
 /// What the room remembers of the batch in flight, to move its watermarks once written.
@@ -51,9 +58,18 @@ impl Outbox {
         }
     }
 
-    /// Who is online changed: the room list must hear it.
-    pub(crate) fn online_changed(&mut self) {
-        self.online_owed = true;
+    /// Who is online changed at `now`: the room list must hear it, within
+    /// [`ONLINE_FLUSH_MS`] (a count already owed keeps its earlier time).
+    pub(crate) fn online_changed(&mut self, now: u64) {
+        if !self.online_owed {
+            self.online_owed = true;
+            self.online_due = Some(now + ONLINE_FLUSH_MS);
+        }
+    }
+
+    /// When the owed online count is due on its own, if one is owed.
+    pub(crate) fn online_due(&self) -> Option<u64> {
+        self.online_due.filter(|_| self.online_owed)
     }
 
     /// A woken room found its sockets: the room list heard of them before the sleep.
@@ -79,7 +95,7 @@ impl<L: Log> Room<L> {
         !self.pending.is_empty()
             || !self.pending_audit.is_empty()
             || !self.pending_reads.is_empty()
-            || self.outbox.online_owed
+            || (self.outbox.online_owed && self.outbox.online_due.is_none_or(|t| t <= self.now))
     }
 
     /// The next batch, if one may go now: something is owed, none is in flight, and
@@ -112,6 +128,9 @@ impl<L: Log> Room<L> {
             .map(|(claim, seq)| (claim.clone(), *seq))
             .collect();
         let owed = everything && std::mem::take(&mut self.outbox.online_owed);
+        if owed {
+            self.outbox.online_due = None;
+        }
         let online = (owed || !messages.is_empty()).then(|| self.online());
         self.outbox.last_id += 1;
         self.outbox.retry_at = None;

@@ -303,7 +303,7 @@ impl<L: Log> Room<L> {
                 let frame = ServerFrame::UserJoined { user: you };
                 send(&mut out, Target::Many(legacy), frame);
             }
-            self.outbox.online_changed();
+            self.outbox.online_changed(now);
         }
         let typing = self.typing_names_for(name.key());
         if !typing.is_empty() {
@@ -418,7 +418,7 @@ impl<L: Log> Room<L> {
                     ServerFrame::UserLeft { user },
                 );
             }
-            self.outbox.online_changed();
+            self.outbox.online_changed(now);
         }
         let shown = self.typing_shown.get(&conn.key).is_some_and(|s| s.on);
         if conn.typing_until.is_some() || shown {

@@ -394,3 +394,52 @@ fn a_pass_follows_the_welcome_and_the_token_on_that_socket_only() {
     // Nobody else hears of it: Bo gets the join only.
     assert_eq!(types(&frames_for(&effects, "b")), ["user_joined"]);
 }
+
+#[test]
+fn joins_and_leaves_without_messages_are_one_online_write_per_flush() {
+    let mut r = open("lobby", RoomKind::Room);
+    // The fresh start's count goes at once.
+    r.handle(0, connect_input("a", "Ann"));
+    let (_, first) = drain(&mut r);
+    let first = first.expect("the count after a start");
+    r.handle(
+        1,
+        Input::Persisted {
+            id: first.id,
+            ok: true,
+        },
+    );
+    assert!(drain(&mut r).1.is_none());
+    // A burst of joins and a leave: nothing is written yet, the deadline says when.
+    for (t, conn, name) in [(10, "b", "Bo"), (20, "c", "Cy"), (30, "d", "Di")] {
+        r.handle(t, connect_input(conn, name));
+        assert!(
+            drain(&mut r).1.is_none(),
+            "{name}'s join waits for the flush"
+        );
+    }
+    r.handle(40, Input::Close { conn: "d".into() });
+    assert!(drain(&mut r).1.is_none());
+    assert_eq!(r.deadline(), Some(10 + ONLINE_FLUSH_MS));
+    r.handle(10 + ONLINE_FLUSH_MS, Input::Alarm);
+    let (_, batch) = drain(&mut r);
+    let batch = batch.expect("one write for the burst");
+    assert_eq!(batch.online, Some(3));
+    r.handle(
+        1_100,
+        Input::Persisted {
+            id: batch.id,
+            ok: true,
+        },
+    );
+    assert_eq!(r.deadline(), None, "nothing more is owed");
+    // A message carries the count at once, whenever it is owed.
+    r.handle(2_000, Input::Close { conn: "c".into() });
+    r.handle(
+        2_001,
+        text_input("a", json!({"type":"send","text":"hi","client_id":"c1"})),
+    );
+    let (_, batch) = drain(&mut r);
+    let batch = batch.expect("the message goes at once");
+    assert_eq!((batch.messages.len(), batch.online), (1, Some(2)));
+}
