@@ -97,7 +97,8 @@ function setWhole(users) {
 
 /** Above the list size: ourselves, then the list page by page from its start. */
 function startPaging() {
-  Object.assign(state, { usersPartial: true, usersMore: { after: null } });
+  clearTimeout(state.timers.usersPage); // a page asked on an earlier socket never comes
+  Object.assign(state, { usersPartial: true, usersMore: { after: null }, usersLoading: false });
   setUsers(state.me ? [state.me] : []);
   showMoreUsers();
 }
