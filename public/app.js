@@ -40,7 +40,7 @@ import { route, showLanding, tryJoin, loadRooms, onLeaveOpenRoom, onLeftDm, onRe
 import { onScroll, backToLatest } from './history.js';
 import { sendMessage, sendThreadReply, onComposerKeydown, flushWaiting } from './outbox.js';
 import { onComposerInput, stopTyping } from './composer.js';
-import { setMyStatus, toggleUsers, closeUsers, setTypingNames } from './presence.js';
+import { setMyStatus, toggleUsers, closeUsers, setTypingNames, showMoreUsers } from './presence.js';
 import { updateTitle, showNotifyButton, askNotificationPermission } from './notify.js';
 import { markReadSoon } from './reads.js';
 import { initChanges } from './changes.js';
@@ -89,6 +89,7 @@ function init() {
   el.dmLeaveButton.addEventListener('click', () => { if (isDmRoom(state.room)) leaveDm(state.room); });
   showNotifyButton();
   el.usersClose.addEventListener('click', closeUsers);
+  el.usersMore.addEventListener('click', showMoreUsers);
   el.usersPanel.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeUsers(); });
   document.addEventListener('click', (event) => { // a click outside closes the phone drawer
     if (el.usersPanel.classList.contains('open') && !el.usersPanel.contains(event.target)

@@ -12,7 +12,8 @@ import { addMessage, applyUpdate, clearListEl, dropPending, refreshMessageAction
   from './messages.js';
 import { onHistory, fillGap, maybeLoadOlder, updateHistoryStatus, continueJump } from './history.js';
 import { onPendingError, sendReleased } from './outbox.js';
-import { setUsers, renderUsers, onPresence, onUserStatus, setTypingNames, setMyStatus, showMyStatus } from './presence.js';
+import { onWelcomeUsers, renderUsers, onPresence, onUserStatus, onPresenceFrame, onUsersPage, setTypingNames, setMyStatus, showMyStatus }
+  from './presence.js';
 import { setRoles, isModerator, unban } from './roles.js';
 import { onChangeError, onThread, withMyReactions } from './changes.js';
 import { markReadSoon, onRead } from './reads.js';
@@ -27,6 +28,8 @@ const FRAME_HANDLERS = {
   user_joined: (frame) => onPresence(frame.user, 'joined'),
   user_left: (frame) => onPresence(frame.user, 'left'),
   user_status: onUserStatus,
+  presence: onPresenceFrame,
+  users: onUsersPage,
   typing: (frame) => setTypingNames(frame.names),
   history: onHistory,
   update: onUpdateFrame,
@@ -65,7 +68,7 @@ function onWelcome(frame) {
   const wasRole = state.role;
   setRoles(frame.owner !== undefined ? frame.owner : frame.creator ?? null, frame.moderators, frame.role);
   if (state.role !== wasRole) refreshMessageActions(); // what we kept was decorated for the old role
-  setUsers(frame.users);
+  onWelcomeUsers(frame);
   const stick = isNearBottom();
   if (fresh) clearListEl();
   for (const message of messages) addMessage(message);

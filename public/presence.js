@@ -1,10 +1,12 @@
 // People in the room: the users list (ourselves first, roles, "Message", the moderators'
 // Kick/Ban and the owner's appointing), joins and leaves, statuses (ours is chosen here
 // and kept across rooms), who is typing, and the people panel's drawer on a phone.
+// The socket opts into presence 2 (PROTOCOL.md "Presence 2"): one `presence` frame per
+// tick, and above the room's list size only a count, the list paged with `users`.
 
 import { state, key, myName } from './state.js';
 import { el, h, avatar } from './dom.js';
-import { STATUS_LABELS, isDmRoom } from './protocol.js';
+import { STATUS_LABELS, MAX_USERS_PAGE, isDmRoom } from './protocol.js';
 import { sendFrame } from './socket.js';
 import { isOwnerName, isModeratorName, canModerate, kick, ban, appoint, dismiss } from './roles.js';
 import { canMessage, messageUser } from './dms.js';
@@ -30,6 +32,11 @@ export function renderTyping() {
 
 // --- Users ------------------------------------------------------------------------------
 
+/** People per page of a partial list (the first page, then each "Show more"). */
+const USERS_PAGE = Math.min(50, MAX_USERS_PAGE);
+/** How long "Show more" waits for its page before it may be pressed again. */
+const USERS_PAGE_WAIT_MS = 3000;
+
 export function setUsers(users) {
   const list = (Array.isArray(users) ? users : []).filter((user) => user?.name);
   state.users = new Map(list.map((user) => [key(user.name), user]));
@@ -42,26 +49,110 @@ function upsertUser(user) {
   renderUsers();
 }
 
+function removeUser(name) {
+  state.users.delete(key(name));
+  setTypingNames(state.typingNames.filter((typist) => key(typist) !== key(name)));
+}
+
 /** A `user_joined` or `user_left` frame. */
 export function onPresence(user, change) {
   if (!user?.name) return;
   if (change === 'joined') {
     upsertUser(user);
   } else {
-    state.users.delete(key(user.name));
+    removeUser(user.name);
     renderUsers();
-    setTypingNames(state.typingNames.filter((name) => key(name) !== key(user.name)));
   }
   addSystemLine(`${user.name} ${change}`);
 }
 
 /** Someone's status changed; for our own name it was one of our other tabs. */
 export function onUserStatus({ user }) {
-  upsertUser(user);
-  if (user?.name && key(user.name) === key(myName()) && STATUS_LABELS[user.status]) {
+  takeStatus(user);
+  renderUsers();
+}
+
+function takeStatus(user) {
+  if (!user?.name) return;
+  state.users.set(key(user.name), user);
+  if (key(user.name) === key(myName()) && STATUS_LABELS[user.status]) {
     state.status = user.status;
     showMyStatus();
   }
+}
+
+/** The welcome's users: every one, or (`users_partial`, a big room) only the count, and
+ *  the list's first page is asked for. A server before presence 2 sends no count. */
+export function onWelcomeUsers(frame) {
+  state.userCount = Number.isInteger(frame.user_count) ? frame.user_count : null;
+  if (frame.users_partial === true) startPaging();
+  else setWhole(frame.users);
+}
+
+/** The whole list (a welcome, or a `presence` frame back under the list size). */
+function setWhole(users) {
+  Object.assign(state, { usersPartial: false, usersMore: null });
+  setUsers(users);
+}
+
+/** Above the list size: ourselves, then the list page by page from its start. */
+function startPaging() {
+  clearTimeout(state.timers.usersPage); // a page asked on an earlier socket never comes
+  Object.assign(state, { usersPartial: true, usersMore: { after: null }, usersLoading: false });
+  setUsers(state.me ? [state.me] : []);
+  showMoreUsers();
+}
+
+/** A presence-2 `presence` frame: upserts (`joined`, `status`), removals (`left`), the
+ *  count; `partial` (the room went over its list size: only the count follows, so the
+ *  list starts over from its first page) or `users` (back under it: the whole list). */
+export function onPresenceFrame(frame) {
+  if (Number.isInteger(frame.count)) state.userCount = frame.count;
+  if (Array.isArray(frame.users)) return setWhole(frame.users);
+  if (frame.partial === true) return state.usersPartial ? renderUsers() : startPaging();
+  const joined = (Array.isArray(frame.joined) ? frame.joined : []).filter((user) => user?.name);
+  const left = (Array.isArray(frame.left) ? frame.left : []).filter((name) => typeof name === 'string');
+  const arrived = joined.filter((user) => !state.users.has(key(user.name))).map((user) => user.name);
+  const gone = left.filter((name) => state.users.has(key(name)));
+  for (const user of joined) state.users.set(key(user.name), user);
+  for (const name of left) removeUser(name);
+  for (const user of Array.isArray(frame.status) ? frame.status : []) takeStatus(user);
+  renderUsers();
+  announce(arrived, 'joined');
+  announce(gone, 'left');
+}
+
+/** "Ann joined", or for a burst "Ann, Bo and 18 others joined": one line per tick. */
+function announce(names, change) {
+  if (names.length <= 3) return names.forEach((name) => addSystemLine(`${name} ${change}`));
+  addSystemLine(`${names.slice(0, 2).join(', ')} and ${names.length - 2} others ${change}`);
+}
+
+/** A `users` answer: one page of the list, after the ones shown. */
+export function onUsersPage(frame) {
+  clearTimeout(state.timers.usersPage);
+  state.usersLoading = false;
+  if (!state.usersPartial) return renderUsers(); // the list came back whole meanwhile
+  if (Number.isInteger(frame.count)) state.userCount = frame.count;
+  for (const user of Array.isArray(frame.users) ? frame.users : []) {
+    if (user?.name) state.users.set(key(user.name), user);
+  }
+  state.usersMore = typeof frame.next === 'string' ? { after: frame.next } : null;
+  renderUsers();
+}
+
+/** "Show more" (and a partial list's first page): asks the room for the next page. An
+ *  answer that does not come (refused: rate limited) leaves the button to try again. */
+export function showMoreUsers() {
+  if (!state.usersPartial || !state.usersMore || state.usersLoading) return;
+  const frame = { type: 'users', limit: USERS_PAGE };
+  if (state.usersMore.after !== null) frame.after = state.usersMore.after;
+  state.usersLoading = sendFrame(frame);
+  clearTimeout(state.timers.usersPage);
+  if (state.usersLoading) {
+    state.timers.usersPage = setTimeout(() => { state.usersLoading = false; renderUsers(); }, USERS_PAGE_WAIT_MS);
+  }
+  renderUsers();
 }
 
 /** The users list: ourselves first, then by name. */
@@ -71,7 +162,12 @@ export function renderUsers() {
   const users = [...state.users.values()].sort((a, b) =>
     Number(isMe(b)) - Number(isMe(a)) || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
   el.users.replaceChildren(...users.map((user) => userItem(user, isMe(user))));
-  el.usersCount.textContent = String(users.length);
+  // The room's count (presence 2) counts everyone, also the ones a partial list lacks.
+  const count = state.userCount ?? users.length;
+  el.usersCount.textContent = String(count);
+  el.usersOnline.textContent = `${count} online`;
+  el.usersMore.hidden = !(state.usersPartial && state.usersMore);
+  el.usersMore.disabled = state.usersLoading;
 }
 
 function userItem(user, isMe) {

@@ -49,6 +49,9 @@ export const WS_PASS_PREFIX = 'edgechat.pass.';
 
 /** Each status the server knows, as shown. */
 export const STATUS_LABELS = { online: 'Online', away: 'Away', dnd: 'Do not disturb' };
+/** The most users one `users` page holds, and its default limit (`MAX_USERS_PAGE`;
+ *  PROTOCOL.md "Presence 2"). */
+export const MAX_USERS_PAGE = 200;
 
 // --- Uploads (PROTOCOL.md "Files"; edgechat_protocol::files) -----------------------------
 

@@ -21,7 +21,7 @@ const POLICY_RETRY_MS = 60_000;     // after a 1008 close: reconnect slowly, nev
 export function connect() {
   closeSocket();
   clearReconnect();
-  const params = new URLSearchParams({ name: state.name });
+  const params = new URLSearchParams({ name: state.name, presence: '2' }); // PROTOCOL.md "Presence 2"
   for (const [param, value] of Object.entries(resumeParams(state))) params.set(param, String(value));
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   // The token rides as a subprotocol (`edgechat.bearer.<token>`), never in the URL.

@@ -23,7 +23,7 @@ export const state = {
   attempt: 0,            // reconnect attempts since the last welcome
   refusal: null,         // why the room refuses us for now (a cap, a 1008 close), for the banner
   reconnectAt: 0,        // when the scheduled reconnect runs
-  timers: { reconnect: 0, countdown: 0, ping: 0, hold: 0 },
+  timers: { reconnect: 0, countdown: 0, ping: 0, hold: 0, usersPage: 0 },
   lastFrameAt: 0,        // when the socket last heard anything (dead detection)
   restored: false,       // the list was reopened from its stash (see views.js)
   ...createSession(),    // welcomed, everConnected, usedSince, messages, seqs, rev, history, pending, holdUntil
@@ -36,6 +36,10 @@ export const state = {
   detached: false,       // showing a window of older history (a jump), not the live end
   jump: null,            // a message to show once it is loaded: { room, seq, loading }
   users: new Map(),      // folded name -> User
+  userCount: null,       // how many are here (presence 2), null from a server without it
+  usersPartial: false,   // over the room's list size: `users` holds the pages loaded so far
+  usersMore: null,       // a partial list's next page: { after: name | null }, null when all are in
+  usersLoading: false,   // a `users` page was asked for and has not come
   typingNames: [],       // who is typing (never us)
   typingOn: false,       // we told the room we are typing
   lastTypingSent: 0,
@@ -59,7 +63,7 @@ export function saveName(name) {
 export function resetRoom() {
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [],
+    users: new Map(), userCount: null, usersPartial: false, usersMore: null, usersLoading: false, typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [],
     role: null, readSeq: 0, restored: false, refusal: null,
   });
 }

@@ -121,6 +121,7 @@ fn public_protocol_js_matches_the_rust_contract() {
     num("SEARCH_MIN_CHARS", p::SEARCH_MIN_CHARS as u64);
     num("MAX_SEARCH_CHARS", p::MAX_SEARCH_CHARS as u64);
     num("SEARCH_MAX_OFFSET", p::SEARCH_MAX_OFFSET);
+    num("MAX_USERS_PAGE", u64::from(p::MAX_USERS_PAGE));
     // The room's close codes live in edgechat_room (CLOSE_REMOVED, limits::CLOSE_POLICY),
     // which this crate does not depend on: checked against PROTOCOL.md's values.
     num("CLOSE_REMOVED", 4001);
