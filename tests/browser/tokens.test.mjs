@@ -138,7 +138,15 @@ test('no URL the page uses carries the token; every call that needs it has it in
   });
   assert.equal(offered[0], 'edgechat', 'the first connect had no token yet');
   assert.ok(offered.slice(1).some((p) => p === `edgechat, edgechat.bearer.${token}`), `offered: ${offered.join(' | ')}`);
-  for (const p of offered) assert.match(p, /^edgechat(, edgechat\.bearer\.[0-9a-f]{64})?$/);
+  // A connect whose token the server checked earned a pass (kept beside the token), and
+  // later connects offered it too: a subprotocol, never a URL.
+  const PASS = 'edgechat\\.pass\\.v1\\.[0-9a-f]+\\.[0-9]+\\.[0-9a-f]{64}';
+  for (const p of offered) assert.match(p, new RegExp(`^edgechat(, edgechat\\.bearer\\.[0-9a-f]{64}(, ${PASS})?)?$`));
+  const passes = offered.map((p) => p.split(', ')[2]).filter(Boolean).map((p) => p.slice('edgechat.pass.'.length));
+  assert.ok(passes.length > 0, `a later connect offered a pass: ${offered.join(' | ')}`);
+  for (const pass of passes) {
+    assert.deepEqual(urls.filter((u) => u.includes(pass)), [], 'no URL carries a pass');
+  }
   await closeAll(bo);
   assert.deepEqual(ctx.person.logs.filter((l) => l.includes('pageerror')), []);
 });
