@@ -128,6 +128,43 @@ test('GET /api/names/:name says whether a name is claimed', async () => {
   await closeAll(cy);
 });
 
+test('keys fold case and compatibility forms in the Worker exactly as the host tests say', async () => {
+  // The Worker normalizes with the runtime's String.prototype.normalize (NFD, NFKD, NFKC)
+  // and the host with the unicode-normalization crate: these are the host tests' cases
+  // (crates/protocol/src/validate.rs), checked through the Worker's own keys.
+  const s = freshName('').toLowerCase();
+  const same = [
+    [`Stra\u00DFe${s}`, `STRASSE${s}`, 'sharp s'],
+    [`\u1E9E${s}`, `ss${s}`, 'capital sharp s'],
+    [`\u212Aelvin${s}`, `kelvin${s}`, 'Kelvin sign'],
+    [`\uFB00${s}`, `FF${s}`, 'ligature'],
+    [`\u2167${s}`, `viii${s}`, 'roman numeral'],
+    [`\u03A3\u0391\u03A3${s}`, `\u03C3\u03B1\u03C2${s}`, 'final sigma'],
+    [`JOS\u00C9${s}`, `Jose\u0301${s}`, 'NFC and NFD'],
+    [`\uFF21\uFF2E\uFF2E${s}`, `ann${s}`, 'fullwidth'],
+  ];
+  const room = roomId('fold');
+  const holders = [];
+  try {
+    for (const [claimed, asked, what] of same) {
+      const before = await http(srv(), `/api/names/${encodeURIComponent(asked)}`);
+      assert.deepEqual(before.json, { name: asked, claimed: false }, `${what}: free before`);
+      holders.push(await connect(srv(), room, claimed));
+      const after = await http(srv(), `/api/names/${encodeURIComponent(asked)}`);
+      assert.deepEqual(after.json, { name: asked, claimed: true }, `${what}: ${JSON.stringify(asked)} is ${JSON.stringify(claimed)}`);
+      // The other spelling cannot connect without the holder's token.
+      expectTaken(await expectRefused(srv(), room, asked, { token: null }), asked, what);
+    }
+    // A different name stays free, and the holders are unharmed.
+    const other = await http(srv(), `/api/names/${encodeURIComponent(`Bob${s}`)}`);
+    assert.deepEqual(other.json, { name: `Bob${s}`, claimed: false });
+    const users = await http(srv(), `/room/${room}/users`);
+    assert.deepEqual(users.json.users.map((u) => u.name).sort(), same.map(([c]) => c).sort());
+  } finally {
+    await closeAll(...holders);
+  }
+});
+
 test('a forged internal header is ignored: it neither admits nor plants a token', async () => {
   const name = freshName('Dee');
   const dee = await connect(srv(), roomId('forge'), name);

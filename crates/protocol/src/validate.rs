@@ -3,7 +3,6 @@
 use std::fmt;
 
 use caseless::Caseless;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::{MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_TEXT_CHARS};
 
@@ -115,16 +114,68 @@ pub fn name_key(name: &str) -> String {
         // ASCII is already NFKC, and its full case folding is its lowercase.
         return name.to_ascii_lowercase();
     }
-    // UAX #15 / Unicode 3.13 compatibility caseless matching,
-    // NFKD(fold(NFKD(fold(NFD(x))))), ending in NFKC instead of NFKD: the same
-    // equivalence, in the shorter composed form.
-    name.chars()
-        .nfd()
-        .default_case_fold()
-        .nfkd()
-        .default_case_fold()
-        .nfkc()
-        .collect()
+    compat_caseless::<unicode::Forms>(name)
+}
+
+/// UAX #15 / Unicode 3.13 compatibility caseless matching,
+/// NFKD(fold(NFKD(fold(NFD(x))))), ending in NFKC instead of NFKD: the same
+/// equivalence, in the shorter composed form. The normalization forms come from `N`.
+fn compat_caseless<N: unicode::Normalize>(name: &str) -> String {
+    let folded: String = N::nfd(name).chars().default_case_fold().collect();
+    let folded: String = N::nfkd(&folded).chars().default_case_fold().collect();
+    N::nfkc(&folded)
+}
+
+/// Where the normalization forms come from. In the Worker (wasm32) they are the
+/// runtime's own `String.prototype.normalize`, so the wasm carries no compatibility
+/// decomposition or composition tables; elsewhere (host tests, the CLI) they are the
+/// `unicode-normalization` crate's. Both implement UAX #15, and
+/// `tests/integration/names.test.mjs` checks the Worker's keys against the same cases
+/// the host tests check here.
+mod unicode {
+    pub trait Normalize {
+        fn nfd(s: &str) -> String;
+        fn nfkd(s: &str) -> String;
+        fn nfkc(s: &str) -> String;
+    }
+
+    pub struct Forms;
+
+    #[cfg(not(target_arch = "wasm32"))]
+    impl Normalize for Forms {
+        fn nfd(s: &str) -> String {
+            use unicode_normalization::UnicodeNormalization;
+            s.nfd().collect()
+        }
+        fn nfkd(s: &str) -> String {
+            use unicode_normalization::UnicodeNormalization;
+            s.nfkd().collect()
+        }
+        fn nfkc(s: &str) -> String {
+            use unicode_normalization::UnicodeNormalization;
+            s.nfkc().collect()
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    impl Normalize for Forms {
+        fn nfd(s: &str) -> String {
+            js(s, "NFD")
+        }
+        fn nfkd(s: &str) -> String {
+            js(s, "NFKD")
+        }
+        fn nfkc(s: &str) -> String {
+            js(s, "NFKC")
+        }
+    }
+
+    /// `s.normalize(form)` in the runtime. A Rust `&str` is valid UTF-16 once converted
+    /// (no lone surrogates), so the answer converts back losslessly.
+    #[cfg(target_arch = "wasm32")]
+    fn js(s: &str, form: &str) -> String {
+        String::from(js_sys::JsString::from(s).normalize(form))
+    }
 }
 
 /// The key claims were stored under before [`name_key`] folded compatibility forms
