@@ -3,42 +3,19 @@
 // claims it, the page's next connect (admitted by the old pass) is closed with 4003, the
 // page drops the pass, and its reconnect is refused on the join form like any claimed
 // name. The new holder stays the only one of that name and keeps chatting.
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { startServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
-import { connect, roomId, closeAll, closeOpenClients, cid } from '../support/client.mjs';
-import { ARTIFACTS, launchBrowser, newPerson, eventually, join, banner } from '../support/browser.mjs';
+import { http } from '../support/server.mjs';
+import { connect, roomId, closeAll, cid } from '../support/client.mjs';
+import { useBrowserPerson, eventually, join, banner } from '../support/browser.mjs';
 
-let server;
-let browser;
-let person;
-
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await startServer({ vars: GENEROUS_LIMITS });
-  browser = await launchBrowser();
-  person = await newPerson(browser);
-}, { timeout: 120_000 });
-
-after(async () => {
-  await closeOpenClients();
-  if (browser) await browser.close().catch(() => {});
-  if (server) await server.stop();
-}, { timeout: 60_000 });
-
-afterEach(async (t) => {
-  if (t.passed || !person) return;
-  const file = path.join(ARTIFACTS, 'failed-passes.png');
-  await person.page.screenshot({ path: file, fullPage: true }).catch(() => {});
-  process.stderr.write(`\n----- browser log (screenshot: ${file}) -----\n${person.logs.slice(-50).join('\n')}\n`);
-});
+const ctx = useBrowserPerson('passes');
 
 const stored = (page, prefix, key) => page.evaluate(([p, k]) => localStorage.getItem(`${p}${k}`), [prefix, key]);
 
 test('a rejoin keeps a pass; a pass of a name released and reclaimed elsewhere is dropped on 4003 and the page is told', { timeout: 90_000 }, async () => {
-  const { page } = person;
+  const { page } = ctx.person;
+  const server = ctx.server;
   const name = `Pia${Date.now().toString(36).slice(-5)}`;
   const key = name.toLowerCase();
   const room = roomId('ui-pass');
