@@ -215,8 +215,9 @@ async fn connect(req: Request, env: &Env, ctx: &Context, room: &RoomId) -> Resul
         // cannot read a refused upgrade, learns why), else 426.
         return to_room(forwarded(&req, &[])?, env, room).await;
     }
-    // A direct message always asks D1: only its two claims may open it.
-    if !is_dm_room(room.as_str()) {
+    // A direct message always asks D1 (only its two claims may open it), and gets no pass.
+    let dm = is_dm_room(room.as_str());
+    if !dm {
         let protocols = req.headers().get("sec-websocket-protocol")?;
         if let Some(claim) = names::pass_claim(env, protocols.as_deref(), &query.name).await {
             return connect_by_pass(&req, env, ctx, room, query.name, claim).await;
@@ -233,7 +234,7 @@ async fn connect(req: Request, env: &Env, ctx: &Context, room: &RoomId) -> Resul
             pass_until,
         } => (claim, fresh, pass_until),
     };
-    if is_dm_room(room.as_str()) && !dms::is_party(env, room.as_str(), &claim).await? {
+    if dm && !dms::is_party(env, room.as_str(), &claim).await? {
         // The guard let the token through; the name connected with must be its claim's.
         if fresh.is_some() {
             names::undo_claim(env, &claim).await;
@@ -244,7 +245,7 @@ async fn connect(req: Request, env: &Env, ctx: &Context, room: &RoomId) -> Resul
     if let Some(token) = &fresh {
         internal.push((names::CLAIMED_TOKEN_HEADER, token.clone()));
     }
-    if let Some(until) = pass_until.filter(|_| !is_dm_room(room.as_str())) {
+    if let Some(until) = pass_until.filter(|_| !dm) {
         if let Some(pass) = names::issue_pass(env, &claim, &query.name, until).await {
             internal.push((names::PASS_HEADER, pass.encode()));
         }

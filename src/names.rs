@@ -123,7 +123,11 @@ async fn hmac_key(secret: &str, usages: &[&str]) -> Result<JsValue> {
 
 /// Lowercase hex HMAC-SHA-256 of `message` under `secret`, by the runtime's Web Crypto.
 pub async fn hmac(secret: &str, message: &str) -> Result<String> {
-    let key = hmac_key(secret, &["sign"]).await?;
+    sign_hex(hmac_key(secret, &["sign"]).await?, message).await
+}
+
+/// Lowercase hex HMAC of `message` under the HMAC `CryptoKey` `key`.
+async fn sign_hex(key: JsValue, message: &str) -> Result<String> {
     let signature = subtle_call(
         "sign",
         &[
@@ -176,21 +180,11 @@ async fn pass_key(env: &Env) -> Option<JsValue> {
 /// key, or if signing fails (logged: the connect goes on without a pass).
 pub async fn issue_pass(env: &Env, claim: &str, name: &Name, expires_at: u64) -> Option<Pass> {
     let key = pass_key(env).await?;
-    let message = pass_message(claim, name.key(), expires_at);
-    let signed = subtle_call(
-        "sign",
-        &[
-            JsValue::from_str("HMAC"),
-            key,
-            Uint8Array::from(message.as_bytes()).into(),
-        ],
-    )
-    .await;
-    match signed {
+    match sign_hex(key, &pass_message(claim, name.key(), expires_at)).await {
         Ok(mac) => Some(Pass {
             claim: claim.to_owned(),
             expires_at,
-            mac: http::hex(&Uint8Array::new(&mac).to_vec()),
+            mac,
         }),
         Err(e) => {
             worker::console_error!("signing a pass: {e}");
