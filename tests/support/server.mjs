@@ -214,7 +214,9 @@ export async function startServer({ vars = {}, ratelimits, stateDir, config = TE
   async function launch({ port: wantedPort = 0 } = {}) {
     const args = [
       'dev', '-c', config,
-      '--ip', '127.0.0.1', '--port', String(wantedPort), '--inspector-port', '0',
+      '--ip', '127.0.0.1', '--port', String(wantedPort),
+      // A fixed inspector port for profiling (bench/profile.mjs); 0 picks a free one.
+      '--inspector-port', process.env.EDGECHAT_INSPECTOR_PORT ?? '0',
       '--persist-to', stateDir,
       '--show-interactive-dev-session=false',
     ];

@@ -101,6 +101,11 @@ enum Scenario {
         idle: u64,
         #[arg(long, default_value_t = 3)]
         rounds: u32,
+        /// Seconds the server is left alone before the room is made: the rooms of
+        /// earlier scenarios are evicted meanwhile, and that clean-up is theirs, not
+        /// the idle room's (0: none).
+        #[arg(long, default_value_t = 15)]
+        settle: u64,
     },
     /// M members chatting at a steady rate, alone and then under attack (typing, status
     /// and reaction spam, frames over the limit): their delivery latency, and losses.
@@ -158,9 +163,10 @@ async fn scenario(bench: &Bench, scenario: Scenario) -> Result<(&'static str, Re
             connections,
             idle,
             rounds,
+            settle,
         } => (
             "idle",
-            scenarios::idle(bench, connections, idle, rounds).await?,
+            scenarios::idle(bench, connections, idle, rounds, settle).await?,
         ),
         Scenario::Capacity {
             first,
