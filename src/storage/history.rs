@@ -110,18 +110,33 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
 /// you in, so whoever has its id may search it too.
 /// (Each match's room is checked by primary key: a list of every listed room made
 /// first would cost a scan of `rooms` per search.)
-macro_rules! search_scope {
+macro_rules! listed_scope {
     () => {
         concat!(
             "d.room NOT LIKE '",
             dm_prefix!(),
-            "%' AND (d.room = ?2 OR (?2 IS NULL AND EXISTS (SELECT 1 FROM rooms r \
-             WHERE r.id = d.room AND r.visibility = 'public')))"
+            "%' AND EXISTS (SELECT 1 FROM rooms r WHERE r.id = d.room AND r.visibility = 'public')"
+        )
+    };
+}
+
+/// One room's scope, room ?4: FTS5 itself keeps to the room's rows, by the room's token in
+/// the index's `room` column (the room id's hex digits, migrations/0014_search_room.sql),
+/// so the walk reads the room's matches alone, not every room's. Hex digits are never an
+/// FTS5 keyword (`AND`, `OR`, `NOT`, `NEAR`), so `hex(?4)` is a one-word query as it is.
+macro_rules! room_scope {
+    () => {
+        concat!(
+            "messages_fts.room MATCH hex(?4) AND d.room = ?4 AND ?4 NOT LIKE '",
+            dm_prefix!(),
+            "%'"
         )
     };
 }
 #[cfg(test)]
-const SEARCH_SCOPE: &str = search_scope!();
+const LISTED_SCOPE: &str = listed_scope!();
+#[cfg(test)]
+const ROOM_SCOPE: &str = room_scope!();
 
 /// The words around the best match that a snippet shows.
 #[cfg(test)]
@@ -132,33 +147,51 @@ const SNIPPET_TOKENS: u32 = 16;
 #[cfg(test)]
 const SEARCH_WINDOW: u32 = 1000;
 
-/// A page of search results for the FTS5 query ?1 in the scope of room ?2 (or every
-/// listed room): ?3 rows from ?4 on, best first among the [`SEARCH_WINDOW`] newest
-/// matches in scope. Three steps, each bounded: `hit` walks the full-text index newest
-/// first (rowid order, which FTS5 gives without sorting) and stops at the window, each
-/// match's scope checked by primary key; `best` ranks those by bm25 and takes the page;
-/// only the page's rows get a snippet (FTS5 again, by rowid). The snippet marks hits with
-/// char(2) and char(3), [`HIT_OPEN`] and [`HIT_CLOSE`] (a test checks), and shows 16
-/// tokens (`SNIPPET_TOKENS`).
-pub const SEARCH: &str = concat!(
-    "WITH hit AS (\
-       SELECT d.id AS id, d.room AS room, d.seq AS seq, bm25(messages_fts) AS score \
-       FROM messages_fts JOIN search_docs d ON d.id = messages_fts.rowid \
-       WHERE messages_fts MATCH ?1 AND ",
-    search_scope!(),
-    " ORDER BY messages_fts.rowid DESC LIMIT 1000), \
-     best AS (\
-       SELECT hit.id AS id, hit.room AS room, hit.seq AS seq, hit.score AS score, \
-              m.name AS name, m.ts AS ts \
-       FROM hit JOIN messages m ON m.room = hit.room AND m.seq = hit.seq \
-       WHERE m.text <> '' \
-       ORDER BY hit.score, m.ts DESC, hit.room, hit.seq DESC LIMIT ?3 OFFSET ?4) \
-     SELECT best.room AS room, best.seq AS seq, best.name AS name, best.ts AS ts, \
-       snippet(messages_fts, 0, char(2), char(3), '…', 16) AS snippet \
-     FROM best CROSS JOIN messages_fts ON messages_fts.rowid = best.id \
-     WHERE messages_fts MATCH ?1 \
-     ORDER BY best.score, best.ts DESC, best.room, best.seq DESC"
-);
+/// A page of search results for the FTS5 query ?1 (matched in the `text` column only) in
+/// a scope (see [`SEARCH`], [`SEARCH_ROOM`]): ?2 rows from ?3 on, best first among the
+/// [`SEARCH_WINDOW`] newest matches in scope. Two steps, each bounded by the window:
+/// `hit` walks the full-text index newest first (rowid order, which FTS5 gives without
+/// sorting) and stops at the window, taking each match's snippet and its text with every
+/// hit marked (FTS5's `highlight()`); `best` counts each one's hits (its markers) and
+/// length, and the page is the window ranked by BM25's formula over the window alone:
+/// `hits × 2.2 / (hits + 1.2 × (0.25 + 0.75 × chars / mean chars))`, k1 = 1.2, b = 0.75,
+/// the length in characters, the mean over the window (docs/PROTOCOL.md "Search"). No
+/// FTS5 `bm25()`: it counts every match of each word in the whole index, once per search,
+/// a cost that grows with the data; and no second MATCH for the page's snippets, which
+/// would set up the query again per row (for a prefix, a walk of its whole doclist each).
+/// The snippet marks hits with char(2) and char(3), [`HIT_OPEN`] and [`HIT_CLOSE`] (a
+/// test checks), and shows 16 tokens (`SNIPPET_TOKENS`).
+macro_rules! search_sql {
+    ($scope:expr) => {
+        concat!(
+            "WITH hit AS (\
+               SELECT d.room AS room, d.seq AS seq, \
+                 highlight(messages_fts, 0, char(2), char(3)) AS marked, \
+                 snippet(messages_fts, 0, char(2), char(3), '…', 16) AS snippet \
+               FROM messages_fts JOIN search_docs d ON d.id = messages_fts.rowid \
+               WHERE messages_fts.text MATCH ?1 AND ",
+            $scope,
+            " ORDER BY messages_fts.rowid DESC LIMIT 1000), \
+             best AS (\
+               SELECT hit.room AS room, hit.seq AS seq, m.name AS name, m.ts AS ts, \
+                 hit.snippet AS snippet, \
+                 length(hit.marked) - length(replace(hit.marked, char(2), '')) AS hits, \
+                 length(m.text) AS chars \
+               FROM hit JOIN messages m ON m.room = hit.room AND m.seq = hit.seq \
+               WHERE m.text <> '') \
+             SELECT room, seq, name, ts, snippet FROM best \
+             ORDER BY hits * 2.2 / (hits + 1.2 * (0.25 + 0.75 * chars / \
+               (SELECT avg(chars) FROM best))) DESC, ts DESC, room, seq DESC \
+             LIMIT ?2 OFFSET ?3"
+        )
+    };
+}
+
+/// A search of every listed room (see [`search_sql`]): ?1 the query, ?2 and ?3 the page.
+pub const SEARCH: &str = search_sql!(listed_scope!());
+
+/// A search of room ?4 alone (see [`search_sql`] and [`room_scope`]).
+pub const SEARCH_ROOM: &str = search_sql!(room_scope!());
 
 #[derive(Deserialize)]
 struct SearchRow {
@@ -169,25 +202,23 @@ struct SearchRow {
     snippet: String,
 }
 
-/// One page of search results, best match first (bm25; ties newest first), and whether
-/// more follow. A message whose text is empty (deleted) is never a result.
+/// One page of search results, best match first (see [`search_sql`]; ties newest first),
+/// and whether more follow. A message whose text is empty (deleted) is never a result.
 pub async fn search(db: &D1Database, query: &SearchQuery) -> Result<(Vec<SearchResult>, bool)> {
     let limit = query.limit as usize;
-    let room = query
-        .room
-        .as_ref()
-        .map_or(JsValue::NULL, |r| JsValue::from_str(r.as_str()));
-    let rows: Vec<SearchRow> = db
-        .prepare(SEARCH)
-        .bind(&[
-            JsValue::from_str(&query.fts),
-            room,
-            num(limit as u64 + 1),
-            num(query.offset),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let (fts, page, offset) = (
+        JsValue::from_str(&query.fts),
+        num(limit as u64 + 1),
+        num(query.offset),
+    );
+    let statement = match &query.room {
+        Some(room) => {
+            db.prepare(SEARCH_ROOM)
+                .bind(&[fts, page, offset, JsValue::from_str(room.as_str())])?
+        }
+        None => db.prepare(SEARCH).bind(&[fts, page, offset])?,
+    };
+    let rows: Vec<SearchRow> = statement.all().await?.results()?;
     let has_more = rows.len() > limit;
     let results = rows
         .into_iter()
@@ -214,17 +245,28 @@ mod tests {
             "char({}), char({}), '…', {SNIPPET_TOKENS})",
             HIT_OPEN as u32, HIT_CLOSE as u32
         );
-        assert!(SEARCH.contains(&marks), "{SEARCH}");
-        assert!(SEARCH.contains(SEARCH_SCOPE));
+        let highlight = format!("char({}), char({}))", HIT_OPEN as u32, HIT_CLOSE as u32);
+        for sql in [SEARCH, SEARCH_ROOM] {
+            assert!(sql.contains(&marks), "{sql}");
+            assert!(sql.contains(&highlight), "{sql}");
+            assert!(sql.contains(&format!("char({})", HIT_OPEN as u32)), "{sql}");
+            assert!(sql.contains(&format!("LIMIT {SEARCH_WINDOW})")), "{sql}");
+            assert!(!sql.contains("bm25("), "{sql}");
+        }
+        assert!(SEARCH.contains(LISTED_SCOPE));
+        assert!(SEARCH_ROOM.contains(ROOM_SCOPE));
     }
 
     #[test]
-    fn the_search_scope_keeps_direct_messages_out() {
+    fn the_search_scopes_keep_direct_messages_out() {
         assert_eq!(
-            SEARCH_SCOPE,
-            "d.room NOT LIKE 'dm--%' AND (d.room = ?2 OR (?2 IS NULL AND EXISTS (SELECT 1 \
-             FROM rooms r WHERE r.id = d.room AND r.visibility = 'public')))"
+            LISTED_SCOPE,
+            "d.room NOT LIKE 'dm--%' AND EXISTS (SELECT 1 FROM rooms r WHERE r.id = d.room \
+             AND r.visibility = 'public')"
         );
-        assert!(SEARCH.contains(&format!("LIMIT {SEARCH_WINDOW})")));
+        assert_eq!(
+            ROOM_SCOPE,
+            "messages_fts.room MATCH hex(?4) AND d.room = ?4 AND ?4 NOT LIKE 'dm--%'"
+        );
     }
 }

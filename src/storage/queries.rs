@@ -12,6 +12,7 @@ use super::{history, message, quotas, room_writes};
 pub const D1_QUERIES: &[(&str, &str)] = &[
     ("history::AUDIT", history::AUDIT),
     ("history::SEARCH", history::SEARCH),
+    ("history::SEARCH_ROOM", history::SEARCH_ROOM),
     ("message::D1_PAGE_NEWEST", message::D1_PAGE_NEWEST),
     ("message::D1_PAGE_BEFORE", message::D1_PAGE_BEFORE),
     ("message::D1_PAGE_AFTER", message::D1_PAGE_AFTER),

@@ -1,4 +1,4 @@
-// Full-text search: GET /api/search ranks by bm25 (ties newest first), answers snippets
+// Full-text search: GET /api/search ranks by BM25's formula over its window (ties newest first), answers snippets
 // as plain and hit parts, searches one room or every room, matches the last word as a
 // prefix and ignores diacritics, and never lets FTS5 syntax through (no 500 for any
 // query). Every test uses words of its own, so the tests do not see each other's messages.
@@ -28,7 +28,7 @@ const found = async (q, room) => (await search(room ? { q, room } : { q })).resu
 const snippetText = (result) => result.snippet.map((p) => p.text).join('');
 const hits = (result) => result.snippet.filter((p) => p.hit).map((p) => p.text);
 
-test('results are ranked by bm25: more hits and shorter texts first, ties newest first', async () => {
+test('results are ranked by BM25 over the window: more hits and shorter texts first, ties newest first', async () => {
   const room = roomId('search-rank');
   const w = word();
   const a = await connect(srv(), room, 'Ann');
@@ -253,7 +253,7 @@ test('the index follows edits and deletes of the stored text, and only listed ro
     const docs = await srv().d1(`SELECT seq FROM search_docs WHERE room = '${room}' ORDER BY seq`);
     assert.deepEqual(docs.map((r) => r.seq), [edited.message.seq, blanked.message.seq]);
 
-    // A room that is not listed (SEARCH_SCOPE in src/storage/history.rs) is left out of searches
+    // A room that is not listed (listed_scope! in src/storage/history.rs) is left out of searches
     // across rooms; named with room=, it is searched (its id is its link, as for a
     // private room).
     await srv().d1(`DELETE FROM rooms WHERE id = '${room}'`);
