@@ -170,7 +170,7 @@ impl ChatRoom {
             None => {
                 let id = match self.state.id().name() {
                     Some(name) => name,
-                    None => log.room_id().map_err(to_err)?.unwrap_or_default(),
+                    None => log.room_id().unwrap_or_default().to_owned(),
                 };
                 log.use_room_id(&id);
             }

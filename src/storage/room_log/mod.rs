@@ -37,27 +37,120 @@ pub struct SqlLog {
     /// Whether step 5 left reactions under a name's legacy claim id because the log
     /// knew no newer claim of that name (see [`SqlLog::adopt_legacy_reactions`]).
     legacy_reactions: bool,
+    /// The room id the log keeps (meta `room`), as read when it was opened or set since.
+    stored_room: Option<String>,
 }
 
-/// The log's tables, created in one call on the room's first event after a start.
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
+// Tables that the steps and [`FRESH`] declare alike (after `CREATE TABLE`).
+macro_rules! log_first_columns {
+    () => {
+        "
         seq INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
         name_key TEXT NOT NULL,
         text TEXT NOT NULL,
         ts INTEGER NOT NULL,
         client_id TEXT,
-        reply_to INTEGER
-    );
-    CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id);
-    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
-    CREATE TABLE IF NOT EXISTS bans (
+        reply_to INTEGER"
+    };
+}
+macro_rules! bans_table {
+    () => {
+        "bans (
         name_key TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         until INTEGER NOT NULL,
         reason TEXT,
         by TEXT NOT NULL
+    )"
+    };
+}
+macro_rules! roles_table {
+    () => {
+        "roles (
+        claim TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL
+    )"
+    };
+}
+macro_rules! reactions_table {
+    () => {
+        "reactions (
+        seq INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        claim TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (seq, emoji, claim)
+    ) WITHOUT ROWID"
+    };
+}
+
+/// The log's tables and indexes exactly as the five steps below leave them (column order
+/// included), made in one call for a room that has no tables yet: a new room's first
+/// event costs one statement batch instead of eight (a test builds both on SQLite and
+/// compares every table's columns and every index).
+const FRESH: &str = concat!(
+    "CREATE TABLE log (",
+    log_first_columns!(),
+    ",
+        rev INTEGER NOT NULL DEFAULT 0,
+        edited_ts INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        reactions TEXT,
+        reply_count INTEGER NOT NULL DEFAULT 0,
+        attachment TEXT,
+        claim TEXT NOT NULL DEFAULT ''
     );
+    CREATE UNIQUE INDEX log_client ON log (name_key, client_id);
+    CREATE INDEX log_rev ON log (rev);
+    CREATE INDEX log_replies ON log (reply_to, seq) WHERE reply_to IS NOT NULL;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value);
+    CREATE TABLE ",
+    bans_table!(),
+    ";
+    CREATE TABLE audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL);
+    CREATE TABLE reads (
+        claim TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        written INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        claim TEXT NOT NULL,
+        file TEXT NOT NULL,
+        seq INTEGER,
+        uploaded_at INTEGER
+    );
+    CREATE INDEX files_unattached ON files (uploaded_at) WHERE seq IS NULL;
+    CREATE TABLE ",
+    roles_table!(),
+    ";
+    CREATE TABLE ",
+    reactions_table!(),
+    ";
+    CREATE INDEX reactions_order ON reactions (seq, emoji, at);
+    CREATE INDEX reactions_claim ON reactions (claim, seq);
+    INSERT INTO meta (key, value) VALUES ('schema', 5);"
+);
+
+/// What [`SqlLog::open`] reads of `meta`, in one statement.
+const OPEN_META: &str =
+    "SELECT key, value FROM meta WHERE key IN ('schema', 'legacy_reactions', 'room')";
+
+/// The log's first shape (a log without `meta` gets [`FRESH`] instead; one from before
+/// step 2 is brought up from here).
+const SCHEMA: &str = concat!(
+    "CREATE TABLE IF NOT EXISTS log (",
+    log_first_columns!(),
+    "
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS log_client ON log (name_key, client_id);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+    CREATE TABLE IF NOT EXISTS ",
+    bans_table!(),
+    ";
     CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, event TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS reads (
         name_key TEXT PRIMARY KEY,
@@ -69,7 +162,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS log (
         name_key TEXT NOT NULL,
         file TEXT NOT NULL,
         seq INTEGER
-    );";
+    );"
+);
 
 /// The log's second shape: messages change in place (edits, deletes, reactions, reply
 /// counts), each row marked with the rev of its last change. Rows from before it keep
@@ -92,45 +186,46 @@ const SCHEMA_2: &str = "ALTER TABLE log ADD COLUMN rev INTEGER NOT NULL DEFAULT 
 /// moderators are claims. What was bound to a name before gets that name's legacy claim
 /// id ("legacy:" + the name as it was keyed), which is the id the name's claim got in
 /// D1 by the same rule, so a current claim keeps what it had.
-const SCHEMA_3: &str = "ALTER TABLE log ADD COLUMN claim TEXT NOT NULL DEFAULT '';
+const SCHEMA_3: &str = concat!(
+    "ALTER TABLE log ADD COLUMN claim TEXT NOT NULL DEFAULT '';
     UPDATE log SET claim = 'legacy:' || name_key;
     ALTER TABLE files RENAME COLUMN name_key TO claim;
     UPDATE files SET claim = 'legacy:' || claim;
     ALTER TABLE reads RENAME COLUMN name_key TO claim;
     UPDATE reads SET claim = 'legacy:' || claim;
-    CREATE TABLE IF NOT EXISTS roles (
-        claim TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        role TEXT NOT NULL
-    );
+    CREATE TABLE IF NOT EXISTS ",
+    roles_table!(),
+    ";
     INSERT INTO meta (key, value) VALUES ('schema', 3)
-      ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;"
+);
 
 /// The log's fourth shape: who reacted is kept per (seq, emoji, claim), one row each,
 /// so that a toggle writes a row instead of rewriting everyone who reacted; the log row
 /// keeps only each emoji's count and first names (a bounded summary). Files remember
 /// when they were uploaded, so that one never attached is swept after its lifetime
 /// (files from before count from this step).
-const SCHEMA_4: &str = "CREATE TABLE IF NOT EXISTS reactions (
-        seq INTEGER NOT NULL,
-        emoji TEXT NOT NULL,
-        claim TEXT NOT NULL,
-        name TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        PRIMARY KEY (seq, emoji, claim)
-    ) WITHOUT ROWID;
+const SCHEMA_4: &str = concat!(
+    "CREATE TABLE IF NOT EXISTS ",
+    reactions_table!(),
+    ";
     CREATE INDEX IF NOT EXISTS reactions_order ON reactions (seq, emoji, at);
     CREATE INDEX IF NOT EXISTS reactions_claim ON reactions (claim, seq);
     ALTER TABLE files ADD COLUMN uploaded_at INTEGER;
     UPDATE files SET uploaded_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
     CREATE INDEX IF NOT EXISTS files_unattached ON files (uploaded_at) WHERE seq IS NULL;
     INSERT INTO meta (key, value) VALUES ('schema', 4)
-      ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;"
+);
 
 /// Every step the log's tables went through, in order (a test checks that they give
 /// `log` every column of [`super::message`]'s table, and `name_key` and `claim`).
 #[cfg(test)]
 pub(super) const SCHEMA_STEPS: [&str; 4] = [SCHEMA, SCHEMA_2, SCHEMA_3, SCHEMA_4];
+
+/// The schema a new room gets in one call (see [`FRESH`]).
+#[cfg(test)]
+pub(super) const SCHEMA_FRESH: &str = FRESH;
 
 /// A value as JSON text, or NULL.
 fn json_or_null<T: serde::Serialize>(value: Option<&T>) -> SqlStorageValue {
@@ -153,15 +248,42 @@ struct Value {
 }
 
 impl SqlLog {
-    /// Opens (creating if needed) the log's tables.
+    /// Opens the log: one statement for a log that is up to date (its `meta`), three
+    /// for a room without tables yet (the failed read, the check that `meta` is really
+    /// missing, [`FRESH`]); an older log is brought up step by step.
     pub fn open(sql: SqlStorage) -> Result<Self, LogError> {
-        sql.exec(SCHEMA, None).map_err(err)?;
+        #[derive(Deserialize)]
+        struct Meta {
+            key: String,
+            value: Option<serde_json::Value>,
+        }
         let mut log = SqlLog {
             sql,
             room: String::new(),
             legacy_reactions: false,
+            stored_room: None,
         };
-        let version = log.meta("schema")?.and_then(|v| v.as_f64()).unwrap_or(1.0);
+        let meta: Vec<Meta> = match log.fetch(OPEN_META, None) {
+            Ok(rows) => rows,
+            Err(e) if log.has_meta()? => return Err(e),
+            Err(_) => {
+                log.sql.exec(FRESH, None).map_err(err)?;
+                return Ok(log);
+            }
+        };
+        let mut version = 1.0;
+        for row in meta {
+            match (row.key.as_str(), row.value) {
+                ("schema", Some(v)) => version = v.as_f64().unwrap_or(1.0),
+                ("legacy_reactions", Some(_)) => log.legacy_reactions = true,
+                ("room", Some(v)) => log.stored_room = v.as_str().map(str::to_owned),
+                _ => {}
+            }
+        }
+        if version < 5.0 {
+            // An older log may lack tables that step 1 gained after it was made.
+            log.sql.exec(SCHEMA, None).map_err(err)?;
+        }
         if version < 2.0 {
             log.sql.exec(SCHEMA_2, None).map_err(err)?;
         }
@@ -175,14 +297,27 @@ impl SqlLog {
         if version < 5.0 {
             // Step 5 fills step 4's table from the reactions the log rows listed; it
             // may run again after a failure (every write is idempotent). A log from
-            // before step 2 (a new one too) had no reactions to move.
+            // before step 2 had no reactions to move.
             if version >= 2.0 {
                 log.migrate_reactions()?;
             }
             log.set_meta("schema", int(5))?;
+            log.legacy_reactions = log.meta("legacy_reactions")?.is_some();
         }
-        log.legacy_reactions = log.meta("legacy_reactions")?.is_some();
         Ok(log)
+    }
+
+    /// Whether the log has its `meta` table (a read of it failed: was it missing?).
+    fn has_meta(&self) -> Result<bool, LogError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: f64,
+        }
+        let rows: Vec<Count> = self.fetch(
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            None,
+        )?;
+        Ok(rows.first().is_some_and(|r| r.n > 0.0))
     }
 
     /// Gives `claim` the reactions step 5 could only file under the legacy claim id of
@@ -349,10 +484,8 @@ impl SqlLog {
     }
 
     /// The room id this object serves, once a request has told it.
-    pub fn room_id(&self) -> Result<Option<String>, LogError> {
-        Ok(self
-            .meta("room")?
-            .and_then(|v| v.as_str().map(str::to_owned)))
+    pub fn room_id(&self) -> Option<&str> {
+        self.stored_room.as_deref()
     }
 
     /// Serves `room` without storing it.
@@ -365,8 +498,9 @@ impl SqlLog {
     }
 
     pub fn set_room_id(&mut self, room: &str) -> Result<(), LogError> {
-        if self.room_id()?.as_deref() != Some(room) {
+        if self.room_id() != Some(room) {
             self.set_meta("room", room.into())?;
+            self.stored_room = Some(room.to_owned());
         }
         self.room = room.to_owned();
         Ok(())
@@ -395,4 +529,91 @@ struct FullRow {
 struct SeqRev {
     seq: f64,
     rev: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SCHEMA_FRESH, SCHEMA_STEPS};
+    use rusqlite::Connection;
+
+    /// Every table's columns (name, type, not null, default, key position) and every
+    /// index's table, columns, uniqueness and condition, in a stable order.
+    fn shape(db: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut tables = Connection::prepare(
+            db,
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        )
+        .unwrap();
+        let tables: Vec<(String, String)> = tables
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (table, sql) in tables {
+            let without_rowid = sql.to_uppercase().contains("WITHOUT ROWID");
+            out.push(format!("table {table} without_rowid={without_rowid}"));
+            let mut cols = Connection::prepare(db, &format!("PRAGMA table_info({table})")).unwrap();
+            let cols = cols
+                .query_map([], |r| {
+                    Ok(format!(
+                        "  column {} {} notnull={} default={:?} pk={}",
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, i64>(5)?
+                    ))
+                })
+                .unwrap()
+                .map(Result::unwrap);
+            out.extend(cols);
+        }
+        let mut indexes = Connection::prepare(
+            db,
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name",
+        )
+        .unwrap();
+        let indexes: Vec<(String, String, Option<String>)> = indexes
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (name, table, sql) in indexes {
+            // Automatic indexes (primary keys) have no SQL; what they cover is in the
+            // columns' pk above. Written ones are compared by their text, spaces folded.
+            let sql = sql.map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "));
+            out.push(format!("index {name} on {table}: {sql:?}"));
+        }
+        out
+    }
+
+    #[test]
+    fn a_new_rooms_schema_is_what_the_steps_make() {
+        let stepped = Connection::open_in_memory().unwrap();
+        for step in SCHEMA_STEPS {
+            stepped.execute_batch(step).unwrap();
+        }
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(SCHEMA_FRESH).unwrap();
+        let (a, b) = (shape(&stepped), shape(&fresh));
+        assert!(a.len() > 40, "{a:#?}");
+        assert_eq!(a, b);
+        // Both say they are at step 5 once open is done with them (the steps' last
+        // meta write is 4; open writes 5 after moving reactions).
+        let v: i64 = fresh
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(v, 5);
+    }
+
+    #[test]
+    fn the_open_read_of_meta_fails_only_without_tables() {
+        let db = Connection::open_in_memory().unwrap();
+        assert!(Connection::prepare(&db, super::OPEN_META).is_err());
+        db.execute_batch(SCHEMA_FRESH).unwrap();
+        assert!(Connection::prepare(&db, super::OPEN_META).is_ok());
+    }
 }
