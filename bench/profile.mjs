@@ -2,7 +2,7 @@
 // Samples the CPU of a Worker under `wrangler dev` through its inspector while a command
 // runs, then prints where the time went: self time per function, heaviest first.
 //
-//   node bench/profile.mjs --inspector 9229 [--top 40] -- target/release/edgechat bench throughput --url ...
+//   node bench/profile.mjs --inspector 9229 [--top 40] [--inclusive 60] -- target/release/edgechat bench throughput --url ...
 //
 // Start `wrangler dev` with `--inspector-port 9229` first. Function names of the wasm
 // module appear when it keeps its name section (the dev build does; wasm-opt strips it).
@@ -70,5 +70,33 @@ const busyTotal = busy.reduce((s, [, v]) => s + v, 0);
 console.log(`\nprofile: ${(total / 1e3).toFixed(0)} ms sampled, ${(busyTotal / 1e3).toFixed(0)} ms busy in JS/wasm`);
 for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   console.log(`${(v / 1e3).toFixed(1).padStart(9)} ms ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+}
+// With --inclusive N: the N functions with the most time on the stack (self and callees),
+// each sample counted once per function: where a handler's time goes, top-down.
+const inclusiveTop = Number(opt('inclusive', '0'));
+if (inclusiveTop > 0) {
+  const parent = new Map();
+  for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = (node) => {
+    const f = node.callFrame;
+    const where = f.url ? `${f.url.split('/').pop()}:${f.lineNumber + 1}:${f.columnNumber + 1}` : '';
+    return `${f.functionName || '(anonymous)'} ${where}`.trim();
+  };
+  const inclusive = new Map();
+  for (let i = 0; i < samples.length; i++) {
+    const dt = timeDeltas[i] ?? 0;
+    const seen = new Set();
+    for (let id = samples[i]; id !== undefined; id = parent.get(id)) {
+      const key = keyOf(byId.get(id));
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+    }
+  }
+  console.log('\ninclusive (on the stack):');
+  const skip = (k) => k.startsWith('(root)') || k.startsWith('(idle)') || k.startsWith('(program)');
+  for (const [k, v] of [...inclusive.entries()].filter(([k]) => !skip(k)).sort((a, b) => b[1] - a[1]).slice(0, inclusiveTop)) {
+    console.log(`${(v / 1e3).toFixed(1).padStart(9)} ms ${((100 * v) / busyTotal).toFixed(1).padStart(5)}% of busy  ${k}`);
+  }
 }
 process.exit(code);

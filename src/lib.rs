@@ -250,7 +250,7 @@ async fn connect(req: Request, env: &Env, ctx: &Context, room: &RoomId) -> Resul
             internal.push((names::PASS_HEADER, pass.encode()));
         }
     }
-    let answer = to_room(forwarded(&req, &internal)?, env, room).await;
+    let answer = to_room(connect_request(&req, &internal)?, env, room).await;
     if fresh.is_some() && !matches!(&answer, Ok(r) if r.status_code() == 101) {
         // The token reaches the client only on the socket: without one, drop the claim
         // again, or the name would stay locked with a token nobody has.
@@ -272,7 +272,7 @@ async fn connect_by_pass(
     claim: String,
 ) -> Result<Response> {
     let internal = [(names::CLAIM_HEADER, claim.clone())];
-    let answer = to_room(forwarded(req, &internal)?, env, room).await?;
+    let answer = to_room(connect_request(req, &internal)?, env, room).await?;
     if answer.status_code() == 101 {
         let (env, room) = (env.clone(), room.clone());
         ctx.wait_until(async move {
@@ -319,6 +319,18 @@ fn forwarded_as(
         }
         headers.append(&name, &value)?;
     }
+    room_request(headers, req, method, url, internal)
+}
+
+/// A request to the room with these headers, the subprotocol the room answers with (if
+/// the client offered it) and the internal headers.
+fn room_request(
+    headers: Headers,
+    req: &Request,
+    method: Method,
+    url: &str,
+    internal: &[(&str, String)],
+) -> Result<Request> {
     let protocols = req.headers().get("sec-websocket-protocol")?;
     if offers_ws_protocol(protocols.as_deref()) {
         // The room answers with `edgechat`; the token offered beside it stays here.
@@ -330,6 +342,16 @@ fn forwarded_as(
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(headers);
     Request::new_with_init(url, &init)
+}
+
+/// An admitted connect as the room gets it: its URL, the upgrade, the subprotocol and
+/// the internal headers ([`room_request`]), nothing else
+/// (the room reads no other header of a connect, and copying every client header costs
+/// a crossing into the runtime per header on the path of every join).
+fn connect_request(req: &Request, internal: &[(&str, String)]) -> Result<Request> {
+    let headers = Headers::new();
+    headers.set("upgrade", "websocket")?;
+    room_request(headers, req, Method::Get, req.url()?.as_str(), internal)
 }
 
 /// The internal headers that tell a room who a request is from.
