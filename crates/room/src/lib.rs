@@ -76,7 +76,7 @@ pub use log::{
     ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
 };
 pub use members::{PresenceSettings, PRESENCE_LIST_MAX, PRESENCE_TICK_MS};
-pub use outbox::{MAX_BATCH, ONLINE_FLUSH_MS, PIPELINE, RETRY_MS};
+pub use outbox::{MAX_BATCH, ONLINE_FLUSH_MS, RETRY_MS};
 
 use presence::{ClaimState, Conn};
 use typing::Shown;

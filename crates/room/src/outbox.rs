@@ -1,14 +1,9 @@
 //! The outbox: everything the room owes the history database (changed messages, the
 //! moderation audit, read positions, the online count) leaves as one [`Batch`], at most
-//! [`PIPELINE`] in flight: while one is out, the next may go with the changes made
-//! since (and only those), so that a message never waits for a whole round trip of
-//! someone else's batch before its own starts. Every D1 write is by key and keeps the
-//! newest (a row's rev, `MAX` of positions), so two batches land right in either order;
-//! the watermarks move in batch order only (an answer that overtakes an earlier batch
-//! waits for it). One rule for an answer: written, the watermarks move and the senders
-//! are acked; failed, everything in flight stays owed (later answers are ignored), the
-//! waiting senders hear `internal` (so that they resend with the same client_id), and
-//! the next batch waits [`RETRY_MS`].
+//! one in flight. One rule for its answer: written, every watermark moves and the
+//! senders are acked; failed, everything stays owed, the waiting senders hear
+//! `internal` (so that they resend with the same client_id), and the next batch waits
+//! [`RETRY_MS`].
 
 use crate::frames::send;
 use crate::*;
@@ -19,10 +14,6 @@ pub const MAX_BATCH: usize = 100;
 /// How long to wait before writing to the history database again after a failure.
 pub const RETRY_MS: u64 = 1_000;
 
-/// Batches out to the history database at once, at most. The audit, read positions and
-/// a count with no message go only in a batch that leaves when none is out.
-pub const PIPELINE: usize = 2;
-
 /// How long a change of who is online waits before it is written on its own (a batch
 /// with messages carries it at once): the room list's counts are at most this stale,
 /// and a burst of joins and leaves is one write, not one each.
@@ -32,8 +23,8 @@ pub const ONLINE_FLUSH_MS: u64 = 1_000;
 /// `pending_audit`, `pending_reads`).
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
-    /// The batches out now, oldest first.
-    in_flight: VecDeque<InFlight>,
+    /// The batch out now, if any.
+    in_flight: Option<InFlight>,
     /// The id of the last batch given out.
     last_id: u64,
     /// When a failed batch may be tried again.
@@ -57,8 +48,6 @@ struct InFlight {
     reads: Vec<(ClaimId, u64)>,
     /// Whether it carried an online count that was owed.
     online: bool,
-    /// Answered as written while an earlier batch was still out.
-    written: bool,
 }
 
 impl Outbox {
@@ -88,24 +77,15 @@ impl Outbox {
         self.online_owed = false;
     }
 
-    /// Whether [`PIPELINE`] batches carrying messages are out: sends wait for an
-    /// answer, to go into the log together and into the next batch.
+    /// Whether a batch carrying messages is out now: sends wait for its answer, to go
+    /// into the log together.
     pub(crate) fn messages_in_flight(&self) -> bool {
-        self.in_flight.iter().filter(|b| b.rev.is_some()).count() >= PIPELINE
+        self.in_flight.as_ref().is_some_and(|b| b.rev.is_some())
     }
 
     /// When a failed batch is tried again, while nothing is in flight.
     pub(crate) fn retry_due(&self) -> Option<u64> {
-        self.retry_at.filter(|_| self.in_flight.is_empty())
-    }
-
-    /// The rev of the last change a batch out now carries (0: none).
-    fn rev_in_flight(&self) -> u64 {
-        self.in_flight
-            .iter()
-            .filter_map(|b| b.rev)
-            .max()
-            .unwrap_or(0)
+        self.retry_at.filter(|_| self.in_flight.is_none())
     }
 }
 
@@ -118,35 +98,23 @@ impl<L: Log> Room<L> {
             || (self.outbox.online_owed && self.outbox.online_due.is_none_or(|t| t <= self.now))
     }
 
-    /// The next batch, if one may go now: no failed one waits for its retry, and
-    /// either none is in flight and something is owed, or fewer than [`PIPELINE`] are,
-    /// all of them carrying messages, and changes were made since the last one left.
+    /// The next batch, if one may go now: something is owed, none is in flight, and
+    /// no failed one waits for its retry.
     pub(crate) fn next_batch(&mut self) -> Option<Batch> {
         let waiting = self.outbox.retry_at.is_some_and(|t| t > self.now);
-        if waiting || self.outbox.in_flight.len() >= PIPELINE {
+        if self.outbox.in_flight.is_some() || waiting || !self.owes() {
             return None;
         }
-        if self.outbox.in_flight.is_empty() {
-            return self.owes().then(|| self.batch_upto(u64::MAX, true));
-        }
-        // Only beside batches of messages: a batch of the rest alone is rare and short.
-        if self.outbox.in_flight.iter().any(|b| b.rev.is_none()) {
-            return None;
-        }
-        let after = self.outbox.rev_in_flight();
-        let newer = self.pending.back().is_some_and(|(rev, _)| *rev > after);
-        newer.then(|| self.batch_upto(u64::MAX, false))
+        Some(self.batch_upto(u64::MAX, true))
     }
 
     /// Makes the batch of what is owed and marks it in flight: its changes up to rev
     /// `upto`, and with `everything` the audit, reads and online count too (tests write
     /// messages alone).
     fn batch_upto(&mut self, upto: u64, everything: bool) -> Batch {
-        let after = self.outbox.rev_in_flight();
         let messages: Vec<(u64, Message)> = self
             .pending
             .iter()
-            .skip_while(|(rev, _)| *rev <= after)
             .take_while(|(rev, _)| *rev <= upto)
             .take(MAX_BATCH)
             .cloned()
@@ -174,48 +142,34 @@ impl<L: Log> Room<L> {
             reads,
             online,
         };
-        self.outbox.in_flight.push_back(InFlight {
+        self.outbox.in_flight = Some(InFlight {
             id: batch.id,
             rev: batch.last_rev(),
             audit: batch.audit.last().map(|(id, _)| *id),
             reads: batch.reads.clone(),
             online: owed,
-            written: false,
         });
         batch
     }
 
-    /// The answer to batch `id`; an id that is not in flight is ignored. A written
-    /// batch moves the watermarks once every batch before it is written too.
+    /// The answer to batch `id`; an id that is not the one in flight is ignored.
     pub(crate) fn persisted(&mut self, id: u64, ok: bool, now: u64) -> Vec<Output> {
-        let Some(at) = self.outbox.in_flight.iter().position(|b| b.id == id) else {
+        let Some(batch) = self.outbox.in_flight.take_if(|b| b.id == id) else {
             return Vec::new();
         };
-        if !ok {
-            // What every batch out carried stays owed; their answers no longer count.
-            for batch in std::mem::take(&mut self.outbox.in_flight) {
-                self.outbox.online_owed |= batch.online;
-            }
-            return self.not_written(now);
+        if ok {
+            self.written(batch, now)
+        } else {
+            self.outbox.online_owed |= batch.online;
+            self.not_written(now)
         }
-        self.outbox.in_flight[at].written = true;
-        let mut out = Vec::new();
-        while self.outbox.in_flight.front().is_some_and(|b| b.written) {
-            if let Some(batch) = self.outbox.in_flight.pop_front() {
-                out.extend(self.written(batch, now));
-            }
-        }
-        out
     }
 
     /// The shell could not write batch `id` now: what it carried stays owed (it never
-    /// left the room's queues but the online count) and nothing waits for a retry. Any
-    /// batch given out after it no longer counts either (it took only what came after).
+    /// left the room's queues but the online count) and nothing waits for a retry.
     pub(crate) fn deferred(&mut self, id: u64) {
-        if let Some(at) = self.outbox.in_flight.iter().position(|b| b.id == id) {
-            for batch in self.outbox.in_flight.split_off(at) {
-                self.outbox.online_owed |= batch.online;
-            }
+        if let Some(batch) = self.outbox.in_flight.take_if(|b| b.id == id) {
+            self.outbox.online_owed |= batch.online;
         }
     }
 
@@ -319,7 +273,7 @@ impl<L: Log> Room<L> {
     /// Whether a batch would go now (something owed, none in flight, no retry waiting).
     #[cfg(test)]
     pub(crate) fn persist_due(&self, now: u64) -> bool {
-        self.outbox.in_flight.is_empty()
+        self.outbox.in_flight.is_none()
             && self.outbox.retry_at.is_none_or(|t| t <= now)
             && self.owes()
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use edgechat_protocol::{ClientFrame, Name};
 use edgechat_room::memory::MemoryLog;
-use edgechat_room::{Batch, Input, Limits, Output, Room, RoomKind, PIPELINE, RETRY_MS};
+use edgechat_room::{Batch, Input, Limits, Output, Room, RoomKind, RETRY_MS};
 use serde_json::{json, Value};
 
 struct Rng(u64);
@@ -106,10 +106,10 @@ fn deliver(
     }
 }
 
-/// The room and the shell's side of it: the batches it is writing, oldest first.
+/// The room and the shell's side of it: the batch it is writing, if any.
 struct Shell {
     room: Room<MemoryLog>,
-    writing: Vec<Batch>,
+    writing: Option<Batch>,
 }
 
 impl Shell {
@@ -121,8 +121,8 @@ impl Shell {
         while let Some(output) = self.room.poll() {
             match output {
                 Output::Persist(batch) => {
-                    self.writing.push(batch);
-                    assert!(self.writing.len() <= PIPELINE, "PIPELINE in flight at most");
+                    assert!(self.writing.is_none(), "one batch in flight at a time");
+                    self.writing = Some(batch);
                 }
                 other => out.push(other),
             }
@@ -130,27 +130,19 @@ impl Shell {
         out
     }
 
-    /// The newest batch in flight is handed back unwritten (a request was being
-    /// answered: the shell hands a batch back as soon as it comes out).
+    /// The batch in flight is handed back unwritten (a request was being answered).
     fn deferred(&mut self, now: u64) -> Vec<Output> {
-        let Some(batch) = self.writing.pop() else {
+        let Some(batch) = self.writing.take() else {
             return Vec::new();
         };
         self.run(now, Input::Deferred { id: batch.id })
     }
 
-    /// The write of the `pick`-th batch in flight (modulo how many are) lands (`ok`)
-    /// or fails: answers may come in any order. A failure voids every batch in flight.
-    fn written(&mut self, now: u64, ok: bool, pick: u64) -> Vec<Output> {
-        if self.writing.is_empty() {
+    /// The write of the batch in flight lands (`ok`) or fails.
+    fn written(&mut self, now: u64, ok: bool) -> Vec<Output> {
+        let Some(batch) = self.writing.take() else {
             return Vec::new();
-        }
-        let batch = self
-            .writing
-            .remove((pick % self.writing.len() as u64) as usize);
-        if !ok {
-            self.writing.clear();
-        }
+        };
         self.run(now, Input::Persisted { id: batch.id, ok })
     }
 }
@@ -168,7 +160,7 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
     let room = Room::open("fuzz", RoomKind::Room, MemoryLog::default(), limits).unwrap();
     let mut shell = Shell {
         room,
-        writing: Vec::new(),
+        writing: None,
     };
     let names = ["ann", "Ann", "bob", "cy"];
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
@@ -234,20 +226,20 @@ fn run(seed: u64, steps: usize) -> (u64, usize) {
                 };
                 shell.run(now, input)
             }
-            60..=79 if !shell.writing.is_empty() => shell.written(now, true, rng.below(2)),
-            80..=82 if !shell.writing.is_empty() => shell.written(now, false, rng.below(2)),
-            83..=85 if !shell.writing.is_empty() => shell.deferred(now),
+            60..=79 if shell.writing.is_some() => shell.written(now, true),
+            80..=82 if shell.writing.is_some() => shell.written(now, false),
+            83..=85 if shell.writing.is_some() => shell.deferred(now),
             _ => shell.run(now, Input::Alarm),
         };
         deliver(&effects, &mut seen, &mut all, seed);
     }
     // Let everything land: each batch written, the retry of a failed one waited out.
     for _ in 0..1_000 {
-        if shell.writing.is_empty() && shell.room.durable_rev() == shell.room.last_rev() {
+        if shell.writing.is_none() && shell.room.durable_rev() == shell.room.last_rev() {
             break;
         }
         now += RETRY_MS;
-        let mut e = shell.written(now, true, 0);
+        let mut e = shell.written(now, true);
         e.extend(shell.run(now, Input::Alarm));
         deliver(&e, &mut seen, &mut all, seed);
     }

@@ -109,7 +109,7 @@ fn owing_everything() -> (crate::Room<MemoryLog>, Batch) {
 }
 
 #[test]
-fn one_batch_carries_all_four_kinds_and_at_most_pipeline_are_in_flight() {
+fn one_batch_carries_all_four_kinds_and_only_one_is_in_flight() {
     let (mut r, batch) = owing_everything();
     assert_eq!(batch.room, "lobby");
     let seqs: Vec<u64> = batch.messages.iter().map(|(_, m)| m.seq).collect();
@@ -118,33 +118,18 @@ fn one_batch_carries_all_four_kinds_and_at_most_pipeline_are_in_flight() {
     assert_eq!(batch.audit[0].1.action, ModAction::Ban);
     assert_eq!(batch.reads, [(ClaimId::from("bo"), 1)]);
     assert_eq!(batch.online, Some(3));
-    // While it is out, a send is logged and seen at once and its batch goes beside it
-    // with that send alone; then the pipeline is full and nothing else leaves.
-    r.handle(
-        8,
-        text_input("b", json!({"type":"send","text":"three","client_id":"d1"})),
-    );
-    let (seen, next) = drain(&mut r);
-    assert_eq!(types(&frames_for(&seen, "a")), ["message"]);
-    let next = next.expect("the pipeline had room");
-    let seqs: Vec<u64> = next.messages.iter().map(|(_, m)| m.seq).collect();
-    assert_eq!(seqs, [2]);
-    assert!(next.audit.is_empty() && next.reads.is_empty());
-    assert_eq!(next.online, Some(3), "the summary row carries the count");
-    r.handle(9, Input::Alarm);
-    assert!(
-        drain(&mut r).1.is_none(),
-        "PIPELINE batches in flight at most"
-    );
+    // While it is out, nothing else leaves, whatever happens; a send waits for it.
     let held = text(
         &mut r,
         "b",
-        json!({"type":"send","text":"four","client_id":"d2"}),
-        9,
+        json!({"type":"send","text":"three","client_id":"d1"}),
+        8,
     );
     assert!(frames_for(&held, "a").is_empty(), "held, not seen yet");
-    // Written: its sender is acked, the held send is logged and seen, and the next
-    // batch takes it alone.
+    r.handle(9, Input::Alarm);
+    assert!(drain(&mut r).1.is_none(), "one batch in flight at a time");
+    // Written: its senders are acked, the held send is logged and seen, then the next
+    // batch takes what came since.
     r.handle(
         10,
         Input::Persisted {
@@ -152,25 +137,25 @@ fn one_batch_carries_all_four_kinds_and_at_most_pipeline_are_in_flight() {
             ok: true,
         },
     );
-    let (effects, third) = drain(&mut r);
+    let (effects, next) = drain(&mut r);
     let seen = frames_for(&effects, "a");
     assert_eq!(seen[0], json!({"type":"ack","client_id":"c1","seq":1}));
     assert_eq!(types(&seen), ["ack", "message"]);
-    assert_eq!(seen[1]["message"]["seq"], 3);
-    let third = third.expect("the held send");
-    let seqs: Vec<u64> = third.messages.iter().map(|(_, m)| m.seq).collect();
-    assert_eq!(seqs, [3]);
-    for (t, b) in [(11, &next), (12, &third)] {
-        r.handle(t, Input::Persisted { id: b.id, ok: true });
-    }
-    let (effects, none) = drain(&mut r);
-    assert_eq!(
-        frames_for(&effects, "b"),
-        [
-            json!({"type":"ack","client_id":"d1","seq":2}),
-            json!({"type":"ack","client_id":"d2","seq":3})
-        ]
+    assert_eq!(seen[1]["message"]["seq"], 2);
+    let next = next.expect("the message sent meanwhile");
+    let seqs: Vec<u64> = next.messages.iter().map(|(_, m)| m.seq).collect();
+    assert_eq!(seqs, [2]);
+    assert!(next.audit.is_empty() && next.reads.is_empty());
+    assert_eq!(next.online, Some(3), "the summary row carries the count");
+    r.handle(
+        11,
+        Input::Persisted {
+            id: next.id,
+            ok: true,
+        },
     );
+    let (effects, none) = drain(&mut r);
+    assert_eq!(types(&frames_for(&effects, "b")), ["ack"]);
     assert!(none.is_none(), "nothing owed, nothing written");
     assert_eq!(r.deadline(), None);
 }
