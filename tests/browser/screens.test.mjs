@@ -170,6 +170,12 @@ test('every screen at 360 px: landing, room, actions, thread, search, people, DM
   await assertNoSideScroll(page, 'room');
   await assertSvgIcons(page, 'room');
   await shot(page, 'room-360');
+  for (const width of [320, 600]) { // a smaller phone, and a large one whose header has one line
+    await page.setViewportSize({ width, height: 740 });
+    await assertRoomNameShown(page, room);
+    await assertNoSideScroll(page, `room at ${width} px`);
+  }
+  await page.setViewportSize(PHONE.viewport);
 
   // A tap on a message shows its actions (no hover here), clear of every text.
   const seq = first.ack.seq + 1; // Bo's second message, between two others
@@ -252,12 +258,22 @@ test('desktop: the action bar never covers text, and the rail and the room list 
   const beta = roomId('browser-team-beta');
   const ann = await newPerson(ctx.browser);
   const { page } = ann;
+  const cy = await connect(ctx.server, alpha, 'Cy');
+  await cy.say('alpha is listed too');
+  await cy.close();
   const bo = await connect(ctx.server, beta, 'Bo');
   await bo.say('one');
   await bo.say('two, a longer line that runs on for a while so that it reaches the right end of the column where the actions used to sit on top of it');
   await bo.say('three');
   await page.goto(`${ctx.server.url}/`);
   await page.fill('#name-input', 'Dee'); // Ann's name is claimed by the phone's browser
+  await eventually(async () => assert.ok(await page.$(`#rooms-list li[data-room="${alpha}"]`) && await page.$(`#rooms-list li[data-room="${beta}"]`)));
+  const listed = await page.$$eval('#rooms-list .room-name', (els) => els.map((e) => ({
+    text: e.firstChild.textContent, cut: e.scrollWidth > e.clientWidth + 1 })));
+  for (const room of [alpha, beta]) {
+    assert.deepEqual(listed.find((x) => x.text === room), { text: room, cut: false }, `${room} whole in the desktop list`);
+  }
+  await page.screenshot({ path: path.join(SHOTS, 'desktop-landing.png') });
   for (const room of [alpha, beta]) {
     await page.fill('#room-input', room);
     await page.click('#join-button');
