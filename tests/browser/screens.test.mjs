@@ -2,7 +2,8 @@
 // on a desktop: what a person must see is on screen and uncovered. Saves the screenshots
 // under docs/screenshots/ (committed, so a change to the layout shows in review):
 // the landing page, a room with messages and reactions, the tapped message's actions, a
-// thread, search, the people drawer, a direct message, the release dialog, and the desktop.
+// thread, search, the people drawer, a direct message, the release dialog, and the desktop
+// (the create-room form and the room edit dialog are checked, not saved).
 //
 // Asserted, not only shown: no horizontal scroll on any screen; the header's room name has
 // width, lies inside the viewport, is not cut and is not covered; a message's action bar
@@ -135,6 +136,10 @@ test('every screen at 360 px: landing, room, actions, thread, search, people, DM
   await assertNoSideScroll(page, 'landing');
   await assertSvgIcons(page, 'landing');
   await shot(page, 'landing-360');
+  await page.tap('.create-room summary'); // the form for a room with a title
+  await page.waitForSelector('#create-form', { state: 'visible' });
+  await assertNoSideScroll(page, 'create a room');
+  await page.tap('.create-room summary');
 
   // A new room: Ann first, then Bo joins and talks; a reaction; Ann answers.
   const room = roomId('ui-shots');
@@ -217,6 +222,14 @@ test('every screen at 360 px: landing, room, actions, thread, search, people, DM
   await assertSvgIcons(page, 'search');
   await shot(page, 'search-360');
   await page.tap('#search-close');
+
+  // The owner's dialog for the room's title and description.
+  await page.tap('#room-edit-button');
+  await page.waitForSelector('#room-edit-dialog[open]');
+  await assertNoSideScroll(page, 'room edit dialog');
+  const edit = await page.$eval('#room-edit-dialog', (d) => { const r = d.getBoundingClientRect(); return { left: r.left, right: r.right, view: innerWidth }; });
+  assert.ok(edit.left >= 0 && edit.right <= edit.view, `the edit dialog fits: ${JSON.stringify(edit)}`);
+  await page.tap('#room-edit-cancel');
 
   // The people drawer, then a direct message with Bo from it.
   await page.tap('#users-toggle');
