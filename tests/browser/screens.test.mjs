@@ -37,8 +37,11 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
-/** Nothing wider than the viewport: the page never scrolls sideways. */
+/** Nothing wider than the viewport: the page never scrolls sideways. On a phone a page too
+ *  wide also widens the layout viewport (innerWidth grows past the screen's 360 px), so the
+ *  widths are held against the screen's own. */
 async function assertNoSideScroll(page, where) {
+  const screen = page.viewportSize().width;
   const m = await page.evaluate(() => ({
     doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, view: window.innerWidth,
     // Boxes that scroll on their own must not scroll sideways either.
@@ -46,7 +49,7 @@ async function assertNoSideScroll(page, where) {
       .map((s) => document.querySelector(s)).filter((e) => e && e.offsetParent)
       .map((e) => ({ id: e.id || e.className, over: e.scrollWidth - e.clientWidth })).filter((e) => e.over > 0),
   }));
-  assert.ok(m.doc <= m.view && m.body <= m.view, `${where}: no horizontal scroll (${JSON.stringify(m)})`);
+  assert.ok(m.view === screen && m.doc <= screen && m.body <= screen, `${where}: no horizontal scroll on a ${screen} px screen (${JSON.stringify(m)})`);
   assert.deepEqual(m.inner, [], `${where}: no box scrolls sideways`);
 }
 
@@ -78,6 +81,7 @@ async function assertRoomNameShown(page, expected) {
     };
   });
   assert.equal(r.text, expected);
+  assert.equal(r.view, page.viewportSize().width, `the page is as wide as the screen: ${JSON.stringify(r)}`);
   assert.ok(r.width > 0 && r.height > 0, `the room name has a size: ${JSON.stringify(r)}`);
   assert.ok(r.left >= 0 && r.right <= r.view, `the room name lies inside the viewport: ${JSON.stringify(r)}`);
   assert.equal(r.cut, false, `the room name is not cut: ${JSON.stringify(r)}`);
