@@ -10,6 +10,7 @@
 //   names.js     name claims and their tokens (never in a URL)
 //   state.js     the one state object, and the small functions that change it
 //   dom.js       elements (`el`), the `h` builder, avatars, dates, scrolling, toasts
+//   icons.js     the UI's icons as inline SVG (no icon needs a font)
 //   socket.js    connect, keep-alive, close codes, backoff, the refused-connect probe
 //   nav.js       routing by the address
 //   render.js    a message's body: markdown-lite, links, mentions, attachments
@@ -31,6 +32,7 @@
 
 import { state } from './state.js';
 import { el, scrollToBottom } from './dom.js';
+import { fillIcons } from './icons.js';
 import { on } from './events.js';
 import { isDmRoom } from './protocol.js';
 import { reconnectSoon, reconnectNow } from './socket.js';
@@ -74,6 +76,7 @@ function wireEvents() {
 }
 
 function init() {
+  fillIcons(document);
   wireEvents();
   el.joinForm.addEventListener('submit', (event) => { event.preventDefault(); tryJoin(); });
   el.roomsRefresh.addEventListener('click', loadRooms);

@@ -7,6 +7,7 @@
 
 import { state, key, myName } from './state.js';
 import { el, h, timeEl, fullDate, toast } from './dom.js';
+import { icon } from './icons.js';
 import { textEl, attachmentEl } from './render.js';
 import { sendFrame } from './socket.js';
 import { newClientId } from './session.js';
@@ -39,6 +40,20 @@ export function initChanges() {
       if (!picker.parentElement.contains(event.target)) picker.remove();
     }
   });
+  el.messages.addEventListener('click', onMessageTap);
+}
+
+/** A tap (or click) on a message shows its actions, and hides any other's: where nothing
+ *  hovers (a touch screen) this is how the actions are reached. Taps on its links, buttons
+ *  and edit box keep their own meaning. */
+function onMessageTap(event) {
+  if (event.target.closest('a, button, textarea, input, select, form')) return;
+  const node = event.target.closest('.message');
+  if (!node || !node.querySelector('.message-actions')) return;
+  if (window.getSelection()?.toString()) return; // selecting text is not a tap
+  const open = !node.classList.contains('actions-open');
+  for (const other of el.messages.querySelectorAll('.message.actions-open')) other.classList.remove('actions-open');
+  node.classList.toggle('actions-open', open);
 }
 
 // --- Marks on a message ------------------------------------------------------------------
@@ -133,19 +148,19 @@ function reactionsEl(message) {
 }
 
 function actionsEl(message) {
-  const action = (label, icon, onclick, cls = '') => h('button', {
-    type: 'button', class: `ghost icon ${cls}`, 'aria-label': label, title: label, text: icon, onclick,
-  });
+  const action = (label, glyph, onclick, cls = '') => h('button', {
+    type: 'button', class: `ghost icon ${cls}`, 'aria-label': label, title: label, onclick,
+  }, icon(glyph));
   const bar = h('div', { class: 'message-actions' },
-    action('Add reaction', '☺', (event) => togglePicker(event.currentTarget.parentElement, message.seq)),
-    action('Reply', '↩', () => setReplyTo(message)),
-    action('Open thread', '🧵', () => openThread(message.seq)));
+    action('Add reaction', 'react', (event) => togglePicker(event.currentTarget.parentElement, message.seq)),
+    action('Reply', 'reply', () => setReplyTo(message)),
+    action('Open thread', 'thread', () => openThread(message.seq)));
   if (mine(message)) {
     bar.append(
-      action('Edit message', '✎', () => startEdit(message.seq)),
-      action('Delete message', '🗑', () => deleteMessage(message.seq), 'danger'));
+      action('Edit message', 'edit', () => startEdit(message.seq)),
+      action('Delete message', 'trash', () => deleteMessage(message.seq), 'danger'));
   } else if (canModerate(message.name)) { // the owner and the moderators delete others' messages
-    bar.append(action('Delete message (moderator)', '🗑', () => deleteMessage(message.seq), 'danger'));
+    bar.append(action('Delete message (moderator)', 'trash', () => deleteMessage(message.seq), 'danger'));
   }
   return bar;
 }

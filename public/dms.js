@@ -7,6 +7,7 @@
 
 import { state, key, myName } from './state.js';
 import { el, h, toast, relativeTime } from './dom.js';
+import { icon } from './icons.js';
 import { isDmRoom } from './protocol.js';
 import { emit } from './events.js';
 import { navigate } from './nav.js';
@@ -42,15 +43,15 @@ export async function loadDms(name) {
       remember(dm.room, dm.with);
       return h('li', { 'data-room': dm.room, 'data-with': dm.with, class: 'dm-item' },
         h('button', { type: 'button', class: 'room-button', onclick: () => navigate(dm.room) },
-          h('span', { class: 'room-name dm-name', text: `@${dm.with}` }),
+          h('span', { class: 'room-name dm-name', text: `@${dm.with}`, title: `@${dm.with}` }),
           h('span', { class: 'room-meta', text: dm.last_activity ? relativeTime(dm.last_activity) : 'new' }),
           dm.unread > 0 ? h('span', {
             class: 'unread-badge', text: dm.unread > 99 ? '99+' : String(dm.unread), 'aria-label': `${dm.unread} unread`,
           }) : null),
         h('button', {
-          type: 'button', class: 'ghost icon dm-leave', text: '×', title: 'Leave this conversation',
+          type: 'button', class: 'ghost icon dm-leave', title: 'Leave this conversation',
           'aria-label': `Leave the direct messages with ${dm.with}`, onclick: () => leaveDm(dm.room, name),
-        }));
+        }, icon('close')));
     }));
     el.dmsSection.hidden = dms.length === 0;
   } catch {

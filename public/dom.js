@@ -3,6 +3,7 @@
 // as HTML), avatars, times and dates, the scroller's "stay at the bottom", and toasts.
 
 import { key } from './state.js';
+import { icon } from './icons.js';
 
 /** Every element with one of these ids, as el.camelCase (e.g. el.nameInput). */
 export const el = Object.fromEntries([
@@ -110,7 +111,7 @@ export function toast(text, kind = 'error', ms = 6000) {
   if ([...el.toasts.children].some((t) => t.dataset.text === text)) return; // no repeats
   const node = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-text': text },
     h('span', { text }),
-    h('button', { type: 'button', class: 'ghost icon', 'aria-label': 'Dismiss', text: '×', onclick: () => node.remove() }));
+    h('button', { type: 'button', class: 'ghost icon', 'aria-label': 'Dismiss', onclick: () => node.remove() }, icon('close')));
   el.toasts.append(node);
   setTimeout(() => node.remove(), ms);
 }

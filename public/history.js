@@ -6,7 +6,8 @@
 
 import { state } from './state.js';
 import { el, toast, isNearBottom, scrollToBottom } from './dom.js';
-import { ROOM_RE, PAGE_SIZE } from './protocol.js';
+import { ROOM_RE, PAGE_SIZE, isDmRoom } from './protocol.js';
+import { roomLabel } from './dms.js';
 import * as session from './session.js';
 import { sendFrame } from './socket.js';
 import { addMessage, clearMessages, setDetached } from './messages.js';
@@ -68,7 +69,7 @@ export function onHistory(frame) {
 export function updateHistoryStatus() {
   let text = '';
   if (state.history?.dir === 'before') text = 'Loading older messages…';
-  else if (state.everConnected && !state.hasMoreOlder) text = `This is the beginning of #${state.room}.`;
+  else if (state.everConnected && !state.hasMoreOlder) text = `This is the beginning of ${isDmRoom(state.room) ? roomLabel(state.room) : `#${state.room}`}.`;
   el.historyStatus.textContent = text;
 }
 

@@ -68,7 +68,7 @@ export function clearListEl() {
 /** Away from the live end, the jump button brings the newest messages back. */
 export function setDetached(detached) {
   state.detached = detached;
-  el.jumpButton.textContent = detached ? 'Latest messages ↓' : 'New messages ↓';
+  el.jumpButton.querySelector('.jump-label').textContent = detached ? 'Latest messages' : 'New messages';
   el.jumpButton.hidden = !detached;
 }
 
@@ -159,25 +159,37 @@ function setMessageTime(node, ts) {
 
 export function refreshAround(node) {
   refreshGrouping(node);
-  if (node.nextElementSibling) refreshGrouping(node.nextElementSibling);
+  const next = nextDated(node);
+  if (next) refreshGrouping(next);
+}
+
+/** Items with a time (messages, and system lines such as "X joined") carry `data-ts`; the
+ *  day divider goes on the first of each day, whichever kind it is. */
+const isDated = (node) => Boolean(node.dataset.ts);
+
+function nextDated(node) {
+  let next = node.nextElementSibling;
+  while (next && !isDated(next)) next = next.nextElementSibling;
+  return next;
 }
 
 /** Removes a list item, regrouping the one that followed it. */
 function detach(node) {
-  const next = node.nextElementSibling;
+  const next = nextDated(node);
   node.remove();
   if (next) refreshGrouping(next);
 }
 
-/** Groups consecutive messages of one author and marks the first message of each day. */
+/** Groups consecutive messages of one author and marks the first item of each day. */
 function refreshGrouping(node) {
-  if (!node.classList.contains('message')) return;
+  if (!isDated(node)) return;
   const ts = Number(node.dataset.ts);
   const prev = node.previousElementSibling;
-  let prevMessage = prev;
-  while (prevMessage && !prevMessage.classList.contains('message')) prevMessage = prevMessage.previousElementSibling;
-  const newDay = !prevMessage || dayKey(Number(prevMessage.dataset.ts)) !== dayKey(ts);
-  const grouped = !newDay && prev === prevMessage && !prev.classList.contains('failed')
+  let prevDated = prev;
+  while (prevDated && !isDated(prevDated)) prevDated = prevDated.previousElementSibling;
+  const newDay = !prevDated || dayKey(Number(prevDated.dataset.ts)) !== dayKey(ts);
+  const grouped = node.classList.contains('message') && !newDay && prev === prevDated
+    && prev.classList.contains('message') && !prev.classList.contains('failed')
     && prev.dataset.author === node.dataset.author && ts - Number(prev.dataset.ts) < GROUP_WINDOW_MS;
   node.classList.toggle('grouped', grouped);
   node.classList.toggle('day-start', newDay);
@@ -186,8 +198,9 @@ function refreshGrouping(node) {
 
 /** A line about the room (joined, left, moderation), after the newest message. */
 export function addSystemLine(text) {
-  const line = h('li', { class: 'system-line', 'data-after': state.maxSeq },
-    h('span', { text }), ' ', timeEl(Date.now(), 'system-time'));
+  const now = Date.now();
+  const line = h('li', { class: 'system-line', 'data-after': state.maxSeq, 'data-ts': now },
+    h('span', { text }), ' ', timeEl(now, 'system-time'));
   keepBottom(() => placeBySeq(line, state.maxSeq + 0.5));
 }
 

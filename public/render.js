@@ -5,6 +5,7 @@
 
 import { state, key, myName } from './state.js';
 import { h } from './dom.js';
+import { icon } from './icons.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 /** ```optional-language⏎ ... ``` */
@@ -95,7 +96,7 @@ export function attachmentEl(message) {
       h('img', { src: url, alt: file.filename, loading: 'lazy' }));
   }
   return h('a', { class: 'attachment attachment-file', href: url, download: file.filename, rel: 'noopener' },
-    h('span', { 'aria-hidden': 'true', text: '📎 ' }),
+    icon('paperclip'),
     h('span', { class: 'attachment-name', text: file.filename }),
     h('span', { class: 'attachment-size', text: ` (${sizeLabel(Number(file.size) || 0)})` }));
 }

@@ -7,6 +7,7 @@
 
 import { state, myName, saveName } from './state.js';
 import { el, h, toast } from './dom.js';
+import { icon } from './icons.js';
 import { isDmRoom, nameError, cleanName } from './protocol.js';
 import { emit } from './events.js';
 import { navigate } from './nav.js';
@@ -60,6 +61,8 @@ export function removeOpenRoom(room) {
 }
 
 const label = (room) => (isDmRoom(room) ? roomLabel(room) : titles.get(room) || `#${room}`);
+/** The rail's hover text: the whole label, and the address when a title hides it. */
+const fullLabel = (room) => (!isDmRoom(room) && titles.get(room) ? `${titles.get(room)} (#${room})` : label(room));
 
 /** The rail: every open room, the current one marked, with unread counts. */
 export function renderRail() {
@@ -71,14 +74,14 @@ export function renderRail() {
     const n = unread.get(room) ?? 0;
     return h('li', { 'data-room': room, class: current ? 'current' : null },
       h('button', {
-        type: 'button', class: 'rail-room', 'aria-current': current ? 'page' : null, title: room,
+        type: 'button', class: 'rail-room', 'aria-current': current ? 'page' : null, title: fullLabel(room),
         onclick: () => { if (!current) navigate(room); },
       }, h('span', { class: 'rail-name', text: label(room) }),
       n > 0 ? h('span', { class: 'unread-badge', text: n > 99 ? '99+' : String(n), 'aria-label': `${n} unread` }) : null),
       h('button', {
-        type: 'button', class: 'ghost icon rail-leave', text: '×', 'aria-label': `Leave ${label(room)}`, title: 'Leave this room',
+        type: 'button', class: 'ghost icon rail-leave', 'aria-label': `Leave ${label(room)}`, title: 'Leave this room',
         onclick: () => leave(room),
-      }));
+      }, icon('close')));
   }));
 }
 

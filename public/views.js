@@ -93,7 +93,8 @@ function roomItem(room) {
   return h('li', { 'data-room': room.id },
     h('button', { type: 'button', class: 'room-button', onclick: join },
       avatar(room.id, 'small'),
-      h('span', { class: room.title ? 'room-name titled' : 'room-name', text: room.title || room.id, title: `#${room.id}` },
+      h('span', { class: room.title ? 'room-name titled' : 'room-name', text: room.title || room.id,
+        title: room.title ? `${room.title} (#${room.id})` : `#${room.id}` },
         room.last_message ? h('span', {
           class: 'room-preview', text: `${room.last_message.name}: ${room.last_message.text || '(deleted)'}`,
         }) : null),
@@ -117,8 +118,10 @@ function openRoom(room) {
   el.chat.hidden = false;
   el.roomTitle.textContent = roomLabel(room);
   el.dmLeaveButton.hidden = !isDmRoom(room);
-  el.messageInput.placeholder = `Message #${room}`;
-  el.messageInput.setAttribute('aria-label', `Message #${room}`);
+  const called = isDmRoom(room) ? roomLabel(room) : `#${room}`; // a DM by the other's name, not its address
+  el.chat.classList.toggle('dm', isDmRoom(room));
+  el.messageInput.placeholder = `Message ${called}`;
+  el.messageInput.setAttribute('aria-label', `Message ${called}`);
   showMyStatus();
   updateTitle();
   updateHistoryStatus();

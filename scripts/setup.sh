@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything edgechat needs to build, serve and test, idempotently.
 #   scripts/setup.sh          toolchain + npm packages
-#   scripts/setup.sh --browser  also Debian's Chromium for the browser tests
+#   scripts/setup.sh --browser  also Debian's Chromium and an emoji font for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,5 +66,15 @@ if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# An emoji font, so that reactions (and any emoji in messages) render in the headless browser
+# and the screenshots instead of empty boxes; the UI's own icons are inline SVG and need none.
+if [ "${1:-}" = "--browser" ] && [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] \
+   && ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
+  log "installing Debian's fonts-noto-color-emoji for the browser tests"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-color-emoji >/dev/null
 fi
 log "ready"

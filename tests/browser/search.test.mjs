@@ -94,7 +94,8 @@ test('a result in another room opens it far back, highlighted, and both directio
     assert.ok(around.includes(seq), `neighbour ${seq} is shown: ${around}`);
   }
   assert.ok(!around.includes(TOTAL), 'the newest messages are not loaded yet');
-  assert.equal(await page.textContent('#jump-button'), 'Latest messages ↓');
+  assert.equal(await page.textContent('#jump-button'), 'Latest messages');
+  assert.equal(await page.$$eval('#jump-button svg', (s) => s.length), 1, 'its arrow is an inline SVG');
   await page.screenshot({ path: path.join(ARTIFACTS, 'search-jumped.png') });
 
   // Scrolling down loads the newer messages up to the live end, scrolling up the older ones.
