@@ -46,6 +46,7 @@ import { markReadSoon } from './reads.js';
 import { initChanges } from './changes.js';
 import { initAttachments } from './attachments.js';
 import { initRooms } from './rooms.js';
+import { initExport } from './export.js';
 import { leaveDm } from './dms.js';
 
 window.edgechat = { state };
@@ -112,6 +113,7 @@ function init() {
   initChanges();
   initAttachments();
   initRooms();
+  initExport();
   route();
 }
 
