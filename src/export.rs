@@ -11,11 +11,17 @@ use edgechat_protocol::{
 };
 use worker::{D1Database, Env, Headers, Request, Response, Result};
 
-use crate::{dms, http, names, quota, storage};
+use crate::quota::{self, Limiter};
+use crate::{dms, http, names, storage};
 
 /// Answers an export: refusals as JSON errors (all before a byte of history is read),
 /// else a 200 whose body streams the history.
 pub async fn export(req: &Request, env: &Env, room: &RoomId) -> Result<Response> {
+    // Each export asked for counts against the address, refused or not, before any D1
+    // or room work: a whole history is many reads.
+    if let Some(answer) = quota::per_minute(env, Limiter::Export, &quota::address(req)).await {
+        return Ok(answer);
+    }
     let url = req.url()?;
     // The query first: a token in the URL is refused before it is looked at.
     let format = match parse_export_query(url.query_pairs()) {

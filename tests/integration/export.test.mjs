@@ -6,7 +6,7 @@
 // history is read, and the owner's export is unaffected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
+import { useServer, startServer, http, GENEROUS_LIMITS } from '../support/server.mjs';
 import { connect, roomId, closeAll, sleep, bearer, tokenJar } from '../support/client.mjs';
 
 const ctx = useServer({ vars: GENEROUS_LIMITS });
@@ -275,4 +275,31 @@ test('a room of 100,000 messages streams: the first bytes come before the last p
   assert.equal(Number(counted[1]), N);
   assert.equal(Number(counted[2]), N / 200 + 1, 'pages of 200, and one that came back short');
   process.stderr.write(`# export of ${N} messages: first bytes after ${firstAt} ms, all after ${Date.now() - t0} ms, ${chunks} chunks\n`);
+});
+
+test('an export flood from one address is refused past EXPORT_LIMITER; other addresses and the room go on', { timeout: 120_000 }, async () => {
+  // A server of its own, with the per-minute limit lowered.
+  const limited = await startServer({ vars: GENEROUS_LIMITS, ratelimits: { EXPORT_LIMITER: 3 } });
+  try {
+    const room = roomId('flood');
+    const hal = await connect(limited, room, 'Hal');
+    await hal.say('before the flood');
+    const from = (address, headers = {}) => http(limited, `/room/${room}/export`, { headers: { 'cf-connecting-ip': address, ...headers } });
+    // Refused attempts count too: guessing tokens is slowed like exporting.
+    assert.equal((await from('198.51.100.7')).status, 401);
+    assert.equal((await from('198.51.100.7', bearer(limited, 'Hal'))).status, 200);
+    assert.equal((await from('198.51.100.7', bearer(limited, 'Hal'))).status, 200);
+    const over = await from('198.51.100.7', bearer(limited, 'Hal'));
+    assertJsonError(over, 429, 'rate_limited', 'the fourth export of the minute');
+    assert.match(over.json.error.message, /exports/);
+    assert.equal(over.headers.get('retry-after'), '60');
+    // Another address is not held back, and the room chats on.
+    const other = await from('203.0.113.9', bearer(limited, 'Hal'));
+    assert.equal(other.status, 200);
+    assert.equal(JSON.parse(other.text.trimEnd()).text, 'before the flood');
+    assert.equal((await hal.say('after the flood')).ack.seq, 2);
+    await closeAll(hal);
+  } finally {
+    await limited.stop();
+  }
 });
