@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { http } from '../support/server.mjs';
 import { connect, roomId, closeAll, sleep } from '../support/client.mjs';
-import { useBrowserPerson, newPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
+import { useBrowserPerson, newPerson, ARTIFACTS, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
 
 const ctx = useBrowserPerson('export');
 const room = roomId('export');
@@ -62,6 +63,15 @@ test('the owner clicks Export and downloads the whole history as JSON lines and 
     assert.doesNotMatch(r.url, /token|Bearer/);
   }
   assert.equal(await ann.$eval('#export-menu', (m) => m.open), false, 'the menu closes after a download');
+
+  // On a phone the menu opens inside the screen.
+  await ann.setViewportSize({ width: 360, height: 720 });
+  await ann.click('#export-toggle');
+  const box = await ann.$eval('.export-options', (o) => { const r = o.getBoundingClientRect(); return { left: r.left, right: r.right, width: r.width }; });
+  assert.ok(box.width > 0 && box.left >= 0 && box.right <= 360, `the menu fits 360 px: ${JSON.stringify(box)}`);
+  await ann.screenshot({ path: path.join(ARTIFACTS, 'export-menu-360.png') });
+  await ann.click('#export-toggle');
+  await ann.setViewportSize({ width: 1100, height: 800 });
   await closeAll(bo);
 });
 
