@@ -200,11 +200,14 @@ test('a private room exports to its owner only; a direct message to either party
   const dmRoom = dm.json.room;
   const d = await connect(srv(), dmRoom, 'Dee');
   await d.say('just us');
-  await inD1(dmRoom, 1, () => true, bearer(srv(), 'Dee'));
+  await d.say('<img src=x onerror=alert(1)> `<kept>`');
+  await inD1(dmRoom, 2, () => true, bearer(srv(), 'Dee'));
   for (const party of ['Dee', 'Eve']) {
     const res = await exportOf(dmRoom, { format: 'md', headers: bearer(srv(), party) });
     assert.equal(res.status, 200, `${party}: ${res.text}`);
     assert.match(res.text, /\*\*Dee\*\* · .* · #1\n> just us\n/);
+    // Markup in a message stays text for a Markdown viewer (outside code spans, which show it as is).
+    assert.match(res.text, /· #2\n> \\<img src=x onerror=alert\(1\)> `<kept>`\n/);
     assert.equal(res.headers.get('content-disposition'), `attachment; filename="edgechat-${dmRoom}.md"`);
   }
   for (const [what, headers] of [['a stranger', bearer(srv(), 'Fay')], ['no credential', {}], ['a made-up token', { authorization: 'Bearer nope' }]]) {

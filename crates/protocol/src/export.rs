@@ -123,11 +123,7 @@ fn markdown(m: &Message) -> String {
     if m.deleted {
         out.push_str("> *(deleted)*\n");
     } else {
-        for line in m.text.lines() {
-            out.push_str("> ");
-            out.push_str(line);
-            out.push('\n');
-        }
+        quote_text(&m.text, &mut out);
         if let Some(file) = &m.attachment {
             out.push_str(&format!(
                 "> 📎 [{}]({}) ({} bytes)\n",
@@ -151,6 +147,34 @@ fn markdown(m: &Message) -> String {
     }
     out.push('\n');
     out
+}
+
+/// A message's text as a Markdown quote, as typed, except that a `<` outside code (a
+/// code span or a fenced block) is written `\<`: it shows the same, but a Markdown viewer
+/// that renders inline HTML can never take someone's message for markup (an `<img
+/// onerror>` posted to the room stays text in the owner's export).
+fn quote_text(text: &str, out: &mut String) {
+    let mut fenced = false;
+    for line in text.lines() {
+        out.push_str("> ");
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            out.push_str(line);
+        } else if fenced {
+            out.push_str(line);
+        } else {
+            let mut in_code = false;
+            for c in line.chars() {
+                match c {
+                    '`' => in_code = !in_code,
+                    '<' if !in_code => out.push('\\'),
+                    _ => {}
+                }
+                out.push(c);
+            }
+        }
+        out.push('\n');
+    }
 }
 
 /// A name or file name with Markdown's punctuation escaped, so it shows as written.
@@ -301,6 +325,23 @@ mod tests {
         assert_eq!(
             export_message(&gone, ExportFormat::Markdown),
             "**Ann** · 2026-11-22 06:10:05 UTC · #8\n> *(deleted)*\n> (2 replies)\n\n"
+        );
+    }
+
+    #[test]
+    fn markup_in_a_text_stays_text_outside_code() {
+        let m = message(
+            1,
+            "<img src=x onerror=alert(1)> and `a<b` <b>\n```\n<div>\n```\nafter <i>",
+        );
+        assert_eq!(
+            export_message(&m, ExportFormat::Markdown),
+            "**Ann** · 2026-11-22 06:10:05 UTC · #1\n\
+             > \\<img src=x onerror=alert(1)> and `a<b` \\<b>\n\
+             > ```\n\
+             > <div>\n\
+             > ```\n\
+             > after \\<i>\n\n"
         );
     }
 
