@@ -219,6 +219,16 @@ test('a private room exports to its owner only; a direct message to either party
   await closeAll(dee, eve, d);
 });
 
+test('after a restart the owner still exports the whole room, and a moderator is still refused', { timeout: 180_000 }, async () => {
+  const { room } = await seededRoom();
+  const before = await exportOf(room, { format: 'md', headers: bearer(srv(), 'Ann') });
+  await srv().restart();
+  const after = await exportOf(room, { format: 'md', headers: bearer(srv(), 'Ann') });
+  assert.equal(after.status, 200, after.text.slice(0, 300));
+  assert.equal(after.text, before.text, 'the same history, byte for byte: roles and rows live in storage');
+  assertJsonError(await exportOf(room, { headers: bearer(srv(), 'Cy') }), 403, 'forbidden', 'the moderator, after the restart');
+});
+
 test('a room of 100,000 messages streams: the first bytes come before the last page is read, the Worker reads as the client reads', { timeout: 300_000 }, async () => {
   const lobby = roomId('lobby');
   await closeAll(await connect(srv(), lobby, 'Gus'));
