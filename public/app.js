@@ -48,6 +48,7 @@ import { markReadSoon } from './reads.js';
 import { initChanges } from './changes.js';
 import { initAttachments } from './attachments.js';
 import { initRooms } from './rooms.js';
+import { initExport } from './export.js';
 import { leaveDm } from './dms.js';
 
 window.edgechat = { state };
@@ -115,6 +116,7 @@ function init() {
   initChanges();
   initAttachments();
   initRooms();
+  initExport();
   route();
 }
 

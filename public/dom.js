@@ -18,7 +18,7 @@ export const el = Object.fromEntries([
   'create-form', 'create-title', 'create-id', 'create-private', 'create-description', 'create-error',
   'room-description', 'open-rooms', 'open-rooms-list',
   'reply-bar', 'reply-name', 'reply-text', 'reply-cancel', 'thread-panel', 'thread-close', 'thread-parent',
-  'thread-count', 'thread-list', 'thread-form', 'thread-input',
+  'thread-count', 'thread-list', 'thread-form', 'thread-input', 'export-menu', 'export-toggle', 'export-jsonl', 'export-md',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
 
 /** Creates an element: attrs are `class`, `text`, `on<event>` or attributes (null/false skipped);

@@ -13,6 +13,7 @@ import { emit } from './events.js';
 import { navigate } from './nav.js';
 import { roomLabel } from './dms.js';
 import { tokenFor, authHeaders, claimName } from './names.js';
+import { updateExport } from './export.js';
 
 const OPEN_KEY = 'edgechat.open-rooms';
 const POLL_MS = 10_000;
@@ -147,6 +148,7 @@ function showRoomInfo(room, info) {
 export function updateRoomEdit() {
   const owner = state.view === 'chat' && state.room && !isDmRoom(state.room) && state.role === 'owner';
   el.roomEditButton.hidden = !owner;
+  updateExport();
   if (!owner && el.roomEditDialog.open) el.roomEditDialog.close();
 }
 

@@ -8,6 +8,7 @@
 //! | `GET /room/:id/messages`                | D1                                     |
 //! | `GET /room/:id/thread/:seq`             | D1                                     |
 //! | `GET /room/:id/moderation`              | D1                                     |
+//! | `GET /room/:id/export`                  | the room's Durable Object (owner), D1  |
 //! | `POST /room/:id/files`                  | the room's Durable Object, then R2     |
 //! | `GET /room/:id/files/:file`             | R2                                     |
 //! | `GET /api/rooms`                        | D1 (the room list, `room_list.rs`)     |
@@ -33,6 +34,7 @@
 
 mod chat_room;
 mod dms;
+mod export;
 mod files;
 mod guard;
 mod http;
@@ -164,6 +166,13 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
                 if let Some(answer) = quota::per_minute(env, Limiter::Connect, &address).await {
                     return Ok(answer);
                 }
+            }
+            // An export judges its own request (a token in its URL is refused, not read).
+            if let ["export"] = rest {
+                if req.method() != Method::Get {
+                    return method_not_allowed();
+                }
+                return export::export(&req, env, &room).await;
             }
             // A direct-message room opens only to its two claims (with their tokens); its
             // files are served to anyone with their unguessable address, like an image link.
@@ -603,20 +612,7 @@ async fn retitle(mut req: Request, env: &Env, room: &RoomId) -> Result<Response>
         Ok(ask) => ask,
         Err(e) => return http::error(&e),
     };
-    let role = to_room(
-        forwarded_as(
-            &req,
-            Method::Get,
-            &format!("https://room/room/{}/role", room.as_str()),
-            &as_claim(&who),
-        )?,
-        env,
-        room,
-    )
-    .await?
-    .json::<serde_json::Value>()
-    .await?;
-    if role["role"] != "owner" {
+    if room_role(&req, env, room, &who).await?.as_deref() != Some("owner") {
         return http::error(&HttpError::new(
             ErrorCode::Forbidden,
             "only the room's owner can change its title and description",
@@ -634,6 +630,30 @@ async fn retitle(mut req: Request, env: &Env, room: &RoomId) -> Result<Response>
         Some((info, _)) => http::json(&serde_json::json!({ "room": info }), 200),
         None => not_found(),
     }
+}
+
+/// The role (`owner`, `moderator`) the room gives this claim, if any: the room's Durable
+/// Object keeps its roles.
+pub(crate) async fn room_role(
+    req: &Request,
+    env: &Env,
+    room: &RoomId,
+    who: &names::Identity,
+) -> Result<Option<String>> {
+    let answer = to_room(
+        forwarded_as(
+            req,
+            Method::Get,
+            &format!("https://room/room/{}/role", room.as_str()),
+            &as_claim(who),
+        )?,
+        env,
+        room,
+    )
+    .await?
+    .json::<serde_json::Value>()
+    .await?;
+    Ok(answer["role"].as_str().map(str::to_owned))
 }
 
 /// The claim whose unread counts an answer adds: the one the request's token proves.

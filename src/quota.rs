@@ -1,8 +1,8 @@
 //! Limits per address and per claim (issue 10).
 //!
-//! - **Per minute, per address**: connects, fresh name claims and searches go through the
-//!   Workers rate-limiting binding (`[[ratelimits]]` `CONNECT_LIMITER`, `CLAIM_LIMITER`,
-//!   `SEARCH_LIMITER`, each `period = 60`), keyed by `CF-Connecting-IP`. The binding keeps
+//! - **Per minute, per address**: connects, fresh name claims, searches and exports go
+//!   through the Workers rate-limiting binding (`[[ratelimits]]` `CONNECT_LIMITER`,
+//!   `CLAIM_LIMITER`, `SEARCH_LIMITER`, `EXPORT_LIMITER`, each `period = 60`), keyed by `CF-Connecting-IP`. The binding keeps
 //!   its counts beside the Worker, costs no storage and no round trip to D1, and is
 //!   approximate per location, which is what a per-minute flood guard needs. A missing or
 //!   failing binding lets the request through (logged, without any header's value).
@@ -40,6 +40,8 @@ pub enum Limiter {
     Claim,
     /// Every `GET /api/search`.
     Search,
+    /// Every `GET /room/:id/export` (a whole history: many D1 reads).
+    Export,
 }
 
 impl Limiter {
@@ -48,6 +50,7 @@ impl Limiter {
             Limiter::Connect => "CONNECT_LIMITER",
             Limiter::Claim => "CLAIM_LIMITER",
             Limiter::Search => "SEARCH_LIMITER",
+            Limiter::Export => "EXPORT_LIMITER",
         }
     }
 
@@ -56,6 +59,7 @@ impl Limiter {
             Limiter::Connect => "connects",
             Limiter::Claim => "new name claims",
             Limiter::Search => "searches",
+            Limiter::Export => "exports",
         }
     }
 }

@@ -104,6 +104,23 @@ pub async fn page(db: &D1Database, room: &str, page: Page) -> Result<(Vec<Messag
     ))
 }
 
+/// Up to `rows` messages of a room after seq `after`, oldest first, as they stand: one
+/// page of an export (the same range scan of the primary key as a page `after`).
+pub async fn export_page(
+    db: &D1Database,
+    room: &str,
+    after: u64,
+    rows: u32,
+) -> Result<Vec<Message>> {
+    let found: Vec<MessageRow> = db
+        .prepare(D1_PAGE_AFTER)
+        .bind(&[JsValue::from_str(room), num(after), num(u64::from(rows))])?
+        .all()
+        .await?
+        .results()?;
+    Ok(found.into_iter().map(|r| r.into_message(None)).collect())
+}
+
 /// Who may search what, in one place. Without `room`, a search covers the rooms of the
 /// room list: public ones (never private rooms, never direct messages). With `room`, it
 /// covers that room if it is not a direct message: a private room's link is what lets
