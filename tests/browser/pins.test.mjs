@@ -12,7 +12,7 @@ const room = roomId('pins');
 
 const inView = (page, selector) => page.$eval(selector, (node) => {
   const r = node.getBoundingClientRect();
-  const list = document.getElementById('messages').getBoundingClientRect();
+  const list = document.getElementById('scroller').getBoundingClientRect();
   return r.bottom > list.top && r.top < list.bottom;
 });
 
