@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { roomId, connect, closeAll } from '../support/client.mjs';
-import { useBrowserPerson, newPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
+import path from 'node:path';
+import { ARTIFACTS, useBrowserPerson, newPerson, eventually, join, typeAndSend, confirmedMessage } from '../support/browser.mjs';
 
 const ctx = useBrowserPerson('pins');
 const room = roomId('pins');
@@ -53,6 +54,7 @@ test('a moderator pins a message; another page sees the pin in the header and ju
     // Bo opens the list and clicks the entry: he lands on the message.
     await bo.page.click('#pins-toggle');
     await bo.page.waitForSelector('#pins-panel', { state: 'visible' });
+    await bo.page.screenshot({ path: path.join(ARTIFACTS, 'pins-list.png') });
     const entry = '#pins-list .pin-entry';
     assert.match(await bo.page.textContent(entry), /Bo\s*the plan for friday/);
     assert.equal(await bo.page.$$eval('#pins-list .pin-remove', (b) => b.length), 0, 'no Unpin for a plain member');
