@@ -11,7 +11,8 @@ import { icon } from './icons.js';
 import { textEl, attachmentEl } from './render.js';
 import { sendFrame } from './socket.js';
 import { newClientId } from './session.js';
-import { canModerate } from './roles.js';
+import { canModerate, isModerator } from './roles.js';
+import { pinIcon, setPinned } from './pins.js';
 import { THREAD_PAGE } from './protocol.js';
 
 /** The reactions offered in the picker; any emoji the server accepts is shown. */
@@ -63,7 +64,7 @@ const mine = (message) => key(message.name) === key(myName());
 /** Adds (or refreshes) everything a message shows beyond its text. `node` is its <li>. */
 export function decorate(node, message) {
   const body = node.querySelector('.message-body');
-  for (const old of body.querySelectorAll('.reply-quote, .edited-mark, .attachment, .reactions, .reply-count, .message-actions')) old.remove();
+  for (const old of body.querySelectorAll('.reply-quote, .edited-mark, .pinned-mark, .attachment, .reactions, .reply-count, .message-actions')) old.remove();
   node.classList.toggle('deleted', Boolean(message.deleted));
   if (message.deleted) {
     body.querySelector('.message-text').replaceWith(h('div', { class: 'message-text tombstone', text: 'This message was deleted.' }));
@@ -73,6 +74,11 @@ export function decorate(node, message) {
     body.querySelector('.message-meta').append(' ', h('span', {
       class: 'edited-mark', text: '(edited)', title: `Edited ${fullDate(message.edited_ts)}`,
     }));
+  }
+  if (message.pinned && !message.deleted) {
+    body.querySelector('.message-meta').append(' ', h('span', {
+      class: 'pinned-mark', title: `Pinned by ${message.pinned.by}`,
+    }, pinIcon(12), h('span', { text: 'Pinned' })));
   }
   if (message.attachment && !message.deleted) body.querySelector('.message-text').after(attachmentEl(message));
   if (!Number.isInteger(message.seq)) return; // a pending message has no actions yet
@@ -161,6 +167,12 @@ function actionsEl(message) {
       action('Delete message', 'trash', () => deleteMessage(message.seq), 'danger'));
   } else if (canModerate(message.name)) { // the owner and the moderators delete others' messages
     bar.append(action('Delete message (moderator)', 'trash', () => deleteMessage(message.seq), 'danger'));
+  }
+  if (isModerator()) { // the owner and the moderators pin any message
+    const label = message.pinned ? 'Unpin message' : 'Pin message';
+    const pin = action(label, '', () => setPinned(message.seq, !message.pinned), message.pinned ? 'pin-action pinned' : 'pin-action');
+    pin.append(pinIcon(16));
+    bar.append(pin);
   }
   return bar;
 }

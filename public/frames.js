@@ -20,6 +20,7 @@ import { markReadSoon, onRead } from './reads.js';
 import { renderSeen } from './dms.js';
 import { showLanding, forgetRoom } from './views.js';
 import { keepClaim, keepPass } from './names.js';
+import { setPins, renderPins } from './pins.js';
 
 const FRAME_HANDLERS = {
   welcome: onWelcome,
@@ -40,6 +41,7 @@ const FRAME_HANDLERS = {
   name_claimed: onNameClaimed,
   pass: (frame) => keepPass(state.name, frame),
   roles: onRoles,
+  pins: (frame) => setPins(frame.pins),
 };
 
 /** One text frame of the socket (not the keep-alive's `pong`). */
@@ -68,6 +70,7 @@ function onWelcome(frame) {
   const wasRole = state.role;
   setRoles(frame.owner !== undefined ? frame.owner : frame.creator ?? null, frame.moderators, frame.role);
   if (state.role !== wasRole) refreshMessageActions(); // what we kept was decorated for the old role
+  setPins(frame.pins); // a server before pins sends none: nothing is pinned
   onWelcomeUsers(frame);
   const stick = isNearBottom();
   if (fresh) clearListEl();
@@ -134,6 +137,7 @@ function onRoles(frame) {
   for (const name of removed) addSystemLine(key(name) === me ? 'You are no longer a moderator of this room' : `${name} is no longer a moderator`);
   if (state.role !== wasRole) el.announcer.textContent = state.role ? `You are now the room's ${state.role}.` : 'You no longer moderate this room.';
   refreshMessageActions();
+  renderPins(); // moderators get "Unpin" in the list
   renderUsers();
 }
 

@@ -30,6 +30,7 @@ export const state = {
   owner: null,           // the room's owner's name (welcome, `roles`); null in a direct message
   moderators: [],        // the names of the room's moderators
   role: null,            // ours here: 'owner' | 'moderator' | null
+  pins: [],              // the room's pinned messages (welcome, `pins`): { seq, name, text, by, ts }
   readSeq: 0,            // the last seq we have read here (the server keeps it per name)
   peerReadSeq: null,     // in a direct message: how far the other name has read
   readTimer: 0,
@@ -64,6 +65,6 @@ export function resetRoom() {
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
     users: new Map(), userCount: null, usersPartial: false, usersMore: null, usersLoading: false, typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [],
-    role: null, readSeq: 0, restored: false, refusal: null,
+    role: null, readSeq: 0, restored: false, refusal: null, pins: [],
   });
 }

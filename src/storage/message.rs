@@ -38,6 +38,7 @@ macro_rules! message_columns {
             (reply_count y n y)
             (rev         n y y)
             (attachment  y y y)
+            (pinned      y n y)
         )
     };
 }
@@ -200,6 +201,8 @@ pub struct Row<'a> {
     rev: u64,
     /// The attachment as JSON text (the column holds its JSON), or null.
     attachment: Option<String>,
+    /// Who pinned it and when, as JSON text, or null.
+    pinned: Option<String>,
 }
 
 impl<'a> Row<'a> {
@@ -221,6 +224,10 @@ impl<'a> Row<'a> {
                 .attachment
                 .as_ref()
                 .and_then(|a| serde_json::to_string(a).ok()),
+            pinned: m
+                .pinned
+                .as_ref()
+                .and_then(|p| serde_json::to_string(p).ok()),
         }
     }
 }
@@ -248,6 +255,8 @@ pub struct MessageRow {
     reply_count: Option<f64>,
     #[serde(default)]
     attachment: Option<String>,
+    #[serde(default)]
+    pinned: Option<String>,
 }
 
 impl MessageRow {
@@ -270,6 +279,7 @@ impl MessageRow {
                 .unwrap_or_default(),
             reply_count: self.reply_count.unwrap_or(0.0) as u64,
             attachment: self.attachment.and_then(|a| serde_json::from_str(&a).ok()),
+            pinned: self.pinned.and_then(|p| serde_json::from_str(&p).ok()),
         }
     }
 }
@@ -305,7 +315,7 @@ mod tests {
         assert_eq!(
             COLUMNS,
             "seq, name, text, ts, client_id, reply_to, edited_ts, deleted, reactions, \
-             reply_count, attachment"
+             reply_count, attachment, pinned"
         );
         assert_eq!(D1_COLUMNS, format!("room, {COLUMNS}"));
         assert_eq!(
@@ -324,22 +334,23 @@ mod tests {
         assert_eq!(
             LOG_UPDATE,
             "UPDATE log SET text = ?, edited_ts = ?, deleted = ?, reactions = ?, \
-             reply_count = ?, rev = ?, attachment = ? WHERE seq = ?"
+             reply_count = ?, rev = ?, attachment = ?, pinned = ? WHERE seq = ?"
         );
         assert_eq!(
             UPSERT_FROM_JSON,
             "INSERT INTO messages (room, seq, name, text, ts, client_id, reply_to, edited_ts, \
-             deleted, reactions, reply_count, rev, attachment) \
+             deleted, reactions, reply_count, rev, attachment, pinned) \
              SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.name'), \
              json_extract(value, '$.text'), json_extract(value, '$.ts'), \
              json_extract(value, '$.client_id'), json_extract(value, '$.reply_to'), \
              json_extract(value, '$.edited_ts'), json_extract(value, '$.deleted'), \
              json_extract(value, '$.reactions'), json_extract(value, '$.reply_count'), \
-             json_extract(value, '$.rev'), json_extract(value, '$.attachment') \
+             json_extract(value, '$.rev'), json_extract(value, '$.attachment'), \
+             json_extract(value, '$.pinned') \
              FROM json_each(?2) WHERE true ON CONFLICT (room, seq) DO UPDATE SET \
              text = excluded.text, edited_ts = excluded.edited_ts, deleted = excluded.deleted, \
              reactions = excluded.reactions, reply_count = excluded.reply_count, \
-             rev = excluded.rev, attachment = excluded.attachment \
+             rev = excluded.rev, attachment = excluded.attachment, pinned = excluded.pinned \
              WHERE excluded.rev > messages.rev"
         );
     }
@@ -380,7 +391,7 @@ mod tests {
         for (i, c) in list(D1_COLUMNS).into_iter().enumerate() {
             let v = match c {
                 "room" | "name" | "text" => serde_json::json!(c),
-                "client_id" | "reactions" | "attachment" => serde_json::Value::Null,
+                "client_id" | "reactions" | "attachment" | "pinned" => serde_json::Value::Null,
                 _ => serde_json::json!(i as f64),
             };
             row.insert(c.to_owned(), v);

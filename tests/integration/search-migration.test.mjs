@@ -32,11 +32,12 @@ test('messages stored before 0014 are searched after it, in one room and in all,
   const stateDir = path.join(work, 'state');
   const dir = path.join(work, 'migrations');
   try {
-    // Every migration before 0014.
+    // Every migration but 0014: those before it, and the later ones that only add
+    // columns (0015's `pinned`), which the rooms' upsert of today writes.
     const all = readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort();
     assert.ok(all.includes(THE_MIGRATION), all.join(' '));
     mkdirSync(dir);
-    for (const f of all.filter((f) => f < THE_MIGRATION)) copyFileSync(path.join(MIGRATIONS, f), path.join(dir, f));
+    for (const f of all.filter((f) => f !== THE_MIGRATION)) copyFileSync(path.join(MIGRATIONS, f), path.join(dir, f));
     const config = configFor(dir);
     await migrate(stateDir, config);
 

@@ -465,7 +465,9 @@ impl Session {
                 events.push(Event::Pass { pass, expires_at });
             }
             // Who runs the room: shown by the full-screen view's header in a later change.
-            ServerFrame::Roles { .. } => {}
+            // Who runs the room, and its pins: shown by the full-screen view's header in
+            // a later change (a pinned message's `update` is applied like any other).
+            ServerFrame::Roles { .. } | ServerFrame::Pins { .. } => {}
             // Presence 2 frames come only to a client that opted in, which this one does
             // not (yet): nothing to show.
             ServerFrame::Presence { .. } | ServerFrame::Users { .. } => {}
@@ -566,6 +568,7 @@ mod tests {
             role: None,
             read_seq: 0,
             peer_read_seq: None,
+            pins: Vec::new(),
         }
     }
 
@@ -756,6 +759,7 @@ mod tests {
                 role: None,
                 read_seq: 0,
                 peer_read_seq: None,
+                pins: Vec::new(),
             },
             other => other,
         };

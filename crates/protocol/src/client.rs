@@ -56,6 +56,12 @@ pub enum ClientFrame {
         on: bool,
         client_id: Option<ClientId>,
     },
+    /// The room's owner or a moderator pins a message (`on`) or unpins it.
+    Pin {
+        seq: u64,
+        on: bool,
+        client_id: Option<ClientId>,
+    },
     /// A page of the replies to a message, oldest first, after `after`.
     Thread {
         seq: u64,
@@ -153,6 +159,16 @@ enum RawClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
     },
+    Pin {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    Unpin {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
     Thread {
         seq: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,7 +249,9 @@ impl ClientFrame {
                     RawClientFrame::Send { client_id, .. } => Some(client_id.clone()),
                     RawClientFrame::Edit { client_id, .. }
                     | RawClientFrame::Delete { client_id, .. }
-                    | RawClientFrame::React { client_id, .. } => client_id.clone(),
+                    | RawClientFrame::React { client_id, .. }
+                    | RawClientFrame::Pin { client_id, .. }
+                    | RawClientFrame::Unpin { client_id, .. } => client_id.clone(),
                     // Frames whose type has no client_id may still carry one (unknown
                     // fields are ignored): a refusal echoes it all the same. These
                     // frames are small, and the scan allocates only what it finds.
@@ -354,6 +372,16 @@ impl TryFrom<RawClientFrame> for ClientFrame {
                 client_id: optional_client_id(client_id)?,
                 emoji: Emoji::parse(&emoji).map_err(bad)?,
             },
+            RawClientFrame::Pin { seq, client_id } => ClientFrame::Pin {
+                seq,
+                on: true,
+                client_id: optional_client_id(client_id)?,
+            },
+            RawClientFrame::Unpin { seq, client_id } => ClientFrame::Pin {
+                seq,
+                on: false,
+                client_id: optional_client_id(client_id)?,
+            },
             RawClientFrame::Thread { seq, after, limit } => {
                 let limit = limit.unwrap_or(crate::DEFAULT_PAGE);
                 Page::new(None, after, limit).map_err(bad)?;
@@ -467,6 +495,22 @@ impl From<ClientFrame> for RawClientFrame {
                 seq,
                 emoji: emoji.as_str().to_owned(),
                 on,
+                client_id: id(client_id),
+            },
+            ClientFrame::Pin {
+                seq,
+                on: true,
+                client_id,
+            } => RawClientFrame::Pin {
+                seq,
+                client_id: id(client_id),
+            },
+            ClientFrame::Pin {
+                seq,
+                on: false,
+                client_id,
+            } => RawClientFrame::Unpin {
+                seq,
                 client_id: id(client_id),
             },
             ClientFrame::Thread { seq, after, limit } => RawClientFrame::Thread {

@@ -50,6 +50,56 @@ pub struct Message {
     /// A file sent with the message (gone once the message is deleted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<crate::FileRef>,
+    /// Pinned to the room by its owner or a moderator (unpinned when deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pin>,
+}
+
+/// Who pinned a message, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// The name of the owner or moderator who pinned it.
+    pub by: String,
+    /// When (ms since the epoch).
+    pub ts: u64,
+}
+
+/// The most messages a room keeps pinned at once.
+pub const MAX_PINS: usize = 50;
+
+/// The longest excerpt of a pinned message's text a pin list carries, in code points.
+pub const PIN_EXCERPT_CHARS: usize = 80;
+
+/// One entry of a room's pin list (in `welcome` and `pins`): enough to show it and to
+/// jump to it without the message itself being loaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pinned {
+    pub seq: u64,
+    /// The message's author.
+    pub name: String,
+    /// The start of its text, at most [`PIN_EXCERPT_CHARS`] code points.
+    pub text: String,
+    pub by: String,
+    /// When it was pinned.
+    pub ts: u64,
+}
+
+impl Pinned {
+    /// The entry of a pinned message (none if it is not pinned).
+    pub fn of(m: &Message) -> Option<Pinned> {
+        let pin = m.pinned.as_ref()?;
+        let text = match m.text.char_indices().nth(PIN_EXCERPT_CHARS) {
+            Some((at, _)) => m.text[..at].to_owned(),
+            None => m.text.clone(),
+        };
+        Some(Pinned {
+            seq: m.seq,
+            name: m.name.clone(),
+            text,
+            by: pin.by.clone(),
+            ts: pin.ts,
+        })
+    }
 }
 
 pub(crate) fn is_false(b: &bool) -> bool {
@@ -105,10 +155,19 @@ pub const fn message_max_bytes(names_max: usize) -> usize {
     let client_id = 6 * crate::MAX_CLIENT_ID_CHARS;
     let attachment = 64 + 4 * crate::MAX_FILENAME_CHARS + 32 + NUM + 64;
     let reaction = 48 + 4 * crate::MAX_EMOJI_CHARS + NUM + names_max * (name + 3);
-    SKELETON + 5 * NUM + room + name + text + client_id + attachment + MAX_REACTIONS * reaction
+    let pinned = 32 + name + NUM;
+    SKELETON
+        + 5 * NUM
+        + room
+        + name
+        + text
+        + client_id
+        + attachment
+        + pinned
+        + MAX_REACTIONS * reaction
 }
 
-/// [`message_max_bytes`] at the default [`REACTION_NAMES_MAX`]: 54,016 bytes.
+/// [`message_max_bytes`] at the default [`REACTION_NAMES_MAX`]: 54,196 bytes.
 pub const MESSAGE_MAX_BYTES: usize = message_max_bytes(REACTION_NAMES_MAX);
 
 /// A history page request, from a `history` frame or the REST query.

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::is_false;
-use crate::{ErrorCode, Message, ModEvent, ReactionChange, Role, User};
+use crate::{ErrorCode, Message, ModEvent, Pinned, ReactionChange, Role, User};
 
 /// A frame from the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +53,9 @@ pub enum ServerFrame {
         user_count: Option<usize>,
         #[serde(default, skip_serializing_if = "is_false")]
         users_partial: bool,
+        /// The room's pinned messages, by seq (at most [`crate::MAX_PINS`]).
+        #[serde(default)]
+        pins: Vec<Pinned>,
     },
     Message {
         message: Message,
@@ -66,6 +69,13 @@ pub enum ServerFrame {
         /// no `mine`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reaction: Option<ReactionChange>,
+    },
+    /// The room's pins changed (a pin, an unpin, a pinned message edited or deleted):
+    /// the whole list now, by seq, and the rev of the change (the message's `update`
+    /// carries the same rev).
+    Pins {
+        pins: Vec<Pinned>,
+        rev: u64,
     },
     /// The answer to a `thread` frame.
     Thread {

@@ -107,6 +107,8 @@ impl<L: Log> Room<L> {
             m.deleted = true;
             m.text.clear();
             m.reactions.clear();
+            // A deleted message is no longer pinned.
+            m.pinned = None;
             file = m.attachment.take();
             Ok(true)
         });
@@ -317,6 +319,7 @@ impl<L: Log> Room<L> {
                         reaction,
                     },
                 );
+                self.repin(&stored.message, rev, &mut out);
                 self.pending.push_back((rev, stored.message));
             }
         }

@@ -153,6 +153,7 @@ impl<L: Log> Room<L> {
                 on,
                 client_id,
             }) => self.on_react(id, seq, emoji, on, client_id),
+            Ok(ClientFrame::Pin { seq, on, client_id }) => self.on_pin(id, seq, on, client_id, now),
             Ok(ClientFrame::Thread { seq, after, limit }) => {
                 self.on_thread(id, seq, after.unwrap_or(0), limit)
             }

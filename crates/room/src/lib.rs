@@ -33,7 +33,7 @@
 //!
 //! The concerns live in modules of their own: [`presence`] (connections, welcome,
 //! status, caps), [`typing`], [`frames`] (a frame's way in: bucket, decode, dispatch,
-//! policing), [`sending`], [`changes`], [`moderation`], [`reads`], [`files`] and
+//! policing), [`sending`], [`changes`], [`pins`], [`moderation`], [`reads`], [`files`] and
 //! [`outbox`]; [`io`], [`ids`] and [`log`] hold the types they share.
 
 pub mod bounds;
@@ -48,6 +48,7 @@ pub mod members;
 pub mod memory;
 pub mod moderation;
 pub mod outbox;
+pub mod pins;
 pub mod presence;
 pub mod reads;
 pub mod sending;
@@ -60,9 +61,9 @@ use std::rc::Rc;
 
 use edgechat_protocol::{
     check_frame_size, legacy_claim_id, name_key, ClientFrame, ClientId, Decoded, Emoji, ErrorCode,
-    FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Reaction, ReactionChange,
-    Refusal, Role, ServerFrame, Status, User, MAX_REACTIONS, RESUME_MESSAGES, TYPING_TTL_MS,
-    WELCOME_MESSAGES,
+    FileRef, Message, MessageText, ModAction, ModEvent, Name, Page, Pin, Pinned, Reaction,
+    ReactionChange, Refusal, Role, ServerFrame, Status, User, MAX_PINS, MAX_REACTIONS,
+    RESUME_MESSAGES, TYPING_TTL_MS, WELCOME_MESSAGES,
 };
 
 pub use bounds::{Bounds, Keep};
@@ -141,6 +142,8 @@ pub struct Room<L: Log> {
     /// Sends that arrived while a batch of messages was in flight: they go into the log
     /// together, in one commit, when its answer comes (group commit).
     held: VecDeque<sending::Held>,
+    /// The pinned messages' entries, by seq (what `welcome` and `pins` carry).
+    pins: BTreeMap<u64, Pinned>,
 }
 
 /// How long a failed sweep of uploads waits before trying again.
@@ -169,6 +172,12 @@ impl<L: Log> Room<L> {
             pending.extend(batch);
         }
         let (roles, bans) = log.moderation()?;
+        let pins = log
+            .pinned()?
+            .iter()
+            .filter_map(Pinned::of)
+            .map(|p| (p.seq, p))
+            .collect();
         let id: String = id.into();
         let moderators = roles
             .moderators
@@ -214,6 +223,7 @@ impl<L: Log> Room<L> {
             now: 0,
             outbox: outbox::Outbox::new(),
             held: VecDeque::new(),
+            pins,
         })
     }
 

@@ -104,6 +104,8 @@ pub trait MessageLog {
         after_rev: u64,
         limit: u32,
     ) -> Result<(Vec<Message>, bool), LogError>;
+    /// The messages pinned now, by seq (read when the room opens).
+    fn pinned(&self) -> Result<Vec<Message>, LogError>;
     /// Rows changed after `after_rev` with their revs, in rev order: what may not be in
     /// the history database yet.
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError>;

@@ -146,6 +146,15 @@ impl MessageLog for MemoryLog {
         Ok(first(rows.into_iter().map(|r| &r.message), limit as usize))
     }
 
+    fn pinned(&self) -> Result<Vec<Message>, LogError> {
+        Ok(self
+            .rows
+            .iter()
+            .filter(|r| r.message.pinned.is_some())
+            .map(|r| r.message.clone())
+            .collect())
+    }
+
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {
         let mut rows: Vec<&Stored> = self.rows.iter().filter(|r| r.rev > after_rev).collect();
         rows.sort_by_key(|r| r.rev);

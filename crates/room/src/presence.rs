@@ -268,6 +268,7 @@ impl<L: Log> Room<L> {
                     } else {
                         None
                     },
+                    pins: self.pin_list(),
                 };
                 let keep = if since.is_some() {
                     Keep::Oldest
@@ -329,7 +330,10 @@ impl<L: Log> Room<L> {
     ) {
         let budget = self.bounds.frame_budget;
         let ServerFrame::Welcome {
-            users, moderators, ..
+            users,
+            moderators,
+            pins,
+            ..
         } = &*frame
         else {
             return;
@@ -339,7 +343,11 @@ impl<L: Log> Room<L> {
             .map(|u| &u.name)
             .chain(moderators)
             .map(|n| 6 * n.len() + 40)
-            .sum();
+            .sum::<usize>()
+            + pins
+                .iter()
+                .map(|p| 6 * (p.name.len() + p.text.len() + p.by.len()) + 100)
+                .sum::<usize>();
         let quick = 2048 + names + bounds::quick_len(&messages) + bounds::quick_len(&updates);
         let (mut cut, mut cut_updates) = (false, false);
         if quick > budget {

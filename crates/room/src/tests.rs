@@ -21,6 +21,7 @@ mod frames;
 mod grouping;
 mod moderation;
 mod outbox;
+mod pins;
 mod presence;
 mod presence2;
 mod reads;

@@ -114,6 +114,7 @@ impl MessageLog for SqlLog {
                 int(m.reply_count),
                 int(rev),
                 json_or_null(m.attachment.as_ref()),
+                json_or_null(m.pinned.as_ref()),
                 int(m.seq),
             ],
         )?;
@@ -156,6 +157,13 @@ impl MessageLog for SqlLog {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         Ok((rows, more))
+    }
+
+    fn pinned(&self) -> Result<Vec<Message>, LogError> {
+        self.rows(
+            &format!("SELECT {COLS} FROM log WHERE pinned IS NOT NULL ORDER BY seq"),
+            Vec::new(),
+        )
     }
 
     fn unwritten(&self, after_rev: u64, limit: u32) -> Result<Vec<(u64, Message)>, LogError> {

@@ -87,7 +87,7 @@ macro_rules! reactions_table {
     };
 }
 
-/// The log's tables and indexes exactly as the five steps below leave them (column order
+/// The log's tables and indexes exactly as the six steps below leave them (column order
 /// included), made in one call for a room that has no tables yet: a new room's first
 /// event costs one statement batch instead of eight (a test builds both on SQLite and
 /// compares every table's columns and every index).
@@ -101,9 +101,11 @@ const FRESH: &str = concat!(
         reactions TEXT,
         reply_count INTEGER NOT NULL DEFAULT 0,
         attachment TEXT,
-        claim TEXT NOT NULL DEFAULT ''
+        claim TEXT NOT NULL DEFAULT '',
+        pinned TEXT
     );
     CREATE UNIQUE INDEX log_client ON log (name_key, client_id);
+    CREATE INDEX log_pinned ON log (seq) WHERE pinned IS NOT NULL;
     CREATE INDEX log_rev ON log (rev);
     CREATE INDEX log_replies ON log (reply_to, seq) WHERE reply_to IS NOT NULL;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value);
@@ -132,7 +134,7 @@ const FRESH: &str = concat!(
     ";
     CREATE INDEX reactions_order ON reactions (seq, emoji, at);
     CREATE INDEX reactions_claim ON reactions (claim, seq);
-    INSERT INTO meta (key, value) VALUES ('schema', 5);"
+    INSERT INTO meta (key, value) VALUES ('schema', 6);"
 );
 
 /// What [`SqlLog::open`] reads of `meta`, in one statement.
@@ -218,10 +220,18 @@ const SCHEMA_4: &str = concat!(
       ON CONFLICT (key) DO UPDATE SET value = excluded.value;"
 );
 
+/// The log's sixth shape: a message may be pinned (who pinned it and when, as JSON),
+/// and the room reads its pins when it opens, through a partial index of the few
+/// pinned rows.
+const SCHEMA_6: &str = "ALTER TABLE log ADD COLUMN pinned TEXT;
+    CREATE INDEX IF NOT EXISTS log_pinned ON log (seq) WHERE pinned IS NOT NULL;
+    INSERT INTO meta (key, value) VALUES ('schema', 6)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
+
 /// Every step the log's tables went through, in order (a test checks that they give
 /// `log` every column of [`super::message`]'s table, and `name_key` and `claim`).
 #[cfg(test)]
-pub(super) const SCHEMA_STEPS: [&str; 4] = [SCHEMA, SCHEMA_2, SCHEMA_3, SCHEMA_4];
+pub(super) const SCHEMA_STEPS: [&str; 5] = [SCHEMA, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_6];
 
 /// The schema a new room gets in one call (see [`FRESH`]).
 #[cfg(test)]
@@ -303,6 +313,9 @@ impl SqlLog {
             }
             log.set_meta("schema", int(5))?;
             log.legacy_reactions = log.meta("legacy_reactions")?.is_some();
+        }
+        if version < 6.0 {
+            log.sql.exec(SCHEMA_6, None).map_err(err)?;
         }
         Ok(log)
     }
@@ -599,14 +612,14 @@ mod tests {
         let (a, b) = (shape(&stepped), shape(&fresh));
         assert!(a.len() > 40, "{a:#?}");
         assert_eq!(a, b);
-        // Both say they are at step 5 once open is done with them (the steps' last
-        // meta write is 4; open writes 5 after moving reactions).
+        // Both say they are at step 6 (open writes 5 after moving reactions, then
+        // step 6 writes 6).
         let v: i64 = fresh
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(v, 5);
+        assert_eq!(v, 6);
     }
 
     #[test]

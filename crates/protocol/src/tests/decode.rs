@@ -239,7 +239,7 @@ fn decode_refuses_with_these_exact_answers() {
     ("null", BadFrame, "a frame must be a JSON object with a \"type\"", None),
     ("\"s\"", BadFrame, "a frame must be a JSON object with a \"type\"", None),
     ("{}", BadFrame, "missing field `type`", None),
-    ("{\"type\":\"nope\"}", BadFrame, "unsupported value: unknown variant `nope`, expected one of `send`, `typing`, `status`, `history`, `edit`, `delete`, `react`, `thread`, `kick`, `ban`, `unban`, `appoint`, `dismiss`, `read`, `users`", None),
+    ("{\"type\":\"nope\"}", BadFrame, "unsupported value: unknown variant `nope`, expected one of `send`, `typing`, `status`, `history`, `edit`, `delete`, `react`, `pin`, `unpin`, `thread`, `kick`, `ban`, `unban`, `appoint`, `dismiss`, `read`, `users`", None),
     ("{\"type\":5}", BadFrame, "invalid type: integer `5`, expected variant identifier", None),
     ("{\"type\":null,\"client_id\":\"c\"}", BadFrame, "invalid type: null, expected variant identifier", Some("c")),
     ("{\"client_id\":\"c\"}", BadFrame, "missing field `type`", Some("c")),
@@ -301,6 +301,9 @@ fn decode_refuses_with_these_exact_answers() {
     ("{\"type\":\"appoint\",\"name\":\"\\u202e\"}", BadFrame, "a name must not contain invisible or direction-changing characters", None),
     ("{\"type\":\"dismiss\",\"name\":5}", BadFrame, "invalid type: integer `5`, expected a string", None),
     ("{\"type\":\"read\"}", BadFrame, "missing field `seq`", None),
+    ("{\"type\":\"pin\"}", BadFrame, "missing field `seq`", None),
+    ("{\"type\":\"unpin\",\"seq\":-1,\"client_id\":\"u1\"}", BadFrame, "invalid value: integer `-1`, expected u64", Some("u1")),
+    ("{\"type\":\"pin\",\"seq\":1,\"client_id\":\"\"}", BadFrame, "client_id must not be empty", Some("")),
     ("{\"type\":\"read\",\"seq\":1.0}", BadFrame, "invalid type: floating point `1.0`, expected u64", None),
     ("{\"type\":\"read\",\"seq\":\"1\",\"client_id\":\"rd\"}", BadFrame, "invalid type: string \"1\", expected u64", Some("rd")),
     ]);

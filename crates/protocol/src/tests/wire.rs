@@ -176,6 +176,22 @@ fn golden_frames() -> Vec<(ClientFrame, &'static str)> {
             r#"{"name":"Zoë","type":"dismiss"}"#,
         ),
         (ClientFrame::Read { seq: 17 }, r#"{"seq":17,"type":"read"}"#),
+        (
+            ClientFrame::Pin {
+                seq: 3,
+                on: true,
+                client_id: None,
+            },
+            r#"{"seq":3,"type":"pin"}"#,
+        ),
+        (
+            ClientFrame::Pin {
+                seq: 3,
+                on: false,
+                client_id: Some(ClientId::parse("u-1").unwrap()),
+            },
+            r#"{"client_id":"u-1","seq":3,"type":"unpin"}"#,
+        ),
     ]
 }
 
@@ -195,7 +211,8 @@ fn every_client_frame_round_trips() {
             ClientFrame::Send { client_id, .. } => Some(client_id.as_str()),
             ClientFrame::Edit { client_id, .. }
             | ClientFrame::Delete { client_id, .. }
-            | ClientFrame::React { client_id, .. } => client_id.as_ref().map(|c| c.as_str()),
+            | ClientFrame::React { client_id, .. }
+            | ClientFrame::Pin { client_id, .. } => client_id.as_ref().map(|c| c.as_str()),
             _ => None,
         };
         assert_eq!(decoded.client_id.as_deref(), cid, "{golden}");

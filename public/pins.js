@@ -1,0 +1,88 @@
+// Pinned messages: the header's pin control (an icon and how many are pinned) opens the
+// room's pin list; an entry jumps to its message (history.js loads the page around it).
+// The owner and the moderators pin and unpin from a message's actions (changes.js) or
+// unpin from the list. The list comes whole with the welcome and with every `pins`
+// frame; each entry carries the start of the message's text, so it shows without the
+// message being loaded. Icons are inline SVG, built as elements (no markup strings).
+
+import { state } from './state.js';
+import { h, fullDate, toast } from './dom.js';
+import { sendFrame } from './socket.js';
+import { newClientId } from './session.js';
+import { isModerator } from './roles.js';
+import { jumpToMessage } from './history.js';
+
+const el = Object.fromEntries(['pins-toggle', 'pins-count', 'pins-panel', 'pins-close', 'pins-list']
+  .map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
+
+const SVG = 'http://www.w3.org/2000/svg';
+const PIN_PATH = 'M15.7 2.3a1 1 0 0 0-1.6 1.1l.5.9-4.3 4.3-3-.6a1 1 0 0 0-.9.3L5 9.7a1 1 0 0 0 0 1.4l3.2 3.2-4.9 4.9'
+  + 'a1 1 0 1 0 1.4 1.4l4.9-4.9 3.2 3.2a1 1 0 0 0 1.4 0l1.4-1.4a1 1 0 0 0 .3-.9l-.6-3 4.3-4.3.9.5a1 1 0 0 0 1.1-1.6Z';
+
+/** The pin icon, `size` pixels square, hidden from assistive technology. */
+export function pinIcon(size = 16) {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [name, value] of [['viewBox', '0 0 24 24'], ['width', size], ['height', size], ['aria-hidden', 'true']]) {
+    svg.setAttribute(name, String(value));
+  }
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', PIN_PATH);
+  svg.append(path);
+  return svg;
+}
+
+const isPin = (p) => p && Number.isInteger(p.seq) && p.seq > 0 && typeof p.name === 'string';
+
+/** Takes the room's pin list (welcome, `pins` frame) and shows it. */
+export function setPins(pins) {
+  state.pins = (Array.isArray(pins) ? pins : []).filter(isPin).sort((a, b) => a.seq - b.seq);
+  renderPins();
+}
+
+/** The header's control (hidden while nothing is pinned) and the list, if open. */
+export function renderPins() {
+  const n = state.pins.length;
+  el.pinsToggle.hidden = n === 0;
+  el.pinsCount.textContent = String(n);
+  el.pinsToggle.title = n === 1 ? '1 pinned message' : `${n} pinned messages`;
+  if (n === 0 && !el.pinsPanel.hidden) togglePins(false);
+  el.pinsList.replaceChildren(...[...state.pins].reverse().map(entryEl)); // the newest message first
+}
+
+function entryEl(pin) {
+  const go = h('button', {
+    type: 'button', class: 'pin-entry',
+    title: `Pinned by ${pin.by}${Number.isFinite(pin.ts) ? `, ${fullDate(pin.ts)}` : ''}`,
+    onclick: () => { togglePins(false); jumpToMessage(state.room, pin.seq); },
+  },
+  h('span', { class: 'pin-entry-name', text: pin.name }),
+  h('span', { class: 'pin-entry-text', text: pin.text || `Message ${pin.seq}` }));
+  const li = h('li', { class: 'pin-item', 'data-seq': String(pin.seq) }, go);
+  if (isModerator()) {
+    li.append(h('button', {
+      type: 'button', class: 'ghost pin-remove', text: 'Unpin', 'aria-label': `Unpin the message of ${pin.name}`,
+      onclick: () => setPinned(pin.seq, false),
+    }));
+  }
+  return li;
+}
+
+/** Asks the room to pin (`on`) or unpin message `seq` (owner and moderators only). */
+export function setPinned(seq, on) {
+  if (!sendFrame({ type: on ? 'pin' : 'unpin', seq, client_id: `chg-${newClientId()}` })) {
+    toast('Not connected: try again in a moment.');
+  }
+}
+
+function togglePins(open = el.pinsPanel.hidden) {
+  el.pinsPanel.hidden = !open;
+  el.pinsToggle.setAttribute('aria-expanded', String(open));
+  if (open) el.pinsList.querySelector('button')?.focus();
+}
+
+el.pinsToggle.addEventListener('click', () => togglePins());
+el.pinsClose.addEventListener('click', () => { togglePins(false); el.pinsToggle.focus(); });
+el.pinsPanel.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') { togglePins(false); el.pinsToggle.focus(); }
+});
