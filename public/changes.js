@@ -170,9 +170,7 @@ function actionsEl(message) {
   }
   if (isModerator()) { // the owner and the moderators pin any message
     const label = message.pinned ? 'Unpin message' : 'Pin message';
-    const pin = action(label, '', () => setPinned(message.seq, !message.pinned), message.pinned ? 'pin-action pinned' : 'pin-action');
-    pin.append(pinIcon(16));
-    bar.append(pin);
+    bar.append(action(label, 'pin', () => setPinned(message.seq, !message.pinned), message.pinned ? 'pin-action pinned' : 'pin-action'));
   }
   return bar;
 }

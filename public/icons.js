@@ -21,6 +21,7 @@ const ICONS = {
   edit: { d: 'M4 20h4L19 9l-4-4L4 16zM13 7l4 4' },
   trash: { d: 'M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v5M14 11v5' },
   down: { d: 'M12 5v14M6 13l6 6 6-6' },
+  pin: { d: 'M9 3h6M10 3v6l-4 5h12l-4-5V3M12 14v7' },
   download: { d: 'M12 4v11M7 10l5 5 5-5M5 20h14' },
 };
 

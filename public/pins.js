@@ -11,24 +11,16 @@ import { sendFrame } from './socket.js';
 import { newClientId } from './session.js';
 import { isModerator } from './roles.js';
 import { jumpToMessage } from './history.js';
+import { icon } from './icons.js';
 
 const el = Object.fromEntries(['pins-toggle', 'pins-count', 'pins-panel', 'pins-close', 'pins-list']
   .map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
 
-const SVG = 'http://www.w3.org/2000/svg';
-const PIN_PATH = 'M15.7 2.3a1 1 0 0 0-1.6 1.1l.5.9-4.3 4.3-3-.6a1 1 0 0 0-.9.3L5 9.7a1 1 0 0 0 0 1.4l3.2 3.2-4.9 4.9'
-  + 'a1 1 0 1 0 1.4 1.4l4.9-4.9 3.2 3.2a1 1 0 0 0 1.4 0l1.4-1.4a1 1 0 0 0 .3-.9l-.6-3 4.3-4.3.9.5a1 1 0 0 0 1.1-1.6Z';
-
-/** The pin icon, `size` pixels square, hidden from assistive technology. */
+/** The pin icon (icons.js), `size` pixels square, hidden from assistive technology. */
 export function pinIcon(size = 16) {
-  const svg = document.createElementNS(SVG, 'svg');
-  for (const [name, value] of [['viewBox', '0 0 24 24'], ['width', size], ['height', size], ['aria-hidden', 'true']]) {
-    svg.setAttribute(name, String(value));
-  }
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('fill', 'currentColor');
-  path.setAttribute('d', PIN_PATH);
-  svg.append(path);
+  const svg = icon('pin');
+  svg.setAttribute('width', String(size));
+  svg.setAttribute('height', String(size));
   return svg;
 }
 
