@@ -21,6 +21,8 @@
 //   messages.js  the message list on screen
 //   history.js   older pages, catch-up, jumping to a message
 //   composer.js, outbox.js   the message box; sending and pending messages
+//   outbox-queue.js, outbox-store.js   the offline outbox: its rules, and its IndexedDB
+//   sw.js, sw-cache.js   the service worker: the app shell for offline loads
 //   presence.js  people, statuses, typing
 //   attachments.js   uploads
 //   views.js     the landing and chat views, entering and leaving rooms
@@ -40,7 +42,8 @@ import { navigate } from './nav.js';
 import { onFrame } from './frames.js';
 import { route, showLanding, tryJoin, loadRooms, onLeaveOpenRoom, onLeftDm, onReleaseName, releaseConfirmed } from './views.js';
 import { onScroll, backToLatest } from './history.js';
-import { sendMessage, sendThreadReply, onComposerKeydown, flushWaiting } from './outbox.js';
+import { sendMessage, sendThreadReply, onComposerKeydown, flushWaiting, markAllWaiting } from './outbox.js';
+import { clearRoom as clearOutbox } from './outbox-store.js';
 import { onComposerInput, stopTyping } from './composer.js';
 import { setMyStatus, toggleUsers, closeUsers, setTypingNames, showMoreUsers } from './presence.js';
 import { updateTitle, showNotifyButton, askNotificationPermission } from './notify.js';
@@ -67,9 +70,11 @@ function wireEvents() {
   on('socket-lost', () => {
     state.typingOn = false;
     setTypingNames([]);
+    markAllWaiting();
   });
-  on('removed', (room, why) => showLanding({ room, error: why })); // kicked or banned: no reconnect
-  on('refused', (room, error, field) => showLanding({ room, error, field }));
+  // Kicked or banned (no reconnect), or refused: what waits to be sent there never will be.
+  on('removed', (room, why) => { clearOutbox(room); showLanding({ room, error: why }); });
+  on('refused', (room, error, field) => { clearOutbox(room); showLanding({ room, error, field }); });
   on('route', route);
   on('open-room-left', onLeaveOpenRoom);
   on('dm-left', onLeftDm);
@@ -118,6 +123,15 @@ function init() {
   initRooms();
   initExport();
   route();
+  registerServiceWorker();
+}
+
+/** The service worker keeps the app shell, so that a reload offline still shows the app
+ *  (and what waits in the outbox). Without one (an old browser, http on another host) the
+ *  app works as before, online only. */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('edgechat: no service worker', err));
 }
 
 init();

@@ -11,7 +11,7 @@ import { connect, setBanner, startKeepAlive } from './socket.js';
 import { addMessage, applyUpdate, clearListEl, dropPending, refreshMessageActions, showNewDivider, addSystemLine }
   from './messages.js';
 import { onHistory, fillGap, maybeLoadOlder, updateHistoryStatus, continueJump } from './history.js';
-import { onPendingError, sendReleased } from './outbox.js';
+import { onPendingError, sendReleased, restoreOutbox } from './outbox.js';
 import { onWelcomeUsers, renderUsers, onPresence, onUserStatus, onPresenceFrame, onUsersPage, setTypingNames, setMyStatus, showMyStatus }
   from './presence.js';
 import { setRoles, isModerator, unban } from './roles.js';
@@ -80,6 +80,7 @@ function onWelcome(frame) {
   const done = session.welcomed(state, frame, Date.now());
   if (done.restart) return connect(); // too much changed to patch: start over from the newest
   sendReleased(done.resend);
+  restoreOutbox(state.room); // and what a tab closed since left waiting here
   if (state.status !== 'online') setMyStatus(state.status); // presence restarts online
   else if (STATUS_LABELS[state.me?.status]) { state.status = state.me.status; showMyStatus(); } // set in another tab
   if (fresh || state.restored) showNewDivider(Number(frame.read_seq) || 0);

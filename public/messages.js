@@ -13,6 +13,7 @@ import { markReadSoon } from './reads.js';
 import { notifyIncoming } from './notify.js';
 import { renderSeen } from './dms.js';
 import { emit } from './events.js';
+import { remove as forgetKept } from './outbox-store.js';
 
 const GROUP_WINDOW_MS = 5 * 60_000; // one author within 5 minutes: one group
 
@@ -77,6 +78,7 @@ export function setDetached(detached) {
 /** Takes a pending message off the list (confirmed, dismissed, a repeat). */
 export function dropPending(pending) {
   const held = drop(state, pending);
+  forgetKept(pending.clientId); // out of the offline outbox too
   detach(pending.el);
   if (held) emit('released'); // it may have held others back
 }
@@ -85,9 +87,9 @@ export function dropPending(pending) {
 function confirmPending(pending, message) {
   const node = pending.el;
   dropPending(pending);
-  node.classList.remove('pending', 'failed');
+  node.classList.remove('pending', 'failed', 'waiting');
   node.dataset.seq = String(message.seq);
-  for (const extra of node.querySelectorAll('.message-state, .message-error, .message-note')) extra.remove();
+  for (const extra of node.querySelectorAll('.message-state, .message-error, .message-note, .message-waiting')) extra.remove();
   setMessageTime(node, message.ts);
   return node;
 }

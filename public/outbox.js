@@ -1,9 +1,11 @@
 // Sending messages: the composer's Enter and Send, the thread box, uploads' messages.
 // Each becomes a pending entry (session.js: its client_id, resend, rate-limit hold) with
 // an element at the end of the list, greyed until its ack or broadcast confirms it, or
-// red with Retry/Edit and Dismiss when refused.
+// red with Retry/Edit and Dismiss when refused. Each is also kept in the offline outbox
+// (outbox-store.js, IndexedDB) until its ack, so that what is sent offline, reload or not,
+// shows as "waiting to send" (with Discard) and goes once the connection is back.
 
-import { state, myName } from './state.js';
+import { state, myName, key } from './state.js';
 import { el, h, toast, keepBottom, scrollToBottom } from './dom.js';
 import { ERROR_MEANINGS } from './protocol.js';
 import * as session from './session.js';
@@ -12,6 +14,10 @@ import { buildMessageEl, appendPending, refreshAround, dropPending } from './mes
 import { replyTarget, setReplyTo, threadSeq } from './changes.js';
 import { backToLatest } from './history.js';
 import { onComposerInput } from './composer.js';
+import * as store from './outbox-store.js';
+import { entryFor, nextAt, MAX_WAITING_PER_ROOM } from './outbox-queue.js';
+
+let lastAt = 0; // the newest entry this tab made (outbox-queue.js `nextAt`)
 
 /** Enter sends, Shift+Enter breaks the line (and never while an IME composes). */
 export function onComposerKeydown(event) {
@@ -42,22 +48,80 @@ export function sendThreadReply() {
 export function sendText(text, replyTo = null, attachment = null) {
   const problem = session.textProblem(text);
   if (problem) { toast(problem); return null; }
+  if (state.pending.size >= MAX_WAITING_PER_ROOM) {
+    toast(`${MAX_WAITING_PER_ROOM} messages are already waiting to be sent here: wait for the connection, or discard some.`);
+    return null;
+  }
   if (state.detached) backToLatest(); // a message sent goes to the live end: show it
   const pending = session.newPending(text, replyTo, attachment);
+  lastAt = nextAt(lastAt, Date.now());
+  showPending(pending, lastAt);
+  persist(pending);
+  transmit(pending);
+  return pending.clientId;
+}
+
+/** Builds, tracks and lists a pending message (greyed, with its clock). */
+function showPending(pending, ts) {
+  pending.at = ts;
   pending.el = buildMessageEl({
-    name: myName(), text, ts: Date.now(), client_id: pending.clientId, reply_to: replyTo ?? null,
+    name: myName(), text: pending.text, ts, client_id: pending.clientId, reply_to: pending.replyTo ?? null,
   });
   pending.el.querySelector('.message-body').append(h('span', { class: 'message-state', role: 'img' }));
   setPendingStatus(pending, 'pending');
   session.track(state, pending);
   appendPending(pending);
-  transmit(pending);
-  return pending.clientId;
+}
+
+/** Keeps it in the outbox. The write is asked for before the frame goes; writes run in
+ *  order (outbox-store.js), so the delete of its ack never comes first. */
+function persist(pending) {
+  store.save(entryFor(pending, { room: state.room, nameKey: key(myName()), tab: store.TAB, at: pending.at }));
 }
 
 function transmit(pending) {
   const frame = session.transmit(state, pending, Date.now());
   if (frame) sendFrame(frame);
+  setWaiting(pending, !frame && !state.welcomed);
+}
+
+/**
+ * Shows the room's messages kept in the outbox by this tab (or by a tab since closed) and
+ * not on screen yet, oldest first, and sends them (now if connected, else after the next
+ * welcome, as every pending message). Runs when a room opens and after each welcome.
+ */
+export async function restoreOutbox(room) {
+  const entries = await store.adopt(room, key(myName()));
+  if (state.room !== room || state.view !== 'chat') return; // they stay this tab's, for its return
+  for (const entry of entries) {
+    if (state.pending.has(entry.clientId)) continue;
+    if (session.isShown(state, entry.clientId)) { store.remove(entry.clientId); continue; } // it got in
+    const pending = session.newPending(entry.text, entry.replyTo, entry.attachment, entry.clientId);
+    lastAt = Math.max(lastAt, entry.at);
+    showPending(pending, entry.at);
+    transmit(pending);
+  }
+}
+
+/** The socket is gone: what was not acknowledged waits for the next welcome. */
+export function markAllWaiting() {
+  for (const pending of state.pending.values()) if (pending.status === 'pending') setWaiting(pending, true);
+}
+
+/** The "waiting to send" mark of a pending message kept for later (offline), with Discard. */
+function setWaiting(pending, waiting) {
+  if (!pending.el || pending.el.classList.contains('waiting') === waiting) return;
+  keepBottom(() => {
+    pending.el.classList.toggle('waiting', waiting);
+    pending.el.querySelector('.message-waiting')?.remove();
+    if (!waiting) return;
+    const discard = h('button', {
+      type: 'button', class: 'link', text: 'Discard', 'aria-label': 'Discard this message: it will not be sent',
+      onclick: () => { dropPending(pending); el.messageInput.focus(); },
+    });
+    pending.el.querySelector('.message-body').append(
+      h('div', { class: 'message-waiting' }, h('span', { text: 'Waiting to send' }), ' ', discard));
+  });
 }
 
 /** Sends the pending messages the session lets go (`session.flush`, `session.resend`,
@@ -66,6 +130,7 @@ export function sendReleased(released) {
   for (const { pending, frame } of released) {
     setPendingNote(pending, null);
     if (frame) sendFrame(frame);
+    setWaiting(pending, !frame && !state.welcomed);
   }
 }
 
@@ -107,6 +172,10 @@ function setPendingNote(pending, text) {
 
 function markFailed(pending, code, serverMessage) {
   setPendingNote(pending, null);
+  setWaiting(pending, false);
+  // Refused for good (not `internal`, whose write the room retries): the room's outbox is
+  // cleared, so that no reload sends it again; this one stays on screen with its error.
+  if (code !== 'internal') store.clearRoom(state.room);
   setPendingStatus(pending, 'failed');
   // Refused text can only be fixed, not retried as is; other failures may be retried.
   const fixable = code === 'invalid_text' || code === 'too_large';
@@ -126,6 +195,7 @@ function markFailed(pending, code, serverMessage) {
 
 function retryFailed(pending) {
   setPendingStatus(pending, 'pending');
+  persist(pending);
   transmit(pending);
   el.messageInput.focus();
 }

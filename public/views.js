@@ -18,6 +18,7 @@ import { updateTitle } from './notify.js';
 import { loadDms, roomLabel } from './dms.js';
 import { addOpenRoom, removeOpenRoom, isOpenRoom, openRooms, loadRoomInfo, pollUnread, showRoomList } from './rooms.js';
 import { authHeaders, releaseName } from './names.js';
+import { restoreOutbox } from './outbox.js';
 
 /** Shows what the address names: a room, or the landing page. */
 export function route() {
@@ -126,6 +127,7 @@ function openRoom(room) {
   updateTitle();
   updateHistoryStatus();
   connect();
+  restoreOutbox(room); // what was sent here and not acknowledged, kept in this browser
   el.messageInput.focus();
   pollUnread();
 }
