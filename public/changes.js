@@ -12,7 +12,6 @@ import { textEl, attachmentEl } from './render.js';
 import { sendFrame } from './socket.js';
 import { newClientId } from './session.js';
 import { canModerate, isModerator } from './roles.js';
-import { pinIcon, setPinned } from './pins.js';
 import { THREAD_PAGE } from './protocol.js';
 
 /** The reactions offered in the picker; any emoji the server accepts is shown. */
@@ -344,4 +343,19 @@ function renderThread() {
   el.threadList.replaceChildren(...(replies.length
     ? replies.map(threadItem)
     : [h('li', { class: 'thread-empty', text: 'No replies yet. Start the thread below.' })]));
+}
+
+/** The pin icon (icons.js), `size` pixels square, hidden from assistive technology. */
+export function pinIcon(size = 16) {
+  const svg = icon('pin');
+  svg.setAttribute('width', String(size));
+  svg.setAttribute('height', String(size));
+  return svg;
+}
+
+/** Asks the room to pin (`on`) or unpin message `seq` (owner and moderators only). */
+export function setPinned(seq, on) {
+  if (!sendFrame({ type: on ? 'pin' : 'unpin', seq, client_id: `chg-${newClientId()}` })) {
+    toast('Not connected: try again in a moment.');
+  }
 }

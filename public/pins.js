@@ -6,23 +6,13 @@
 // message being loaded. Icons are inline SVG, built as elements (no markup strings).
 
 import { state } from './state.js';
-import { h, fullDate, toast } from './dom.js';
-import { sendFrame } from './socket.js';
-import { newClientId } from './session.js';
+import { h, fullDate } from './dom.js';
 import { isModerator } from './roles.js';
 import { jumpToMessage } from './history.js';
-import { icon } from './icons.js';
+import { setPinned } from './changes.js';
 
 const el = Object.fromEntries(['pins-toggle', 'pins-count', 'pins-panel', 'pins-close', 'pins-list']
   .map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
-
-/** The pin icon (icons.js), `size` pixels square, hidden from assistive technology. */
-export function pinIcon(size = 16) {
-  const svg = icon('pin');
-  svg.setAttribute('width', String(size));
-  svg.setAttribute('height', String(size));
-  return svg;
-}
 
 const isPin = (p) => p && Number.isInteger(p.seq) && p.seq > 0 && typeof p.name === 'string';
 
@@ -58,13 +48,6 @@ function entryEl(pin) {
     }));
   }
   return li;
-}
-
-/** Asks the room to pin (`on`) or unpin message `seq` (owner and moderators only). */
-export function setPinned(seq, on) {
-  if (!sendFrame({ type: on ? 'pin' : 'unpin', seq, client_id: `chg-${newClientId()}` })) {
-    toast('Not connected: try again in a moment.');
-  }
 }
 
 function togglePins(open = el.pinsPanel.hidden) {
