@@ -231,6 +231,7 @@ mod tests {
             reactions: Vec::new(),
             reply_count: 0,
             attachment: None,
+            pinned: None,
         }
     }
 
