@@ -11,7 +11,7 @@ export const el = Object.fromEntries([
   'rooms-refresh', 'chat', 'room-title', 'leave-button', 'status-picker', 'status-select',
   'notify-button', 'release-button', 'release-dialog', 'release-name', 'release-cancel', 'release-confirm',
   'dm-leave-button', 'room-roles', 'room-edit-button', 'room-edit-dialog', 'room-edit-form', 'room-edit-title',
-  'room-edit-description', 'room-edit-error', 'room-edit-cancel', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'users-online', 'users-more', 'conn-banner', 'conn-text', 'conn-spoken',
+  'room-edit-description', 'room-edit-error', 'room-edit-cancel', 'users-toggle', 'users-count', 'users-panel', 'users-close', 'users', 'users-online', 'users-more', 'users-offline-heading', 'users-offline', 'conn-banner', 'conn-text', 'conn-spoken',
   'reconnect-now', 'scroller', 'history-status', 'messages', 'jump-button', 'typing', 'composer',
   'message-input', 'char-counter', 'send-button', 'announcer', 'toasts',
   'attach-button', 'file-input', 'attach-status', 'dms-section', 'dms-list',

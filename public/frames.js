@@ -27,7 +27,7 @@ const FRAME_HANDLERS = {
   message: (frame) => addMessage(frame.message, { live: true }),
   ack: onAck,
   user_joined: (frame) => onPresence(frame.user, 'joined'),
-  user_left: (frame) => onPresence(frame.user, 'left'),
+  user_left: (frame) => onPresence(frame.user, 'left', frame.at),
   user_status: onUserStatus,
   presence: onPresenceFrame,
   users: onUsersPage,

@@ -11,6 +11,7 @@ import { sendFrame } from './socket.js';
 import { isOwnerName, isModeratorName, canModerate, kick, ban, appoint, dismiss } from './roles.js';
 import { canMessage, messageUser } from './dms.js';
 import { addSystemLine } from './messages.js';
+import { lastSeenText, fullTime } from './lastseen.js';
 
 // --- Typing -----------------------------------------------------------------------------
 
@@ -54,13 +55,15 @@ function removeUser(name) {
   setTypingNames(state.typingNames.filter((typist) => key(typist) !== key(name)));
 }
 
-/** A `user_joined` or `user_left` frame. */
-export function onPresence(user, change) {
+/** A `user_joined` or `user_left` frame (`at`: when a leave happened, for "last seen"). */
+export function onPresence(user, change, at) {
   if (!user?.name) return;
   if (change === 'joined') {
+    state.lastSeen.delete(key(user.name));
     upsertUser(user);
   } else {
     removeUser(user.name);
+    takeLastSeen([{ name: user.name, at }]);
     renderUsers();
   }
   addSystemLine(`${user.name} ${change}`);
@@ -84,6 +87,8 @@ function takeStatus(user) {
 /** The welcome's users: every one, or (`users_partial`, a big room) only the count, and
  *  the list's first page is asked for. A server before presence 2 sends no count. */
 export function onWelcomeUsers(frame) {
+  state.lastSeen = new Map(); // a resume's welcome carries the whole list again
+  takeLastSeen(frame.last_seen);
   state.userCount = Number.isInteger(frame.user_count) ? frame.user_count : null;
   if (frame.users_partial === true) startPaging();
   else setWhole(frame.users);
@@ -108,6 +113,10 @@ function startPaging() {
  *  list starts over from its first page) or `users` (back under it: the whole list). */
 export function onPresenceFrame(frame) {
   if (Number.isInteger(frame.count)) state.userCount = frame.count;
+  takeLastSeen(frame.last_seen);
+  for (const user of Array.isArray(frame.joined) ? frame.joined : []) {
+    if (typeof user?.name === 'string') state.lastSeen.delete(key(user.name));
+  }
   if (Array.isArray(frame.users)) return setWhole(frame.users);
   if (frame.partial === true) return state.usersPartial ? renderUsers() : startPaging();
   const joined = (Array.isArray(frame.joined) ? frame.joined : []).filter((user) => user?.name);
@@ -168,6 +177,46 @@ export function renderUsers() {
   el.usersOnline.textContent = `${count} online`;
   el.usersMore.hidden = !(state.usersPartial && state.usersMore);
   el.usersMore.disabled = state.usersLoading;
+  renderOffline();
+}
+
+// --- Last seen (PROTOCOL.md "Last seen") ------------------------------------------------
+
+/** Keeps `[{name, at}]` entries (welcome, leaves); anything else is skipped. */
+function takeLastSeen(list) {
+  for (const entry of Array.isArray(list) ? list : []) {
+    if (typeof entry?.name !== 'string' || !entry.name || !Number.isFinite(entry.at)) continue;
+    state.lastSeen.set(key(entry.name), { name: entry.name, at: entry.at });
+  }
+}
+
+let labelsTimer = 0;
+
+/** The "Offline" part: who was here and is not now, most recently seen first. The labels
+ *  are redrawn each minute while there is one. */
+function renderOffline() {
+  const me = key(myName());
+  const offline = [...state.lastSeen.entries()]
+    .filter(([folded]) => folded !== me && !state.users.has(folded))
+    .map(([, entry]) => entry)
+    .sort((a, b) => b.at - a.at);
+  const now = Date.now();
+  el.usersOffline.replaceChildren(...offline.map((entry) => offlineItem(entry, now)));
+  el.usersOffline.hidden = offline.length === 0;
+  el.usersOfflineHeading.hidden = offline.length === 0;
+  if (offline.length && !labelsTimer) labelsTimer = setInterval(renderOffline, 60_000);
+  else if (!offline.length && labelsTimer) labelsTimer = (clearInterval(labelsTimer), 0);
+}
+
+function offlineItem({ name, at }, now) {
+  return h('li', { 'data-offline-name': name, 'data-status': 'offline' },
+    avatar(name, 'small'),
+    h('span', { class: 'user-name', text: name }),
+    h('span', { class: 'last-seen', text: lastSeenText(at, now), title: fullTime(at) }),
+    canMessage() ? h('button', {
+      type: 'button', class: 'link user-dm', text: 'Message', 'aria-label': `Message ${name} directly`,
+      onclick: () => messageUser(name),
+    }) : null);
 }
 
 function userItem(user, isMe) {

@@ -41,6 +41,7 @@ export const state = {
   usersPartial: false,   // over the room's list size: `users` holds the pages loaded so far
   usersMore: null,       // a partial list's next page: { after: name | null }, null when all are in
   usersLoading: false,   // a `users` page was asked for and has not come
+  lastSeen: new Map(),   // folded name -> { name, at }: who was here and is not (welcome, leaves)
   typingNames: [],       // who is typing (never us)
   typingOn: false,       // we told the room we are typing
   lastTypingSent: 0,
@@ -64,7 +65,7 @@ export function saveName(name) {
 export function resetRoom() {
   Object.assign(state, {
     holdUntil: 0, room: null, me: null, everConnected: false, attempt: 0, unread: 0, pending: new Map(),
-    users: new Map(), userCount: null, usersPartial: false, usersMore: null, usersLoading: false, typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [],
+    users: new Map(), userCount: null, usersPartial: false, usersMore: null, usersLoading: false, lastSeen: new Map(), typingNames: [], typingOn: false, lastTypingSent: 0, rev: null, owner: null, moderators: [],
     role: null, readSeq: 0, restored: false, refusal: null, pins: [],
   });
 }

@@ -121,10 +121,12 @@ impl ChatRoom {
                     .await
             }
             Some(&"users") => {
-                let users = self.with_room(|r| r.users()).unwrap_or_default();
+                let (users, last_seen) = self
+                    .with_room(|r| (r.users(), r.last_seen()))
+                    .unwrap_or_default();
                 // Writes a wake found owed go by the alarm: the answer does not wait.
                 self.drain(Waits::Never).await;
-                http::json(&UsersList { users }, 200)
+                http::json(&UsersList { users, last_seen }, 200)
             }
             _ => http::error_with(ErrorCode::NotFound, "no such route", 404),
         }

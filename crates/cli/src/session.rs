@@ -392,7 +392,7 @@ impl Session {
                 self.sort_users();
                 events.push(Event::Joined(user));
             }
-            ServerFrame::UserLeft { user } => {
+            ServerFrame::UserLeft { user, .. } => {
                 self.users.retain(|u| !same_name(&u.name, &user.name));
                 events.push(Event::Left(user));
             }
@@ -569,6 +569,7 @@ mod tests {
             read_seq: 0,
             peer_read_seq: None,
             pins: Vec::new(),
+            last_seen: Vec::new(),
         }
     }
 
@@ -700,6 +701,7 @@ mod tests {
         assert_eq!(s.users, [bob(Status::Dnd)]);
         s.apply(ServerFrame::UserLeft {
             user: bob(Status::Dnd),
+            at: Some(5),
         });
         assert!(s.users.is_empty());
     }
@@ -760,6 +762,7 @@ mod tests {
                 read_seq: 0,
                 peer_read_seq: None,
                 pins: Vec::new(),
+                last_seen: Vec::new(),
             },
             other => other,
         };

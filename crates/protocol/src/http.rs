@@ -39,6 +39,9 @@ pub struct MessagesPage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersList {
     pub users: Vec<User>,
+    /// Who was here and is not now, most recent first (see [`crate::LastSeen`]).
+    #[serde(default)]
+    pub last_seen: Vec<crate::LastSeen>,
 }
 
 /// One entry of `GET /api/rooms`.

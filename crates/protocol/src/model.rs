@@ -23,6 +23,19 @@ pub struct User {
     pub status: Status,
 }
 
+/// When a claim last left a room (its last socket closed), under the name it held:
+/// what a people list shows as "last seen" for someone offline. `at` is ms since the
+/// epoch. Kept per claim: a name released and claimed again is a new claim and
+/// inherits no entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastSeen {
+    pub name: String,
+    pub at: u64,
+}
+
+/// The most offline claims a room remembers the last-seen time of (the most recent).
+pub const LAST_SEEN_MAX: usize = 50;
+
 /// A stored message, as it is now: edits, deletion, reactions and replies change it
 /// in place (its `seq` never changes). The fields after `reply_to` are left out of the
 /// JSON while they hold their defaults, so an untouched message keeps the v1 shape.

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::is_false;
-use crate::{ErrorCode, Message, ModEvent, Pinned, ReactionChange, Role, User};
+use crate::{ErrorCode, LastSeen, Message, ModEvent, Pinned, ReactionChange, Role, User};
 
 /// A frame from the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,10 @@ pub enum ServerFrame {
         /// The room's pinned messages, by seq (at most [`crate::MAX_PINS`]).
         #[serde(default)]
         pins: Vec<Pinned>,
+        /// Names that were here and are offline now, with when each one's claim last
+        /// left (most recent first, at most [`crate::LAST_SEEN_MAX`]; none online).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        last_seen: Vec<LastSeen>,
     },
     Message {
         message: Message,
@@ -104,6 +108,9 @@ pub enum ServerFrame {
     },
     UserLeft {
         user: User,
+        /// When the name's last socket left (ms since the epoch): its "last seen".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
     },
     UserStatus {
         user: User,
@@ -128,6 +135,9 @@ pub enum ServerFrame {
         users: Option<Vec<User>>,
         #[serde(default, skip_serializing_if = "is_false")]
         partial: bool,
+        /// For names in `left`: when each one's last socket left (its "last seen").
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        last_seen: Vec<LastSeen>,
     },
     /// The answer to a `users` frame: a page of the connected users sorted by name key;
     /// `next` is the `after` of the next page, if there is one.

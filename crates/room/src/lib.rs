@@ -51,6 +51,7 @@ pub mod outbox;
 pub mod pins;
 pub mod presence;
 pub mod reads;
+pub mod seen;
 pub mod sending;
 pub mod typing;
 
@@ -74,10 +75,11 @@ pub use limits::{
 };
 pub use log::{
     AttachmentLog, Ban, Log, LogError, Member, MessageLog, ModerationLog, PageLog, Positions,
-    ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
+    ReactionLog, ReadLog, Roles, SeenLog, Stored, Toggle, UploadLog,
 };
 pub use members::{PresenceSettings, PRESENCE_LIST_MAX, PRESENCE_TICK_MS};
 pub use outbox::{MAX_BATCH, ONLINE_FLUSH_MS, RETRY_MS};
+pub use seen::SeenEntry;
 
 use presence::{ClaimState, Conn};
 use typing::Shown;
@@ -144,6 +146,8 @@ pub struct Room<L: Log> {
     held: VecDeque<sending::Held>,
     /// The pinned messages' entries, by seq (what `welcome` and `pins` carry).
     pins: BTreeMap<u64, Pinned>,
+    /// When each claim that was here last left (bounded, most recent first).
+    seen: seen::Seen,
 }
 
 /// How long a failed sweep of uploads waits before trying again.
@@ -178,6 +182,7 @@ impl<L: Log> Room<L> {
             .filter_map(Pinned::of)
             .map(|p| (p.seq, p))
             .collect();
+        let seen = seen::Seen::from_log(log.last_seen()?);
         let id: String = id.into();
         let moderators = roles
             .moderators
@@ -224,6 +229,7 @@ impl<L: Log> Room<L> {
             outbox: outbox::Outbox::new(),
             held: VecDeque::new(),
             pins,
+            seen,
         })
     }
 
@@ -288,7 +294,7 @@ impl<L: Log> Room<L> {
             self.queue.extend(released);
         }
         // A tick that is due goes with whatever event comes first, the alarm or another.
-        let tick = self.members.flush(now, &self.presence);
+        let tick = self.members.flush(now, &self.presence, &self.seen);
         self.queue.extend(tick);
     }
 

@@ -191,14 +191,28 @@ pub trait ReactionLog {
     fn adopt_legacy(&mut self, _claim: &str, _name: &Name) {}
 }
 
+/// When each claim last left the room (see [`crate::seen`]): the whole bounded list,
+/// read when the room opens and written whenever a claim's last socket leaves.
+pub trait SeenLog {
+    fn last_seen(&self) -> Result<Vec<crate::SeenEntry>, LogError>;
+    fn set_last_seen(&mut self, entries: &[crate::SeenEntry]) -> Result<(), LogError>;
+}
+
 /// The room's durable log: every concern's part.
 pub trait Log:
-    MessageLog + PageLog + ModerationLog + ReadLog + UploadLog + AttachmentLog + ReactionLog
+    MessageLog + PageLog + ModerationLog + ReadLog + UploadLog + AttachmentLog + ReactionLog + SeenLog
 {
 }
 
 impl<T> Log for T where
-    T: MessageLog + PageLog + ModerationLog + ReadLog + UploadLog + AttachmentLog + ReactionLog
+    T: MessageLog
+        + PageLog
+        + ModerationLog
+        + ReadLog
+        + UploadLog
+        + AttachmentLog
+        + ReactionLog
+        + SeenLog
 {
 }
 

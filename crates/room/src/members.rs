@@ -228,7 +228,12 @@ impl Members {
     /// that were here when it began (the net changes: a join and a leave within the
     /// tick cancel out), one for those welcomed during it (every touched name as it is
     /// now). Above the list size both hear the count only, when it changed.
-    pub(crate) fn flush(&mut self, now: u64, s: &PresenceSettings) -> Vec<Output> {
+    pub(crate) fn flush(
+        &mut self,
+        now: u64,
+        s: &PresenceSettings,
+        seen: &crate::seen::Seen,
+    ) -> Vec<Output> {
         if self.due.is_none_or(|d| d > now) {
             return Vec::new();
         }
@@ -240,9 +245,21 @@ impl Members {
         let mut out = Vec::new();
         let old: Vec<ConnId> = self.modern.difference(&newcomers).cloned().collect();
         let everyone: Vec<ConnId> = self.modern.iter().cloned().collect();
-        let frame = |joined, left, status, users, partial| ServerFrame::Presence {
+        let at_of = |left: &Vec<String>| -> Vec<edgechat_protocol::LastSeen> {
+            left.iter()
+                .filter_map(|name| {
+                    seen.at_of(&name_key(name))
+                        .map(|at| edgechat_protocol::LastSeen {
+                            name: name.clone(),
+                            at,
+                        })
+                })
+                .collect()
+        };
+        let frame = |joined, left: Vec<String>, status, users, partial| ServerFrame::Presence {
             count,
             joined,
+            last_seen: at_of(&left),
             left,
             status,
             users,

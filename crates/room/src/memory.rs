@@ -6,7 +6,7 @@ use edgechat_protocol::{FileRef, Message, ModEvent, Page};
 
 use crate::{
     AttachmentLog, Ban, ClaimId, LogError, Member, MessageLog, ModerationLog, PageLog, Positions,
-    ReactionLog, ReadLog, Roles, Stored, Toggle, UploadLog,
+    ReactionLog, ReadLog, Roles, SeenEntry, SeenLog, Stored, Toggle, UploadLog,
 };
 
 #[derive(Default, Debug, Clone)]
@@ -27,8 +27,25 @@ pub struct MemoryLog {
     pub uploaded_at: HashMap<String, u64>,
     /// Who reacted: (seq, emoji, claim) to (name, order).
     pub reactions: BTreeMap<(u64, String, String), (String, u64)>,
+    /// The last-seen list as last written.
+    pub last_seen: Vec<SeenEntry>,
+    /// How many times the last-seen list was written.
+    pub last_seen_writes: u64,
     /// When set, every write fails (to test failure paths).
     pub fail_writes: bool,
+}
+
+impl SeenLog for MemoryLog {
+    fn last_seen(&self) -> Result<Vec<SeenEntry>, LogError> {
+        Ok(self.last_seen.clone())
+    }
+
+    fn set_last_seen(&mut self, entries: &[SeenEntry]) -> Result<(), LogError> {
+        self.check()?;
+        self.last_seen = entries.to_vec();
+        self.last_seen_writes += 1;
+        Ok(())
+    }
 }
 
 impl MemoryLog {

@@ -187,6 +187,10 @@ impl<L: Log> Room<L> {
         let first = existing.is_none();
         let (display, status) = existing.unwrap_or_else(|| (name.display().into(), Status::Online));
         let key = NameKey::from(name.key());
+        if self.seen.entered(&claim, name.key()) {
+            // Another claim held this name before: its time is not this claim's.
+            self.save_seen(&mut out);
+        }
         let shared = self.claim_socket(&claim, now);
         if first {
             let presence = self.presence;
@@ -269,6 +273,7 @@ impl<L: Log> Room<L> {
                         None
                     },
                     pins: self.pin_list(),
+                    last_seen: self.last_seen(),
                 };
                 let keep = if since.is_some() {
                     Keep::Oldest
@@ -333,6 +338,7 @@ impl<L: Log> Room<L> {
             users,
             moderators,
             pins,
+            last_seen,
             ..
         } = &*frame
         else {
@@ -342,6 +348,7 @@ impl<L: Log> Room<L> {
             .iter()
             .map(|u| &u.name)
             .chain(moderators)
+            .chain(last_seen.iter().map(|s| &s.name))
             .map(|n| 6 * n.len() + 40)
             .sum::<usize>()
             + pins
@@ -397,6 +404,10 @@ impl<L: Log> Room<L> {
         for id in &conns {
             out.extend(self.leave(id, now));
         }
+        if self.seen.forget(claim) {
+            // The claim no longer holds its name: a later holder must not show its time.
+            self.save_seen(&mut out);
+        }
         out.push(Output::Close {
             conns,
             code: CLOSE_CLAIM_GONE,
@@ -411,6 +422,11 @@ impl<L: Log> Room<L> {
             return out;
         };
         self.release_claim_socket(&conn.claim, &conn.shared, now);
+        if conn.shared.sockets.get() == 0 {
+            // The claim's last socket here: one write of the bounded list.
+            self.seen.left(&conn.claim, &conn.key, &conn.name, now);
+            self.save_seen(&mut out);
+        }
         self.members.unregister(id);
         let presence = self.presence;
         if self.members.remove(&conn.key, now, &presence) {
@@ -420,10 +436,11 @@ impl<L: Log> Room<L> {
                     name: conn.name.to_string(),
                     status: conn.status,
                 };
+                let at = self.seen.at_of(&conn.key);
                 send(
                     &mut out,
                     Target::Many(legacy),
-                    ServerFrame::UserLeft { user },
+                    ServerFrame::UserLeft { user, at },
                 );
             }
             self.outbox.online_changed(now);

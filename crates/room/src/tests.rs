@@ -25,6 +25,7 @@ mod pins;
 mod presence;
 mod presence2;
 mod reads;
+mod seen;
 mod sending;
 mod typing;
 

@@ -15,6 +15,7 @@ mod messages;
 mod moderation;
 mod reactions;
 mod reads;
+mod seen;
 
 use edgechat_protocol::{
     legacy_claim_id, name_key, FileRef, Message, ModEvent, Name, Page, Reaction, REACTION_NAMES_MAX,
@@ -39,6 +40,8 @@ pub struct SqlLog {
     legacy_reactions: bool,
     /// The room id the log keeps (meta `room`), as read when it was opened or set since.
     stored_room: Option<String>,
+    /// The last-seen list (meta `last_seen`), as read when the log opened or set since.
+    stored_seen: Vec<edgechat_room::SeenEntry>,
 }
 
 // Tables that the steps and [`FRESH`] declare alike (after `CREATE TABLE`).
@@ -139,7 +142,7 @@ const FRESH: &str = concat!(
 
 /// What [`SqlLog::open`] reads of `meta`, in one statement.
 const OPEN_META: &str =
-    "SELECT key, value FROM meta WHERE key IN ('schema', 'legacy_reactions', 'room')";
+    "SELECT key, value FROM meta WHERE key IN ('schema', 'legacy_reactions', 'room', 'last_seen')";
 
 /// The log's first shape (a log without `meta` gets [`FRESH`] instead; one from before
 /// step 2 is brought up from here).
@@ -272,6 +275,7 @@ impl SqlLog {
             room: String::new(),
             legacy_reactions: false,
             stored_room: None,
+            stored_seen: Vec::new(),
         };
         let meta: Vec<Meta> = match log.fetch(OPEN_META, None) {
             Ok(rows) => rows,
@@ -287,6 +291,7 @@ impl SqlLog {
                 ("schema", Some(v)) => version = v.as_f64().unwrap_or(1.0),
                 ("legacy_reactions", Some(_)) => log.legacy_reactions = true,
                 ("room", Some(v)) => log.stored_room = v.as_str().map(str::to_owned),
+                ("last_seen", Some(v)) => log.stored_seen = seen::seen_of(v),
                 _ => {}
             }
         }

@@ -85,7 +85,7 @@ fn presence_is_per_name_not_per_connection() {
     let f = frames_for(&r.leave("a2", 0), "b");
     assert_eq!(
         f,
-        [json!({"type":"user_left","user":{"name":"Alice","status":"online"}})]
+        [json!({"type":"user_left","user":{"name":"Alice","status":"online"},"at":0})]
     );
     assert_eq!(r.users().len(), 1);
 }
