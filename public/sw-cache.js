@@ -32,6 +32,7 @@ const SHELL_FILES = [
   '/frames.js',
   '/history.js',
   '/icons.js',
+  '/lastseen.js',
   '/messages.js',
   '/names.js',
   '/nav.js',
