@@ -39,8 +39,9 @@ pub struct MessagesPage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersList {
     pub users: Vec<User>,
-    /// Who was here and is not now, most recent first (see [`crate::LastSeen`]).
-    #[serde(default)]
+    /// Who was here and is not now, most recent first (see [`crate::LastSeen`]); left
+    /// out when nobody is, so the answer of a room nobody has left is as it always was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub last_seen: Vec<crate::LastSeen>,
 }
 
